@@ -132,7 +132,7 @@ ts_status ts_time_parse(const char *s, int64_t *out_ms);
 
 /* Section keys and row labels: [A-Za-z0-9_]{1,16} (API.md). */
 int ts_key_valid(const char *s);
-/* Opaque ids we issue: [A-Za-z0-9_-]{1,64}. Safe in a NATS subject token? no:
+/* Opaque ids we issue: [A-Za-z0-9_-]{1,64}, safe as a NATS subject token:
  * '-' is fine in subjects, '.', '*', '>' and spaces never appear. */
 int ts_id_valid(const char *s);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */

@@ -31,12 +31,18 @@ void ts_time_format(int64_t ms, char out[32])
     time_t t = (time_t)secs;
     struct tm tm;
     gmtime_r(&t, &tm);
+    /* Years outside 0..9999 are not RFC 3339; clamp so the output fits. */
+    int year = tm.tm_year + 1900;
+    year = year < 0 ? 0 : year > 9999 ? 9999 : year;
+    char buf[64];
     if (rem)
-        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
     else
-        snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+        snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1,
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    memcpy(out, buf, 31);
+    out[31] = '\0';
 }
 
 static int digits(const char *s, int n, int *out)

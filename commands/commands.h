@@ -1,0 +1,244 @@
+/*
+ * commands — the pure decision logic of Turnstile.
+ *
+ * Each aggregate has a state, an apply function that folds one event into
+ * it (and cannot fail), and decide functions:
+ *
+ *     decide(state, command, ctx) -> events | rejection
+ *
+ * ctx carries everything impure a decision needs — the time, the actor, a
+ * fresh id — so a decision is a function of its inputs and replay is
+ * deterministic. Nothing here does I/O, reads a clock or touches globals.
+ *
+ * Aggregates (DESIGN.md): venue (tix.venue.<id>), event (tix.event.<id>),
+ * inventory shard (tix.inv.<event>.<section>), user (tix.user.<id>) and
+ * unique claim (tix.claim.<kind>.<sha256>). They are handled generically by
+ * the engine through cmd_aggregate_ops_t: create a state, apply, decide,
+ * and snapshot encode/decode (with a state-format version).
+ *
+ * Ownership. Events produced by a decision, and a rejection's strings, are
+ * allocated from ctx->arena and live as long as it. A state owns its own
+ * arena; data applied into it is copied there.
+ *
+ * Threading: a state belongs to one lane; nothing here locks.
+ */
+#ifndef TS_COMMANDS_H
+#define TS_COMMANDS_H
+
+#include "base/base.h"
+#include "base/map.h"
+#include "events/events.h"
+
+typedef enum {
+    CMD_AGG_VENUE = 0,
+    CMD_AGG_EVENT,
+    CMD_AGG_INV,
+    CMD_AGG_USER,
+    CMD_AGG_CLAIM,
+    CMD_AGG_COUNT
+} cmd_agg_kind_t;
+
+/* Everything impure a decision may use. */
+typedef struct {
+    int64_t now;            /* ms since epoch */
+    const char *actor;      /* user id of the caller ("system" for sagas) */
+    int actor_is_admin;     /* RULE-AUTH-2: admin may act on anything */
+    const char *command_id; /* unique per command; Idempotency-Key derived */
+    const char *new_id;     /* a fresh random id, used when the command creates one */
+    ts_arena_t *arena;      /* owns produced events and rejections */
+} cmd_ctx_t;
+
+/* A business rejection is data, not a status (STYLE.md 6). code is one of
+ * API.md's stable problem codes. */
+typedef struct {
+    const char *code;   /* "seat_unavailable", "not_on_sale", ... */
+    const char *detail; /* a sentence for humans */
+    const char *field;  /* validation_failed: the offending field */
+    uint32_t n_seats;   /* seat_unavailable: the seats */
+    const char **seats;
+    int64_t limit; /* limit_exceeded */
+} cmd_reject_t;
+
+#define CMD_MAX_EVENTS 300
+
+/* The outcome of one decision: either reject != NULL, or 0..N events (0
+ * means "nothing to do", e.g. a repeated command). ref names what the answer
+ * refers to (the booking id of a hold, even a repeated one). */
+typedef struct {
+    const cmd_reject_t *reject;
+    uint32_t n_events;
+    evt_event_t events[CMD_MAX_EVENTS];
+    const char *ref;
+} cmd_result_t;
+
+/* Fills r as a rejection; fmt is a printf format for the detail. Returns 0 so
+ * decide functions can `return cmd_reject(...)`. */
+int cmd_reject(cmd_result_t *r, const cmd_ctx_t *ctx, const char *code, const char *field,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Appends a zeroed event of type t to r and returns it. */
+evt_event_t *cmd_emit(cmd_result_t *r, evt_type_t t);
+
+/* ---- generic aggregate operations (the engine's view) ---- */
+
+typedef struct {
+    cmd_agg_kind_t kind;
+    const char *name;        /* "venue", "event", "inv", "user", "claim" */
+    uint32_t format_version; /* snapshot state format; bump on any change */
+    void *(*state_new)(void);
+    void (*state_free)(void *state);
+    /* Folds one event; unknown event types are ignored. Cannot fail. */
+    void (*apply)(void *state, const evt_event_t *e);
+    /* Snapshot: appends the state to out / rebuilds it from bytes.
+     * decode returns NULL on corrupt input. */
+    void (*encode)(const void *state, ts_buf_t *out);
+    void *(*decode)(const void *data, size_t len);
+} cmd_aggregate_ops_t;
+
+/* The ops of an aggregate kind. */
+const cmd_aggregate_ops_t *cmd_aggregate_ops(cmd_agg_kind_t kind);
+/* The aggregate kind of a subject ("tix.inv.E.A" → CMD_AGG_INV); -1 if none. */
+int cmd_aggregate_of_subject(const char *subject);
+
+/* ---- venue ---- */
+
+typedef struct {
+    int exists;
+    evt_venue_created_t v;
+    ts_arena_t arena;
+} cmd_venue_state_t;
+
+/* Creates a venue. v->venue_id is ignored and replaced by ctx->new_id.
+ * Rejections: validation_failed (names, keys, rows, capacities), conflict. */
+int venue_create_decide(const cmd_venue_state_t *s, const evt_venue_created_t *v,
+                        const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- event ---- */
+
+typedef enum { CMD_EVENT_DRAFT = 0, CMD_EVENT_PUBLISHED = 1 } cmd_event_status_t;
+
+typedef struct {
+    int exists;
+    cmd_event_status_t status;
+    evt_event_created_t ev;
+    evt_event_published_t published; /* RULE-EVT-1: the frozen layout */
+    ts_arena_t arena;
+} cmd_event_state_t;
+
+/* Creates an event on a venue. e->event_id is replaced by ctx->new_id and
+ * e->organizer_id by ctx->actor; missing policy fields must already hold the
+ * defaults (evt_policy_defaults). Rejections: validation_failed, not_found
+ * (venue), conflict. */
+int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
+                        const evt_event_created_t *e, const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* Publishes a draft event, freezing the venue's layout (RULE-EVT-1).
+ * Rejections: not_found, forbidden (not the organizer, not admin), conflict
+ * (already published). */
+int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
+                         const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* The tier that sells a section, or NULL. */
+const evt_tier_t *event_tier_of_section(const cmd_event_state_t *s, const char *section);
+
+/* ---- inventory shard ---- */
+
+typedef enum {
+    INV_HELD = 0,
+    INV_RELEASED = 1,
+    INV_EXPIRED = 2,
+    INV_CONFIRMED = 3,
+} inv_booking_status_t;
+
+typedef struct {
+    evt_hold_placed_t hold; /* as placed; strings in the state arena */
+    inv_booking_status_t status;
+    uint32_t *seat_index; /* hold.n_seats indexes into inv_state_t.seat_owner */
+} inv_booking_t;
+
+typedef struct {
+    int opened;
+    evt_inventory_opened_t info;
+    uint32_t *row_offset;   /* seat index of seat 1 of each row */
+    int32_t *seat_owner;    /* per seat: booking index, -1 when never taken */
+    uint32_t n_seat_slots;
+    uint32_t ga_taken;      /* standing: units held or sold (not expired lazily) */
+    inv_booking_t *bookings;
+    uint32_t n_bookings, cap_bookings;
+    uint32_t expiry_head; /* bookings before this index are no longer held */
+    ts_map_t by_booking;  /* booking id → index */
+    ts_map_t by_command;  /* command id → index (RULE-HOLD-5) */
+    ts_map_t by_row;      /* row label → row index */
+    ts_arena_t arena;
+} inv_state_t;
+
+/* Builds the InventoryOpened event of one section of a published event.
+ * Rejections: not_on_sale (not published, section not sold). */
+int inv_open_decide(const inv_state_t *s, const cmd_event_state_t *event, const char *section,
+                    const cmd_ctx_t *ctx, cmd_result_t *out);
+
+typedef struct {
+    const char *event_id;
+    const char *section; /* the shard's section */
+    const char **seats;  /* seated: seat ids (all in section) */
+    uint32_t n_seats;
+    const char *tier;  /* standing: the tier key */
+    uint32_t quantity; /* standing: units; seated: must equal n_seats or 0 */
+} inv_hold_cmd_t;
+
+/* RULE-HOLD-1, -2, -3, -5, RULE-EVT-1. Emits HoldExpired for holds found
+ * expired (lazy expiry), then HoldPlaced with booking id ctx->new_id. A
+ * command id already seen returns no events and ref = that booking.
+ * Rejections: not_on_sale, limit_exceeded, validation_failed,
+ * seat_unavailable (naming the seats), sold_out. */
+int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx_t *ctx,
+                    cmd_result_t *out);
+
+/* held → released by its holder or an admin. Rejections: not_found,
+ * forbidden, hold_expired (RULE-HOLD-3), conflict (not held). */
+int inv_release_decide(const inv_state_t *s, const char *booking_id, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* The sweeper's command: HoldExpired for every hold whose expiry is at or
+ * before ctx->now (at most max). No events when none. */
+int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The earliest expiry among held bookings, 0 when none (for the sweeper). */
+int64_t inv_next_expiry(const inv_state_t *s);
+/* A booking by id, or NULL. Valid until the state changes. */
+const inv_booking_t *inv_booking_find(const inv_state_t *s, const char *booking_id);
+/* The booking's status as of now (a held booking past expiry is expired). */
+const char *inv_booking_status_name(const inv_booking_t *b, int64_t now);
+
+/* RULE-PRICE-1: fills the money fields of h from unit_price and quantity. */
+void inv_price(evt_hold_placed_t *h, uint32_t service_fee_bps, uint32_t vat_bps);
+
+/* ---- user and unique claims ---- */
+
+typedef struct {
+    int exists;
+    evt_user_registered_t u;
+    ts_arena_t arena;
+} cmd_user_state_t;
+
+/* u->user_id is replaced by ctx->new_id... unless set; password_hash must
+ * already be a hash. Rejections: validation_failed, conflict. */
+int user_register_decide(const cmd_user_state_t *s, const evt_user_registered_t *u,
+                         const cmd_ctx_t *ctx, cmd_result_t *out);
+
+typedef struct {
+    int exists;
+    evt_claimed_t c;
+    ts_arena_t arena;
+} cmd_claim_state_t;
+
+/* Claims a unique value for owner. Rejection: conflict when claimed by
+ * someone else; no events when already claimed by owner. */
+int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner,
+                 const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* Lower-cases an e-mail address into the arena (RULE-AUTH-1: uniqueness is
+ * case-insensitive); NULL when it is not a plausible address. */
+const char *user_email_normalize(ts_arena_t *a, const char *email);
+
+#endif
