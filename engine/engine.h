@@ -1,0 +1,180 @@
+/*
+ * engine — the write side: per-aggregate lanes over the event log.
+ *
+ * A command names its aggregate's subject (tix.<aggregate>.<id…>). The engine
+ * keeps one lane per subject: the aggregate's state in memory, the stream
+ * sequence of its last commit, its version and the hash of its last commit.
+ * Commands for one lane are serialised; while a commit is in flight later
+ * commands queue, and when it is acknowledged the queued ones are decided in
+ * order against the new state and appended together as the next commit
+ * (group commit). Different lanes run in parallel on a pool of workers.
+ *
+ * A commit is appended with Nats-Expected-Last-Subject-Sequence (another
+ * writer won → the lane reloads from the stream and decides again) and
+ * Nats-Msg-Id = SHA-256 of the payload (a retried publish is deduplicated by
+ * the server). Only when JetStream acknowledges the commit is the command's
+ * answer released: an answer always means "it is in the log".
+ *
+ * Snapshots live in LMDB (DATA/engine): per subject the state-format version,
+ * last sequence, version, last hash and the encoded state. A missing, stale or
+ * differently-versioned snapshot is repaired from the stream, so the LMDB
+ * directory can be deleted at any time. LMDB also holds the idempotency table
+ * (RULE-HOLD-5): stored answers by (actor, Idempotency-Key) for 24 h.
+ *
+ * Threading: every function here is thread-safe. eng_execute blocks the
+ * calling thread until the command is decided and, if it produced events,
+ * committed.
+ */
+#ifndef TS_ENGINE_H
+#define TS_ENGINE_H
+
+#include "base/base.h"
+#include "commands/commands.h"
+#include "events/events.h"
+
+typedef struct eng eng_t;
+
+typedef struct {
+    const char *nats_url;   /* "nats://127.0.0.1:4222" */
+    const char *stream;     /* "TICKETS" */
+    const char *data_dir;   /* LMDB lives in data_dir/engine */
+    int workers;            /* lanes decided in parallel; 0 → 16 */
+    int snapshot_every;     /* commits between snapshots; 0 → 100 */
+    int sweep_interval_ms;  /* hold-expiry sweeper period; 0 → 500 */
+} eng_config_t;
+
+/* Connects to NATS, creates the stream when missing, opens LMDB and starts
+ * the workers and the sweeper. Errors: TS_ERR_UNAVAILABLE (NATS), TS_ERR_IO
+ * (LMDB). */
+ts_status eng_open(const eng_config_t *cfg, eng_t **out);
+/* Drains the lanes, writes snapshots, stops the threads. Accepts NULL. */
+void eng_free(eng_t *e);
+
+typedef enum {
+    ENG_VENUE_CREATE = 0,
+    ENG_EVENT_CREATE,
+    ENG_EVENT_PUBLISH,
+    ENG_INV_OPEN,
+    ENG_INV_HOLD,
+    ENG_INV_RELEASE,
+    ENG_INV_EXPIRE,
+    ENG_USER_REGISTER,
+    ENG_CLAIM,
+    ENG_CMD_COUNT
+} eng_cmd_type_t;
+
+/* "venue_create", ... for logs and metrics. */
+const char *eng_cmd_name(eng_cmd_type_t t);
+
+typedef struct {
+    eng_cmd_type_t type;
+    const char *subject;
+    const char *actor;
+    int actor_is_admin;
+    const char *command_id;     /* NULL → a random one */
+    const char *correlation_id; /* NULL → the command id */
+    const char *new_id;         /* the id a creating command assigns */
+    /* Read-only state of another aggregate the decision needs (the venue
+     * for event create/publish, the event for inventory open), as copied by
+     * eng_read. */
+    const void *dep;
+    union {
+        evt_venue_created_t venue;
+        evt_event_created_t event;
+        inv_hold_cmd_t hold;
+        const char *booking_id;
+        uint32_t expire_max;
+        evt_user_registered_t user;
+        struct {
+            const char *kind;
+            const char *owner;
+        } claim;
+    } u;
+} eng_cmd_t;
+
+typedef struct {
+    const cmd_reject_t *reject; /* non-NULL: rejected, nothing written */
+    const char *ref;            /* what the answer names (booking id, ...) */
+    uint64_t commit_seq;        /* the commit that recorded it; 0 if none */
+    uint32_t n_events;          /* the events this command produced */
+    const evt_event_t *events;
+} eng_outcome_t;
+
+/* Decides cmd on its lane and waits for the commit. Outcome memory comes
+ * from arena and lives as long as it. Errors: TS_ERR_UNAVAILABLE or
+ * TS_ERR_LOG (the log could not be reached; the command may be retried),
+ * TS_ERR_INVALID (unknown subject), TS_ERR_SHUTDOWN. */
+ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out);
+
+/* Runs fn on the committed state of subject's lane (loading it if needed)
+ * with the lane held, so the state does not change during fn. fn must copy
+ * what it keeps into its own memory. Errors: as eng_execute. */
+ts_status eng_read(eng_t *e, const char *subject, void (*fn)(const void *state, void *arg),
+                   void *arg);
+
+/* Ids: prefix + 16 random hex digits, into the arena. */
+const char *eng_new_id(ts_arena_t *a, const char *prefix);
+
+/* ---- the log, for auditors ---- */
+
+typedef struct {
+    uint64_t seq;
+    const char *subject;
+    const void *data;
+    size_t len;
+    int64_t time; /* stream timestamp, ms */
+} eng_log_msg_t;
+
+/* Calls fn for each commit whose subject matches filter (wildcards allowed),
+ * from stream sequence from_seq on, until fn returns non-zero or limit
+ * commits were passed. Messages are valid during the call only. */
+ts_status eng_log_scan(eng_t *e, const char *filter, uint64_t from_seq, uint32_t limit,
+                       int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
+/* The stream's last sequence (for lag). */
+ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
+
+/* ---- idempotency table (RULE-HOLD-5) ---- */
+
+typedef struct {
+    uint8_t request_hash[32];
+    int status;       /* HTTP status of the stored answer */
+    const char *body; /* the stored answer */
+} eng_idem_t;
+
+/* Looks up a stored answer younger than 24 h. body lives in arena.
+ * Errors: TS_ERR_NOT_FOUND. */
+ts_status eng_idem_get(eng_t *e, const char *key, ts_arena_t *arena, eng_idem_t *out);
+ts_status eng_idem_put(eng_t *e, const char *key, const eng_idem_t *val);
+
+/* ---- health and metrics ---- */
+
+/* TS_OK when JetStream and LMDB answer. */
+ts_status eng_ready(eng_t *e);
+/* Appends Prometheus text for the engine's counters and histograms. */
+void eng_metrics_render(eng_t *e, ts_buf_t *out);
+/* Records one answered command (for metrics). */
+void eng_metrics_command(eng_t *e, eng_cmd_type_t t, const char *outcome, double seconds);
+
+/* ---- users (the slice of RULE-AUTH-1 the foundation needs) ---- */
+
+typedef struct {
+    const char *user_id;
+    const char *email;
+    const char *name;
+    uint32_t roles;
+} eng_user_t;
+
+/* Claims the e-mail (case-insensitive) and registers the user with an
+ * scrypt hash of password. Errors: TS_ERR_CONFLICT (e-mail taken),
+ * TS_ERR_INVALID (bad e-mail, password under 10 characters). */
+ts_status eng_user_create(eng_t *e, const char *email, const char *password, const char *name,
+                          uint32_t roles, ts_arena_t *arena, eng_user_t *out,
+                          uint64_t *commit_seq);
+/* Checks a password. Errors: TS_ERR_AUTH (unknown e-mail or wrong password,
+ * indistinguishable on purpose). */
+ts_status eng_user_authenticate(eng_t *e, const char *email, const char *password,
+                                ts_arena_t *arena, eng_user_t *out);
+/* Loads a user by id. Errors: TS_ERR_NOT_FOUND. */
+ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out);
+
+#endif
