@@ -3,6 +3,7 @@
 #define TS_ENGINE_INT_H
 
 #include "engine/engine.h"
+#include "events/codec.h"
 
 #include <lmdb.h>
 #include <nats/nats.h>
