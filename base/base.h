@@ -74,8 +74,7 @@ char *ts_arena_strdup(ts_arena_t *a, const char *s);
 char *ts_arena_strndup(ts_arena_t *a, const char *s, size_t n);
 void *ts_arena_memdup(ts_arena_t *a, const void *p, size_t n);
 /* printf into the arena. */
-char *ts_arena_printf(ts_arena_t *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *ts_arena_printf(ts_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- growable byte buffer (heap) ---- */
 

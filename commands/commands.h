@@ -158,10 +158,10 @@ typedef struct {
 typedef struct {
     int opened;
     evt_inventory_opened_t info;
-    uint32_t *row_offset;   /* seat index of seat 1 of each row */
-    int32_t *seat_owner;    /* per seat: booking index, -1 when never taken */
+    uint32_t *row_offset; /* seat index of seat 1 of each row */
+    int32_t *seat_owner;  /* per seat: booking index, -1 when never taken */
     uint32_t n_seat_slots;
-    uint32_t ga_taken;      /* standing: units held or sold (not expired lazily) */
+    uint32_t ga_taken; /* standing: units held or sold (not expired lazily) */
     inv_booking_t *bookings;
     uint32_t n_bookings, cap_bookings;
     uint32_t expiry_head; /* bookings before this index are no longer held */
@@ -200,8 +200,7 @@ int inv_release_decide(const inv_state_t *s, const char *booking_id, const cmd_c
 
 /* The sweeper's command: HoldExpired for every hold whose expiry is at or
  * before ctx->now (at most max). No events when none. */
-int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
-                      cmd_result_t *out);
+int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* The earliest expiry among held bookings, 0 when none (for the sweeper). */
 int64_t inv_next_expiry(const inv_state_t *s);

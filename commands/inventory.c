@@ -256,8 +256,7 @@ int inv_release_decide(const inv_state_t *s, const char *booking_id, const cmd_c
     return 0;
 }
 
-int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
-                      cmd_result_t *out)
+int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx, cmd_result_t *out)
 {
     /* RULE-HOLD-3: the sweeper records what decide already treats as free. */
     if (max > CMD_MAX_EVENTS)

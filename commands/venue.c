@@ -70,16 +70,15 @@ int venue_create_decide(const cmd_venue_state_t *s, const evt_venue_created_t *v
         }
     }
     if (capacity > VENUE_MAX_CAPACITY)
-        return cmd_reject(out, ctx, "validation_failed", "sections",
-                          "capacity %llu exceeds %u", (unsigned long long)capacity,
-                          VENUE_MAX_CAPACITY);
+        return cmd_reject(out, ctx, "validation_failed", "sections", "capacity %llu exceeds %u",
+                          (unsigned long long)capacity, VENUE_MAX_CAPACITY);
 
     evt_event_t *e = cmd_emit(out, EVT_VENUE_CREATED);
     e->u.venue_created = *v;
     e->u.venue_created.venue_id = ctx->new_id;
     /* Seated capacities are derived, so the event always carries them. */
-    evt_section_t *secs = ts_arena_memdup(ctx->arena, v->sections,
-                                          v->n_sections * sizeof(evt_section_t));
+    evt_section_t *secs =
+        ts_arena_memdup(ctx->arena, v->sections, v->n_sections * sizeof(evt_section_t));
     for (uint32_t i = 0; i < v->n_sections; i++) {
         if (secs[i].kind == EVT_SEATED) {
             secs[i].capacity = 0;

@@ -11,8 +11,7 @@ const char *eng_cmd_name(eng_cmd_type_t t)
     return t < ENG_CMD_COUNT ? names[t] : "unknown";
 }
 
-void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx,
-                 cmd_result_t *out)
+void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, cmd_result_t *out)
 {
     switch (cmd->type) {
     case ENG_VENUE_CREATE:

@@ -35,12 +35,12 @@
 typedef struct eng eng_t;
 
 typedef struct {
-    const char *nats_url;   /* "nats://127.0.0.1:4222" */
-    const char *stream;     /* "TICKETS" */
-    const char *data_dir;   /* LMDB lives in data_dir/engine */
-    int workers;            /* lanes decided in parallel; 0 → 16 */
-    int snapshot_every;     /* commits between snapshots; 0 → 100 */
-    int sweep_interval_ms;  /* hold-expiry sweeper period; 0 → 500 */
+    const char *nats_url;  /* "nats://127.0.0.1:4222" */
+    const char *stream;    /* "TICKETS" */
+    const char *data_dir;  /* LMDB lives in data_dir/engine */
+    int workers;           /* lanes decided in parallel; 0 → 16 */
+    int snapshot_every;    /* commits between snapshots; 0 → 100 */
+    int sweep_interval_ms; /* hold-expiry sweeper period; 0 → 500 */
 } eng_config_t;
 
 /* Connects to NATS, creates the stream when missing, opens LMDB and starts
@@ -168,8 +168,7 @@ typedef struct {
  * scrypt hash of password. Errors: TS_ERR_CONFLICT (e-mail taken),
  * TS_ERR_INVALID (bad e-mail, password under 10 characters). */
 ts_status eng_user_create(eng_t *e, const char *email, const char *password, const char *name,
-                          uint32_t roles, ts_arena_t *arena, eng_user_t *out,
-                          uint64_t *commit_seq);
+                          uint32_t roles, ts_arena_t *arena, eng_user_t *out, uint64_t *commit_seq);
 /* Checks a password. Errors: TS_ERR_AUTH (unknown e-mail or wrong password,
  * indistinguishable on purpose). */
 ts_status eng_user_authenticate(eng_t *e, const char *email, const char *password,

@@ -120,8 +120,7 @@ struct eng {
 };
 
 /* dispatch.c: runs the decision of one command against a lane's state. */
-void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx,
-                 cmd_result_t *out);
+void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* lanes.c */
 ts_status eng__lanes_start(eng_t *e);

@@ -8,8 +8,8 @@
 /* Latency bucket bounds in seconds, and batch-size bounds. */
 static const double lat_bounds[ENG_METRIC_BUCKETS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                                       0.05,   0.1,   0.25,  0.5,   1,    5};
-static const double batch_bounds[ENG_METRIC_BUCKETS] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
-                                                        1024, 4096};
+static const double batch_bounds[ENG_METRIC_BUCKETS] = {1,  2,   4,   8,   16,   32,
+                                                        64, 128, 256, 512, 1024, 4096};
 static const char *outcomes[4] = {"ok", "rejected", "error", "repeated"};
 
 static int bucket(const double *bounds, double v)

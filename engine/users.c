@@ -22,8 +22,8 @@
 static int scrypt(const char *password, const uint8_t *salt, size_t salt_len, uint64_t n,
                   uint64_t r, uint64_t p, uint8_t out[32])
 {
-    return EVP_PBE_scrypt(password, strlen(password), salt, salt_len, n, r, p, 64 << 20, out,
-                          32) == 1
+    return EVP_PBE_scrypt(password, strlen(password), salt, salt_len, n, r, p, 64 << 20, out, 32) ==
+                   1
                ? 0
                : -1;
 }
@@ -125,8 +125,7 @@ ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_use
 }
 
 ts_status eng_user_create(eng_t *e, const char *email, const char *password, const char *name,
-                          uint32_t roles, ts_arena_t *arena, eng_user_t *out,
-                          uint64_t *commit_seq)
+                          uint32_t roles, ts_arena_t *arena, eng_user_t *out, uint64_t *commit_seq)
 {
     const char *norm = user_email_normalize(arena, email);
     if (!norm || !password || strlen(password) < 10 || strlen(password) > 1024)

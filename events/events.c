@@ -22,7 +22,7 @@ static const struct {
     uint32_t bit;
     const char *name;
 } roles[] = {
-    {EVT_ROLE_ATTENDEE, "attendee"}, {EVT_ROLE_ORGANIZER, "organizer"},
+    {EVT_ROLE_ATTENDEE, "attendee"},     {EVT_ROLE_ORGANIZER, "organizer"},
     {EVT_ROLE_BOX_OFFICE, "box_office"}, {EVT_ROLE_AUDITOR, "auditor"},
     {EVT_ROLE_ADMIN, "admin"},
 };

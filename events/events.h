@@ -49,9 +49,9 @@ const char *evt_type_name(evt_type_t t);
 typedef enum { EVT_SEATED = 0, EVT_STANDING = 1 } evt_section_kind_t;
 
 typedef struct {
-    const char *label;      /* [A-Za-z0-9_]{1,16} */
-    uint32_t seats;         /* seats numbered 1..seats */
-    uint32_t n_accessible;  /* accessible seat numbers */
+    const char *label;     /* [A-Za-z0-9_]{1,16} */
+    uint32_t seats;        /* seats numbered 1..seats */
+    uint32_t n_accessible; /* accessible seat numbers */
     uint32_t *accessible;
 } evt_row_t;
 
@@ -78,7 +78,7 @@ typedef struct {
     const char *name;
     ts_money_t price;
     uint32_t n_sections;
-    const char **sections; /* section keys sold in this tier */
+    const char **sections;  /* section keys sold in this tier */
     int64_t sale_starts_at; /* 0: on sale from publish */
     int64_t sale_ends_at;   /* 0: until the event starts */
 } evt_tier_t;
@@ -144,12 +144,12 @@ typedef struct {
     const char *command_id; /* the command that placed it (RULE-HOLD-5) */
     const char *tier_key;
     int64_t created_at;
-    int64_t expires_at;    /* RULE-HOLD-3 */
-    uint32_t n_seats;      /* seated: seat ids "<section>-<row>-<number>" */
+    int64_t expires_at; /* RULE-HOLD-3 */
+    uint32_t n_seats;   /* seated: seat ids "<section>-<row>-<number>" */
     const char **seats;
-    uint32_t quantity;     /* number of items: n_seats, or GA units */
+    uint32_t quantity; /* number of items: n_seats, or GA units */
     ts_money_t unit_price;
-    int64_t subtotal;      /* RULE-PRICE-1, all in unit_price.currency */
+    int64_t subtotal; /* RULE-PRICE-1, all in unit_price.currency */
     int64_t discount;
     int64_t service_fee;
     int64_t total;
