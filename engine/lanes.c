@@ -89,32 +89,12 @@ static void lane_unload(eng_lane_t *l)
     l->loaded = 0;
 }
 
-/* ---- loading: snapshot, then catch-up from the stream ---- */
-
-static ts_status lane_load(eng_t *e, eng_lane_t *l, int trust_snapshot)
+/* Applies every commit on the lane's subject after last_seq. */
+static ts_status lane_catch_up(eng_t *e, eng_lane_t *l)
 {
     ts_arena_t scratch;
     ts_arena_init(&scratch, 1 << 16);
-    ts_status rc = TS_OK;
-    lane_unload(l);
-    l->last_seq = 0;
-    l->version = 0;
-    memset(l->last_hash, 0, 32);
-    eng_snapshot_t snap;
-    if (trust_snapshot &&
-        eng__store_snapshot_get(&e->store, l->subject, &scratch, &snap) == TS_OK &&
-        snap.format_version == l->ops->format_version) {
-        /* A snapshot of another state-format version is ignored: rebuilt. */
-        l->state = l->ops->decode(snap.state, snap.state_len);
-        if (l->state) {
-            l->last_seq = snap.last_seq;
-            l->version = snap.version;
-            memcpy(l->last_hash, snap.last_hash, 32);
-        }
-    }
-    if (!l->state)
-        l->state = l->ops->state_new();
-    /* Catch up: every commit on the subject after the snapshot. */
+    ts_status rc;
     for (;;) {
         natsMsg *m = NULL;
         uint64_t seq = 0;
@@ -142,6 +122,36 @@ static ts_status lane_load(eng_t *e, eng_lane_t *l, int trust_snapshot)
         natsMsg_Destroy(m);
     }
     ts_arena_deinit(&scratch);
+    return rc;
+}
+
+/* ---- loading: snapshot, then catch-up from the stream ---- */
+
+static ts_status lane_load(eng_t *e, eng_lane_t *l, int trust_snapshot)
+{
+    ts_arena_t scratch;
+    ts_arena_init(&scratch, 1 << 16);
+    ts_status rc = TS_OK;
+    lane_unload(l);
+    l->last_seq = 0;
+    l->version = 0;
+    memset(l->last_hash, 0, 32);
+    eng_snapshot_t snap;
+    if (trust_snapshot &&
+        eng__store_snapshot_get(&e->store, l->subject, &scratch, &snap) == TS_OK &&
+        snap.format_version == l->ops->format_version) {
+        /* A snapshot of another state-format version is ignored: rebuilt. */
+        l->state = l->ops->decode(snap.state, snap.state_len);
+        if (l->state) {
+            l->last_seq = snap.last_seq;
+            l->version = snap.version;
+            memcpy(l->last_hash, snap.last_hash, 32);
+        }
+    }
+    if (!l->state)
+        l->state = l->ops->state_new();
+    ts_arena_deinit(&scratch);
+    rc = lane_catch_up(e, l);
     if (rc != TS_OK) {
         lane_unload(l);
         return rc;
@@ -410,9 +420,14 @@ ts_status eng_read(eng_t *e, const char *subject, void (*fn)(const void *state, 
         pthread_cond_wait(&e->idle_cv, &e->mu);
     l->busy = 1;
     pthread_mutex_unlock(&e->mu);
-    ts_status rc = l->loaded ? TS_OK : lane_load(e, l, 1);
+    /* Another process (or engine) may have appended since this lane last
+     * looked: a read catches up first, so it never answers from a stale
+     * cache. A failed catch-up leaves the lane to be reloaded. */
+    ts_status rc = l->loaded ? lane_catch_up(e, l) : lane_load(e, l, 1);
     if (rc == TS_OK)
         fn(l->state, arg);
+    else
+        lane_unload(l);
     pthread_mutex_lock(&e->mu);
     l->busy = 0;
     pthread_cond_broadcast(&e->idle_cv);

@@ -1,0 +1,26 @@
+/* The contract of API.md, machine readable (the routes served today). */
+
+const char api__openapi_json[] =
+    "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"Turnstile REST API\",\"version\":\"1\"},\"servers\""
+    ":[{\"url\":\"/api/v1\"}],\"paths\":{\"/auth/login\":{\"post\":{\"summary\":\"Log in: {email, "
+    "password} -> tokens\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807"
+    " problem\"}}}},\"/venues\":{\"post\":{\"summary\":\"Create a venue (organizer, admin)\",\""
+    "responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/venues"
+    "/{id}\":{\"get\":{\"summary\":\"A venue with sections and rows\",\"responses\":{\"default\""
+    ":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events\":{\"post\":{\"summary\":"
+    "\"Create a draft event (organizer, admin)\",\"responses\":{\"default\":{\"description\":"
+    "\"JSON, or an RFC 7807 problem\"}}},\"get\":{\"summary\":\"Published events, soonest fi"
+    "rst\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/"
+    "events/{id}\":{\"get\":{\"summary\":\"An event with tiers and availability\",\"responses"
+    "\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/pub"
+    "lish\":{\"post\":{\"summary\":\"Publish a draft event (owner, admin)\",\"responses\":{\"de"
+    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/seats\":{\""
+    "get\":{\"summary\":\"The seat map; ?min_seq waits for the read model\",\"responses\":{\""
+    "default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/holds\":"
+    "{\"post\":{\"summary\":\"Hold named seats or a standing quantity\",\"responses\":{\"defau"
+    "lt\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/bookings/{id}\":{\"get\":{\""
+    "summary\":\"A booking (owner, admin)\",\"responses\":{\"default\":{\"description\":\"JSON,"
+    " or an RFC 7807 problem\"}}},\"delete\":{\"summary\":\"Release a held booking\",\"respon"
+    "ses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/events"
+    "\":{\"get\":{\"summary\":\"Commits decoded to JSON (auditor, admin)\",\"responses\":{\"def"
+    "ault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

@@ -1,0 +1,46 @@
+/*
+ * turnstile — one binary, one subcommand per process role:
+ *   serve         the engine and the REST API
+ *   project       the projector (read models in PostgreSQL)
+ *   user create   an account, from the command line
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: turnstile <command> [options]\n"
+    "\n"
+    "A live-event ticketing engine: event-sourced over NATS JetStream, with\n"
+    "read models in PostgreSQL and a REST API (see API.md).\n"
+    "\n"
+    "Commands:\n"
+    "  serve         run the engine and the REST API\n"
+    "  project       run the projector that folds the log into PostgreSQL\n"
+    "  user create   create an account (e.g. the first admin)\n"
+    "  version       print the version\n"
+    "\n"
+    "Run `turnstile <command> --help` for the options of each command.\n"
+    "Every option also has an environment variable (shown in each --help).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "project") == 0)
+        return cli_project(argc - 1, argv + 1);
+    if (strcmp(argv[1], "user") == 0)
+        return cli_user(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("turnstile %s\n", TS_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "turnstile: unknown command '%s'\n\n%s", argv[1], usage);
+    return 2;
+}

@@ -1,0 +1,70 @@
+/* Options and environment variables shared by the subcommands. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char cli_settings_help[] =
+    "  --nats URL        NATS server with JetStream   [TURNSTILE_NATS_URL, "
+    "nats://127.0.0.1:4222]\n"
+    "  --pg CONNINFO     PostgreSQL (libpq conninfo)  [TURNSTILE_PG_URL, "
+    "postgresql://postgres@127.0.0.1:55432/turnstile]\n"
+    "  --data DIR        data directory               [TURNSTILE_DATA_DIR, ./.turnstile]\n"
+    "  --stream NAME     JetStream stream             [TURNSTILE_STREAM, TICKETS]\n";
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+void cli_settings_from_env(cli_settings_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->nats_url = env_or("TURNSTILE_NATS_URL", "nats://127.0.0.1:4222");
+    s->pg_conninfo =
+        env_or("TURNSTILE_PG_URL", "postgresql://postgres@127.0.0.1:55432/turnstile");
+    s->data_dir = env_or("TURNSTILE_DATA_DIR", "./.turnstile");
+    s->bind = env_or("TURNSTILE_BIND", "127.0.0.1");
+    s->stream = env_or("TURNSTILE_STREAM", "TICKETS");
+    s->port = atoi(env_or("TURNSTILE_HTTP_PORT", "8080"));
+    s->workers = atoi(env_or("TURNSTILE_WORKERS", "0"));
+}
+
+int cli_settings_option(cli_settings_t *s, int argc, char **argv, int *i)
+{
+    static const char *names[] = {"--nats", "--pg", "--data", "--stream"};
+    const char **slots[] = {&s->nats_url, &s->pg_conninfo, &s->data_dir, &s->stream};
+    for (size_t k = 0; k < TS_ARRAY_LEN(names); k++) {
+        if (strcmp(argv[*i], names[k]) != 0)
+            continue;
+        if (*i + 1 >= argc || !argv[*i + 1][0]) {
+            fprintf(stderr, "turnstile: %s needs a value\n", names[k]);
+            return -1;
+        }
+        *slots[k] = argv[++*i];
+        return 1;
+    }
+    return 0;
+}
+
+int cli_mkdirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
