@@ -128,5 +128,5 @@ void api_h_login(api_req_t *r)
     api_reply_json(r, 200,
                    json_pack("{s:s, s:s, s:s, s:i}", "access_token", access, "refresh_token",
                              refresh, "token_type", "Bearer", "expires_in", ACCESS_TTL_S));
-    jwt_free_str(access);
+    free(access);
 }

@@ -1,5 +1,6 @@
 /* Operations (health, readiness, metrics), the audit log and the contract. */
 #include "api/api_int.h"
+#include "events/codec.h"
 
 #include <errno.h>
 #include <openssl/sha.h>
