@@ -71,6 +71,8 @@ char *api__token_issue(api_server_t *s, const eng_user_t *u, int64_t now, int tt
 
 /* ---- handlers ---- */
 void api_h_login(api_req_t *r);
+void api_h_register(api_req_t *r);
+void api_h_me(api_req_t *r);
 void api_h_venue_create(api_req_t *r);
 void api_h_venue_get(api_req_t *r);
 void api_h_event_create(api_req_t *r);

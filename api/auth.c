@@ -130,3 +130,57 @@ void api_h_login(api_req_t *r)
                              refresh, "token_type", "Bearer", "expires_in", ACCESS_TTL_S));
     free(access);
 }
+
+void api_h_register(api_req_t *r)
+{
+    json_t *j = api_body_json(r);
+    if (!j)
+        return;
+    const char *email = json_string_value(json_object_get(j, "email"));
+    const char *password = json_string_value(json_object_get(j, "password"));
+    const char *name = json_string_value(json_object_get(j, "name"));
+    json_t *name_v = json_object_get(j, "name");
+    const char *bad = !email ? "email" : !password ? "password" : name_v && !name ? "name" : NULL;
+    if (bad) {
+        json_decref(j);
+        return api_problem_validation(r, bad, "a string is required");
+    }
+    email = ts_arena_strdup(&r->arena, email);
+    password = ts_arena_strdup(&r->arena, password);
+    name = ts_arena_strdup(&r->arena, name ? name : "");
+    json_decref(j);
+    /* RULE-AUTH-1: passwords have at least 10 characters. */
+    if (strlen(password) < 10)
+        return api_problem_validation(r, "password", "at least 10 characters");
+    if (strlen(name) > 200)
+        return api_problem_validation(r, "name", "at most 200 characters");
+    eng_user_t u;
+    uint64_t seq = 0;
+    ts_status st = eng_user_create(r->srv->cfg.engine, email, password, name, EVT_ROLE_ATTENDEE,
+                                   &r->arena, &u, &seq);
+    if (st == TS_ERR_INVALID)
+        return api_problem_validation(r, "email", "not an e-mail address");
+    if (st == TS_ERR_CONFLICT)
+        return api_problem(r, 409, "conflict", "this e-mail is already registered", NULL);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    api_reply_json(r, 201,
+                   json_pack("{s:s, s:I}", "user_id", u.user_id, "commit_seq", (json_int_t)seq));
+}
+
+void api_h_me(api_req_t *r)
+{
+    if (api_authenticate(r) != 0)
+        return;
+    eng_user_t u;
+    ts_status st = eng_user_get(r->srv->cfg.engine, r->user_id, &r->arena, &u);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    json_t *roles = json_array();
+    for (uint32_t bit = 1; bit <= EVT_ROLE_ADMIN; bit <<= 1)
+        if (u.roles & bit)
+            json_array_append_new(roles, json_string(evt_role_name(bit)));
+    api_reply_json(r, 200,
+                   json_pack("{s:s, s:s, s:s, s:o}", "user_id", u.user_id, "email", u.email,
+                             "name", u.name ? u.name : "", "roles", roles));
+}

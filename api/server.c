@@ -19,6 +19,8 @@ typedef struct {
 
 static const api_route_t routes[] = {
     {"POST", "/auth/login", api_h_login, 0},
+    {"POST", "/auth/register", api_h_register, 0},
+    {"GET", "/users/me", api_h_me, 0},
     {"POST", "/venues", api_h_venue_create, 1},
     {"GET", "/venues/*", api_h_venue_get, 0},
     {"POST", "/events", api_h_event_create, 1},
