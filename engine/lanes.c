@@ -20,6 +20,7 @@
 
 #define ENG_MAX_BATCH 256
 #define ENG_MAX_ATTEMPTS 6
+#define ENG_SNAPSHOT_MIN_INTERVAL_MS 3000
 
 int64_t eng__now_ms(void)
 {
@@ -311,8 +312,14 @@ static void process_batch(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32_t n)
             memcpy(l->last_hash, hash, 32);
             atomic_fetch_add(&e->metrics.commits, 1);
             eng__metrics_batch(e, n);
-            if (++l->commits_since_snapshot >= (uint32_t)e->cfg.snapshot_every)
+            /* Snapshots cost O(state): a hot shard writes one at most every
+             * few seconds however fast it commits. */
+            int64_t now = eng__now_ms();
+            if (++l->commits_since_snapshot >= (uint32_t)e->cfg.snapshot_every &&
+                now - l->last_snapshot_ms >= ENG_SNAPSHOT_MIN_INTERVAL_MS) {
                 lane_snapshot(e, l);
+                l->last_snapshot_ms = now;
+            }
             break;
         }
         /* The state holds events that are not in the log: drop it. */
