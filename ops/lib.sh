@@ -73,7 +73,7 @@ ts_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ts_wait_port() {
     local port=$1 tenths=$((${2:-30} * 10)) pid=${3:-}
     while ! ts_port_open "$port"; do
-        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+        if [ -n "$pid" ] && ! ts_pid_alive "$pid"; then
             ts_err "process $pid exited before port $port opened"
             return 1
         fi
@@ -84,10 +84,14 @@ ts_wait_port() {
 }
 
 # ts_pid_alive PID [NAME]: true when PID runs, and its command name is NAME when
-# given (a stale pid file may name a pid that now belongs to someone else).
+# given (a stale pid file may name a pid that now belongs to someone else). A
+# zombie is dead: an orphan stays one until init reaps it, which some
+# container inits do late or never, and kill -0 still succeeds on it.
 ts_pid_alive() {
-    [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
-    [ -z "${2:-}" ] || [ "$(ps -o comm= -p "$1")" = "$2" ]
+    local stat comm
+    read -r stat comm < <(ps -o stat=,comm= -p "${1:-none}" 2>/dev/null) || return 1
+    case $stat in Z*) return 1 ;; esac
+    [ -z "${2:-}" ] || [ "$comm" = "$2" ]
 }
 
 # ts_pidfile_alive FILE [NAME]: ts_pid_alive on the pid stored in FILE.
@@ -115,11 +119,11 @@ ts_stop_pidfile() {
     if ts_pid_alive "$pid" "$name"; then
         ts_log "stopping $(basename "$file" .pid) (pid $pid)"
         kill -TERM "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null && [ "$t" -gt 0 ]; do
+        while ts_pid_alive "$pid" && [ "$t" -gt 0 ]; do
             sleep 0.1
             t=$((t - 1))
         done
-        if kill -0 "$pid" 2>/dev/null; then
+        if ts_pid_alive "$pid"; then
             ts_log "pid $pid ignored SIGTERM for ${3:-20}s; sending SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
         fi
