@@ -48,6 +48,8 @@ Environment:
     TS_BIN           the turnstile binary (ctest sets it); default ./build/cli/turnstile
     TS_TEST_PG_PORT  port of a shared PostgreSQL; unset: one cluster per Stack
     TS_TEST_PG_HOST  its host (default 127.0.0.1)
+    TS_TEST_TMPDIR   where temporary directories go (ops/test points it at its own
+                     directory, so a test killed by ctest leaves nothing behind)
     TS_KEEP_TMP=1    keep the temporary directory for a post-mortem (its path is printed)
 """
 
@@ -72,6 +74,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OPS_LIB = os.path.join(REPO, "ops", "lib.sh")
 READY_TIMEOUT = 30.0  # seconds for /readyz after serve starts
 STOP_TIMEOUT = 15.0  # seconds between SIGTERM and SIGKILL
+# A process is not sent SIGTERM before it is this old (seconds), so that it has
+# installed its signal handlers (ASan start-up alone takes a while); otherwise
+# a test that stops a process right after starting it would flake.
+START_GRACE = 0.5
 
 
 class StackError(Exception):
@@ -226,6 +232,7 @@ class Stack:
         self.admin_password = self.ADMIN_PASSWORD
         self.tmp = None
         self.procs = {}  # name -> Popen of what runs now
+        self.started_at = {}  # name -> time.monotonic() of its spawn
         self.exit_codes = {}  # name -> exit status once stopped (negative: signal)
         self.problems = []  # turnstile processes that died or did not exit 0
         self.db = None
@@ -247,7 +254,7 @@ class Stack:
         """Start everything; on failure print the logs, clean up and raise."""
         _open_stacks.add(self)
         try:
-            self.tmp = tempfile.mkdtemp(prefix="ts-it-")
+            self.tmp = tempfile.mkdtemp(prefix="ts-it-", dir=os.environ.get("TS_TEST_TMPDIR"))
             os.chmod(self.tmp, 0o711)  # the postgres account passes through (root)
             self.data_dir = os.path.join(self.tmp, "data")
             self.lmdb_dir = os.path.join(self.data_dir, "engine")
@@ -422,6 +429,7 @@ class Stack:
             self.procs[name] = subprocess.Popen(
                 args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=env, cwd=self.tmp, preexec_fn=_die_with_parent)
+        self.started_at[name] = time.monotonic()
 
     def _check_alive(self, name):
         p = self.procs[name]
@@ -448,6 +456,8 @@ class Stack:
             if checked:
                 self.problems.append(f"{name} died during the test (status {p.returncode})")
         else:
+            if not kill:
+                time.sleep(max(0.0, self.started_at[name] + START_GRACE - time.monotonic()))
             p.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
                 p.wait(STOP_TIMEOUT)
