@@ -187,6 +187,35 @@ static int seats_section(api_req_t *r, inv_hold_cmd_t *h)
     return 0;
 }
 
+/* The answer to a hold that found no open shard, when none can be opened:
+ * 404 for an event that does not exist; for seats of a section the
+ * published event does not sell, 409 naming them, as for any unknown seat
+ * (RULE-HOLD-2); else the shard's own rejection (not on sale). */
+static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_state_t *ev,
+                           const inv_hold_cmd_t *h, const cmd_reject_t *rj)
+{
+    if (!ev) {
+        void *copy = NULL;
+        ts_status st =
+            api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", event_id), &copy);
+        if (st != TS_OK)
+            return api_reply_status(r, st);
+        int exists = ((cmd_event_state_t *)copy)->exists;
+        cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
+        if (!exists)
+            return api_problem(r, 404, "not_found", "no such event", NULL);
+    } else if (h->n_seats && !published_section(ev, h->section)) {
+        cmd_reject_t unknown = {.code = "seat_unavailable",
+                                .detail = "some seats do not exist",
+                                .n_seats = h->n_seats,
+                                .seats = h->seats};
+        return api_reply_reject(r, &unknown);
+    }
+    if (rj)
+        return api_reply_reject(r, rj);
+    api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
+}
+
 static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
                       const char *section)
 {
@@ -221,7 +250,7 @@ void api_h_hold(api_req_t *r)
         /* Standing room: the tier names its section. */
         ev = published_event(r, event_id);
         if (!ev)
-            return api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
+            return reply_no_shard(r, event_id, NULL, h, NULL);
         for (uint32_t i = 0; i < ev->published.n_sections && !h->section; i++) {
             const evt_section_t *s = &ev->published.sections[i];
             const evt_tier_t *t = event_tier_of_section(ev, s->key);
@@ -249,14 +278,14 @@ void api_h_hold(api_req_t *r)
             if (ev && published_section(ev, h->section) &&
                 open_shard(r, ev, cmd.subject, h->section) == 0)
                 continue;
+            return reply_no_shard(r, event_id, ev, h, o.reject);
         }
         return api_reply_reject(r, o.reject);
     }
     for (uint32_t i = 0; i < o.n_events; i++)
         if (o.events[i].type == EVT_HOLD_PLACED)
-            return api_reply_json(r, 201,
-                                  api_booking_json(&o.events[i].u.hold_placed, "held",
-                                                   o.commit_seq));
+            return api_reply_json(
+                r, 201, api_booking_json(&o.events[i].u.hold_placed, "held", o.commit_seq));
     /* RULE-HOLD-5: a repeated command answers with the booking it made. */
     reply_booking_from_shard(r, cmd.subject, o.ref, 201, o.commit_seq);
 }
