@@ -126,8 +126,11 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
 /* lanes.c */
 ts_status eng__lanes_start(eng_t *e);
 void eng__lanes_stop(eng_t *e);
-/* Queues an expiry sweep on an inventory lane unless one is pending. */
+/* Queues an expiry sweep on every loaded inventory lane with a hold due. */
 void eng__sweep(eng_t *e, int64_t now);
+/* Queues an expiry sweep on the inventory lane of subject, loading it,
+ * unless one is pending; other subjects are ignored. */
+void eng__sweep_subject(eng_t *e, const char *subject);
 
 int64_t eng__now_ms(void);
 void eng__sha256(const void *data, size_t len, uint8_t out[32]);

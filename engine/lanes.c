@@ -443,6 +443,37 @@ ts_status eng_read(eng_t *e, const char *subject, void (*fn)(const void *state, 
     return rc;
 }
 
+/* Queues an async expiry sweep on inventory lane l (e->mu held). */
+static void lane_queue_expire(eng_t *e, eng_lane_t *l)
+{
+    struct {
+        eng_job_t job;
+        eng_cmd_t cmd;
+        ts_arena_t arena;
+        eng_outcome_t out;
+    } *a = calloc(1, sizeof(*a));
+    if (!a)
+        abort();
+    ts_arena_init(&a->arena, 8192);
+    a->cmd.type = ENG_INV_EXPIRE;
+    a->cmd.subject = l->subject;
+    a->cmd.actor = "system";
+    a->cmd.command_id = eng_new_id(&a->arena, "sweep-");
+    a->cmd.u.expire_max = 256;
+    a->job.cmd = &a->cmd;
+    a->job.arena = &a->arena;
+    a->job.out = &a->out;
+    a->job.async = 1;
+    a->job.lane = l;
+    l->expire_pending = 1;
+    if (l->tail)
+        l->tail->next = &a->job;
+    else
+        l->head = &a->job;
+    l->tail = &a->job;
+    lane_make_ready(e, l);
+}
+
 void eng__sweep(eng_t *e, int64_t now)
 {
     pthread_mutex_lock(&e->mu);
@@ -454,33 +485,19 @@ void eng__sweep(eng_t *e, int64_t now)
         if (!next || next > now)
             continue;
         /* RULE-HOLD-3: record expiries within a second or two. */
-        struct {
-            eng_job_t job;
-            eng_cmd_t cmd;
-            ts_arena_t arena;
-            eng_outcome_t out;
-        } *a = calloc(1, sizeof(*a));
-        if (!a)
-            abort();
-        ts_arena_init(&a->arena, 8192);
-        a->cmd.type = ENG_INV_EXPIRE;
-        a->cmd.subject = l->subject;
-        a->cmd.actor = "system";
-        a->cmd.command_id = eng_new_id(&a->arena, "sweep-");
-        a->cmd.u.expire_max = 256;
-        a->job.cmd = &a->cmd;
-        a->job.arena = &a->arena;
-        a->job.out = &a->out;
-        a->job.async = 1;
-        a->job.lane = l;
-        l->expire_pending = 1;
-        if (l->tail)
-            l->tail->next = &a->job;
-        else
-            l->head = &a->job;
-        l->tail = &a->job;
-        lane_make_ready(e, l);
+        lane_queue_expire(e, l);
     }
+    pthread_mutex_unlock(&e->mu);
+}
+
+void eng__sweep_subject(eng_t *e, const char *subject)
+{
+    if (cmd_aggregate_of_subject(subject) != CMD_AGG_INV)
+        return;
+    pthread_mutex_lock(&e->mu);
+    eng_lane_t *l = lane_get(e, subject, cmd_aggregate_ops(CMD_AGG_INV));
+    if (!e->stopping && !l->expire_pending)
+        lane_queue_expire(e, l);
     pthread_mutex_unlock(&e->mu);
 }
 
