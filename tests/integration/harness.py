@@ -56,6 +56,7 @@ Environment:
 import atexit
 import ctypes
 import glob
+import http.client
 import json
 import os
 import secrets
@@ -385,8 +386,8 @@ class Stack:
             try:
                 if http_request("GET", self.root + "/readyz", timeout=2)[0] == 200:
                     return
-            except OSError:
-                pass
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet, or not speaking HTTP yet
             if time.monotonic() > deadline:
                 raise StackError(f"turnstile serve not ready after {timeout}s")
             time.sleep(0.05)
