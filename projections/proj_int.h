@@ -1,0 +1,184 @@
+/*
+ * proj_int.h — private to projections/: the pool's insides, the fold and the
+ * pure helpers (cursor, array literals, JSON shaping) that unit tests reach.
+ *
+ * The pool. proj_db_t is an array of slots, each a PGconn that is opened on
+ * first use and reopened when found broken; a mutex and a condition variable
+ * hand a slot to one thread at a time. A slot remembers which named prepared
+ * statements exist on its connection (a bit per statement), so statements are
+ * prepared once per connection, lazily, and again after a reconnect.
+ *
+ * The fold (fold.c) turns one decoded commit into statements sent in libpq
+ * pipeline mode on the projector's connection; projector.c wraps a batch of
+ * them in BEGIN ... COMMIT with the checkpoint update.
+ *
+ * Nothing here is part of the public contract; no other folder includes it.
+ */
+#ifndef TS_PROJ_INT_H
+#define TS_PROJ_INT_H
+
+#include "base/base.h"
+#include "events/events.h"
+#include "projections/projections.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdint.h>
+
+/* ---- pool (db.c) ---- */
+
+typedef struct {
+    PGconn *pg;     /* NULL until first use */
+    int busy;       /* handed out */
+    uint64_t ready; /* bit i set: prepared statement i exists on pg */
+} proj__conn_t;
+
+/* A seated section's seat array as of the section's updated_seq. Every
+ * change to a seat bumps its section's updated_seq, so an entry whose seq
+ * matches the row read in a snapshot is exactly what that snapshot holds. */
+typedef struct {
+    char event_id[65];
+    char section[17];
+    uint64_t seq;
+    json_t *seats; /* shared and never modified once cached */
+} proj__seat_slot_t;
+
+#define PROJ_SEAT_CACHE_SLOTS 512
+
+struct proj_db {
+    char *conninfo;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    proj__conn_t *conns;
+    pthread_mutex_t cache_mu;
+    proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
+};
+
+/* Hands out a live connection (connecting when needed), waiting up to 5 s
+ * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */
+ts_status proj__db_acquire(proj_db_t *db, proj__conn_t **out);
+/* Gives the slot back; a connection left broken or inside a transaction is
+ * closed so the next user reconnects. Accepts NULL. */
+void proj__db_release(proj_db_t *db, proj__conn_t *c);
+
+/* Translates a finished result: TS_OK for PGRES_COMMAND_OK / TUPLES_OK,
+ * TS_ERR_UNAVAILABLE when the connection is gone, TS_ERR_DB otherwise (logged
+ * with what). Does not clear res. */
+ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
+
+/* Named statements, prepared lazily per connection; their SQL is in sql.c
+ * (proj__stmt_sql), the prepared name is the second column. */
+#define PROJ_STMT_LIST(X)                                                                          \
+    X(PROJ_Q_CHECKPOINT_GET, "proj_q_checkpoint")                                                  \
+    X(PROJ_Q_VENUE_GET, "proj_q_venue")                                                            \
+    X(PROJ_Q_EVENT_GET, "proj_q_event")                                                            \
+    X(PROJ_Q_SEATMAP_SECTIONS, "proj_q_seatmap_sections")                                          \
+    X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
+    X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
+    X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
+    X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
+    X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
+    X(PROJ_F_HOLD_PLACED, "proj_f_hold_placed")                                                    \
+    X(PROJ_F_HOLD_ENDED, "proj_f_hold_ended")                                                      \
+    X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
+    X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
+    X(PROJ_F_NOTIFY, "proj_f_notify")
+
+typedef enum {
+#define PROJ_STMT_ENUM(id, name) id,
+    PROJ_STMT_LIST(PROJ_STMT_ENUM)
+#undef PROJ_STMT_ENUM
+        PROJ_STMT_COUNT
+} proj__stmt_t;
+
+/* The SQL of each statement (sql.c). */
+extern const char *const proj__stmt_sql[PROJ_STMT_COUNT];
+/* The events list query (sql.c), run unnamed: its optional filters want a
+ * plan made for the actual parameters. */
+extern const char proj__sql_events_list[];
+
+/* Prepares statement s on c when not yet done. Must not be called in
+ * pipeline mode. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj__prepare(proj__conn_t *c, proj__stmt_t s);
+/* The statement's name ("proj_<n>"), for PQexecPrepared. */
+const char *proj__stmt_name(proj__stmt_t s);
+/* PQexecPrepared after proj__prepare; *out is the result on TS_OK (caller
+ * clears it), NULL otherwise. */
+ts_status proj__exec(proj__conn_t *c, proj__stmt_t s, int n, const char *const *values,
+                     PGresult **out);
+
+/* Column readers for the JSON answers: a string (null when NULL or not
+ * UTF-8), an integer (0 when NULL), a json/jsonb column parsed (null when
+ * NULL or unparsable). New references. */
+json_t *proj__col_str(const PGresult *r, int row, int col);
+int64_t proj__col_i64(const PGresult *r, int row, int col);
+json_t *proj__col_json(const PGresult *r, int row, int col);
+
+/* Advisory lock keys (pg_advisory_lock(int, int)): the class is "TSPR" in
+ * ASCII, the second number says what is locked. */
+#define PROJ_LOCK_CLASS "1414746194"
+#define PROJ_LOCK_SCHEMA "1"  /* transaction lock around the DDL */
+#define PROJ_LOCK_CATALOG "2" /* session lock of the active catalog projector */
+
+/* Runs the schema DDL on pg (schema.c), inside its own transaction. */
+ts_status proj__schema_apply(PGconn *pg);
+
+/* Logs one line to stderr, "proj: ..." with a UTC timestamp. */
+void proj__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- fold (fold.c) ---- */
+
+/* State of one batch in pipeline mode: statements sent but not yet read. */
+typedef struct {
+    proj__conn_t *c;
+    ts_arena_t *arena; /* scratch for parameters, reset by the caller */
+    int pending;       /* results not yet read */
+    int failed;        /* a statement failed: the transaction is doomed */
+    char sqlstate[6];  /* of the first failure */
+} proj__fold_t;
+
+/* Sends the statements for every event of commit (stream sequence seq).
+ * Events this projection ignores (UserRegistered, Claimed, InventoryOpened)
+ * send nothing; an event missing a required field is logged and skipped.
+ * Errors: TS_ERR_DB / TS_ERR_UNAVAILABLE (the pipeline failed). */
+ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_t seq);
+/* Sends one prepared statement in the pipeline, draining results every few
+ * hundred statements so neither side's socket buffer fills. */
+ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, int n, const char *const *values);
+/* Sends a Sync and reads every pending result. */
+ts_status proj__fold_drain(proj__fold_t *f);
+
+/* ---- pure helpers (shape.c, cursor.c): no I/O ---- */
+
+/* Appends s as one element of a PostgreSQL array literal ("{"a","b"}"),
+ * quoting it; call proj__pg_array_close at the end. */
+void proj__pg_array_add(ts_buf_t *b, const char *s);
+/* Terminates the literal (also for zero elements: "{}") and NUL-ends it. */
+const char *proj__pg_array_close(ts_buf_t *b);
+
+/* {"amount": a, "currency": cur}. */
+json_t *proj__money_json(int64_t amount, const char *currency);
+/* RFC 3339 string, or null for 0. */
+json_t *proj__time_json(int64_t ms);
+/* The venue layout stored in venues.layout: {"sections": [...]}. Also sets
+ * *capacity to the sum of the section capacities. */
+json_t *proj__layout_json(const evt_venue_created_t *v, int64_t *capacity);
+/* events.tiers and events.policy in API.md shape. */
+json_t *proj__tiers_json(const evt_tier_t *tiers, uint32_t n);
+json_t *proj__policy_json(const evt_policy_t *p);
+/* bookings.items: one entry per seat or GA unit (API.md). */
+json_t *proj__items_json(const evt_hold_placed_t *h);
+/* The cheapest tier price of a tiers array, or null. New reference. */
+json_t *proj__price_from(const json_t *tiers);
+
+/* Opaque list cursor for the key (starts_at ms, event_id): URL-safe base64
+ * of "<ms>.<event_id>". out must hold PROJ_CURSOR_MAX bytes. */
+#define PROJ_CURSOR_MAX 128
+void proj__cursor_encode(int64_t starts_ms, const char *event_id, char out[PROJ_CURSOR_MAX]);
+/* Errors: TS_ERR_INVALID for anything proj__cursor_encode cannot produce.
+ * id must hold 65 bytes. Outputs are written only on success. */
+ts_status proj__cursor_decode(const char *cursor, int64_t *starts_ms, char id[65]);
+
+#endif

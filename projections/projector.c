@@ -1,0 +1,428 @@
+/* The catalog projector: a durable JetStream pull consumer whose batches are
+ * folded into PostgreSQL, one transaction per batch, acked after COMMIT.
+ *
+ * A session is one PostgreSQL connection holding the catalog's advisory lock
+ * plus one NATS connection; any error ends the session, and the next one
+ * starts a second later from the checkpoint. At the start of a session the
+ * durable is recreated to deliver from checkpoint + 1: the checkpoint, not
+ * the consumer's ack floor, says what the tables hold (they may have been
+ * dropped for a rebuild), and a fresh consumer has no messages pending from
+ * an earlier session that could come back out of order.
+ *
+ * Order. The consumer has no subject filter, so stream sequences arrive
+ * consecutively, except where the stream has deleted messages. Anything else
+ * (messages lost in transit and due for redelivery after AckWait) would let
+ * a later commit move the checkpoint past an earlier one that was never
+ * applied, so a gap ends the session after folding what came before it; the
+ * fresh consumer of the next session then proves the gap real. */
+#include "events/codec.h"
+#include "projections/proj_int.h"
+
+#include <inttypes.h>
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROJ_DEFAULT_STREAM "TICKETS"
+#define PROJ_DEFAULT_BATCH 500
+#define PROJ_FETCH_WAIT_MS 500
+#define PROJ_ACK_WAIT_NS (30LL * 1000 * 1000 * 1000)
+#define PROJ_MAX_ACK_PENDING 100000
+
+typedef struct {
+    const proj_config_t *cfg;
+    const char *stream;
+    int batch;
+    proj_db_t *db;
+    proj__conn_t *c; /* held for the whole session */
+    int locked;      /* c holds the catalog's advisory lock */
+    natsConnection *nc;
+    jsCtx *js;
+    natsSubscription *sub;
+    ts_arena_t arena;
+    uint64_t checkpoint; /* as committed by this session */
+    int fresh;           /* nothing received since the consumer was created */
+    /* Conditions logged once until they clear. */
+    int said_standby, said_stream, said_nats;
+} runner_t;
+
+static int stopping(const runner_t *r)
+{
+    return *r->cfg->stop != 0;
+}
+
+/* Sleeps up to ms, waking early on stop. */
+static void nap(const runner_t *r, int ms)
+{
+    for (int slept = 0; slept < ms && !stopping(r); slept += 50) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static const char *nats_err(natsStatus s)
+{
+    const char *last = nats_GetLastError(NULL);
+    return last && *last ? last : natsStatus_GetText(s);
+}
+
+static ts_status exec_simple(PGconn *pg, const char *sql)
+{
+    PGresult *res = PQexec(pg, sql);
+    ts_status rc = proj__pg_check(pg, res, sql);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- PostgreSQL side of a session ---- */
+
+static ts_status pg_begin_session(runner_t *r)
+{
+    PGresult *res = NULL;
+    ts_status rc = proj__db_acquire(r->db, &r->c);
+    if (rc != TS_OK)
+        return rc;
+    rc = proj__schema_apply(r->c->pg);
+    if (rc != TS_OK)
+        return rc;
+    /* One active projector per projection: folding the same durable from two
+     * processes would interleave batches and break the checkpoint order. */
+    res =
+        PQexec(r->c->pg, "SELECT pg_try_advisory_lock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_CATALOG ")");
+    rc = proj__pg_check(r->c->pg, res, "projector lock");
+    if (rc == TS_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        if (!r->said_standby)
+            proj__log("another catalog projector is active; standing by");
+        r->said_standby = 1;
+        rc = TS_ERR_CONFLICT;
+    } else if (rc == TS_OK) {
+        r->locked = 1;
+        r->said_standby = 0;
+    }
+    PQclear(res);
+    if (rc != TS_OK)
+        return rc;
+    const char *name = PROJ_CATALOG;
+    rc = proj__exec(r->c, PROJ_Q_CHECKPOINT_GET, 1, &name, &res);
+    if (rc != TS_OK)
+        return rc;
+    r->checkpoint = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    PQclear(res);
+    for (int s = PROJ_F_VENUE_CREATED; s <= PROJ_F_NOTIFY; s++)
+        if ((rc = proj__prepare(r->c, (proj__stmt_t)s)) != TS_OK)
+            return rc;
+    return TS_OK;
+}
+
+static void pg_end_session(runner_t *r)
+{
+    if (r->c && r->locked && r->c->pg && PQstatus(r->c->pg) == CONNECTION_OK)
+        exec_simple(r->c->pg,
+                    "SELECT pg_advisory_unlock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_CATALOG ")");
+    r->locked = 0;
+    proj__db_release(r->db, r->c);
+    r->c = NULL;
+}
+
+/* ---- NATS side of a session ---- */
+
+static ts_status nats_begin_session(runner_t *r)
+{
+    natsOptions *opts = NULL;
+    natsStatus s;
+    jsErrCode jerr = 0;
+    jsStreamInfo *si = NULL;
+    jsConsumerInfo *ci = NULL;
+    jsConsumerConfig cc;
+    jsSubOptions so;
+
+    s = natsOptions_Create(&opts);
+    if (s == NATS_OK)
+        s = natsOptions_SetURL(opts, r->cfg->nats_url);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(opts, "turnstile-projector");
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(opts, 1000);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&r->nc, opts);
+    natsOptions_Destroy(opts);
+    if (s != NATS_OK) {
+        if (!r->said_nats)
+            proj__log("cannot connect to NATS at %s: %s; retrying every second", r->cfg->nats_url,
+                      nats_err(s));
+        r->said_nats = 1;
+        return TS_ERR_UNAVAILABLE;
+    }
+    r->said_nats = 0;
+    s = natsConnection_JetStream(&r->js, r->nc, NULL);
+    if (s != NATS_OK)
+        return TS_ERR_LOG;
+
+    /* The engine creates the stream; until it does, wait for it. */
+    for (;;) {
+        s = js_GetStreamInfo(&si, r->js, r->stream, NULL, &jerr);
+        if (s == NATS_OK)
+            break;
+        if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
+            proj__log("stream %s: %s", r->stream, nats_err(s));
+            return TS_ERR_LOG;
+        }
+        if (!r->said_stream)
+            proj__log("stream %s does not exist yet; waiting for it", r->stream);
+        r->said_stream = 1;
+        nap(r, 1000);
+        if (stopping(r))
+            return TS_ERR_SHUTDOWN;
+    }
+    r->said_stream = 0;
+    if (si->State.LastSeq < r->checkpoint)
+        proj__log("checkpoint %" PRIu64 " is past the end of stream %s (%" PRIu64
+                  "): were the read models made from another stream?",
+                  r->checkpoint, r->stream, si->State.LastSeq);
+    jsStreamInfo_Destroy(si);
+
+    /* Recreate the durable at checkpoint + 1 (see the top of this file). */
+    s = js_DeleteConsumer(r->js, r->stream, PROJ_CATALOG_DURABLE, NULL, &jerr);
+    if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
+        proj__log("delete consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
+        return TS_ERR_LOG;
+    }
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = PROJ_CATALOG_DURABLE;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = PROJ_ACK_WAIT_NS;
+    cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
+    cc.DeliverPolicy = js_DeliverAll;
+    if (r->checkpoint > 0) {
+        cc.DeliverPolicy = js_DeliverByStartSequence;
+        cc.OptStartSeq = r->checkpoint + 1;
+    }
+    s = js_AddConsumer(&ci, r->js, r->stream, &cc, NULL, &jerr);
+    jsConsumerInfo_Destroy(ci);
+    if (s != NATS_OK) {
+        proj__log("add consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
+        return TS_ERR_LOG;
+    }
+    jsSubOptions_Init(&so);
+    so.Stream = r->stream;
+    so.Consumer = PROJ_CATALOG_DURABLE;
+    s = js_PullSubscribe(&r->sub, r->js, NULL, PROJ_CATALOG_DURABLE, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        proj__log("pull subscribe %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
+        return TS_ERR_LOG;
+    }
+    r->fresh = 1;
+    proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
+              r->checkpoint + 1);
+    return TS_OK;
+}
+
+static void nats_end_session(runner_t *r)
+{
+    natsSubscription_Destroy(r->sub);
+    jsCtx_Destroy(r->js);
+    natsConnection_Destroy(r->nc);
+    r->sub = NULL;
+    r->js = NULL;
+    r->nc = NULL;
+}
+
+/* ---- one transaction ---- */
+
+typedef struct {
+    natsMsg *msg;
+    uint64_t seq;
+} item_t;
+
+/* Folds items[0..n) in one transaction that moves the checkpoint past them;
+ * with skip set, only the checkpoint moves (a poison commit). Commits at or
+ * below the checkpoint read FOR UPDATE are skipped. On a data error *sqlstate
+ * gets its SQLSTATE. Errors: TS_ERR_DB, TS_ERR_UNAVAILABLE. */
+static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char sqlstate[6])
+{
+    proj__fold_t f = {.c = r->c, .arena = &r->arena};
+    PGconn *pg = r->c->pg;
+    PGresult *res = NULL;
+    const char *name = PROJ_CATALOG;
+    uint64_t ck, last;
+    ts_status rc;
+    char seqbuf[24];
+
+    sqlstate[0] = '\0';
+    rc = exec_simple(pg, "BEGIN");
+    if (rc != TS_OK)
+        return rc;
+    rc = proj__exec(r->c, PROJ_F_CHECKPOINT_LOCK, 1, &name, &res);
+    if (rc != TS_OK)
+        goto done;
+    ck = last = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    PQclear(res);
+    res = NULL;
+    if (!PQenterPipelineMode(pg)) {
+        rc = TS_ERR_UNAVAILABLE;
+        goto done;
+    }
+    for (int i = 0; i < n && rc == TS_OK; i++) {
+        evt_commit_t commit;
+        if (items[i].seq <= ck)
+            continue; /* already folded: a redelivery */
+        last = items[i].seq;
+        if (skip)
+            continue;
+        ts_arena_reset(&r->arena);
+        if (evt_commit_decode(natsMsg_GetData(items[i].msg),
+                              (size_t)natsMsg_GetDataLength(items[i].msg), &r->arena,
+                              &commit) != TS_OK) {
+            /* The log is the truth: a commit we cannot read is skipped,
+             * never allowed to block the projection. */
+            proj__log("seq %" PRIu64 " on %s does not decode; skipped", items[i].seq,
+                      natsMsg_GetSubject(items[i].msg));
+            continue;
+        }
+        rc = proj__fold_commit(&f, &commit, items[i].seq);
+    }
+    if (rc == TS_OK && last > ck) {
+        snprintf(seqbuf, sizeof seqbuf, "%" PRIu64, last);
+        const char *cp[2] = {name, seqbuf};
+        const char *np[2] = {PROJ_CATALOG_CHANNEL, seqbuf};
+        rc = proj__fold_send(&f, PROJ_F_CHECKPOINT_SET, 2, cp);
+        if (rc == TS_OK)
+            rc = proj__fold_send(&f, PROJ_F_NOTIFY, 2, np);
+    }
+    ts_status drained = proj__fold_drain(&f);
+    if (rc == TS_OK || drained == TS_ERR_UNAVAILABLE)
+        rc = drained;
+    memcpy(sqlstate, f.sqlstate, sizeof f.sqlstate);
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg))
+        rc = TS_ERR_UNAVAILABLE;
+    if (rc == TS_OK)
+        rc = exec_simple(pg, "COMMIT");
+    if (rc == TS_OK)
+        r->checkpoint = last;
+done:
+    PQclear(res);
+    if (rc != TS_OK && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
+        exec_simple(pg, "ROLLBACK");
+    return rc;
+}
+
+/* SQLSTATE classes that mean "this commit's data", not "the database": data
+ * exceptions (22), integrity violations (23), program limits (54). */
+static int data_error(const char sqlstate[6])
+{
+    return strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0 ||
+           strncmp(sqlstate, "54", 2) == 0;
+}
+
+/* Folds a batch; when it fails on a data error, folds its commits one per
+ * transaction and skips (logged) those that fail alone. */
+static ts_status fold_batch(runner_t *r, const item_t *items, int n)
+{
+    char sqlstate[6];
+    ts_status rc = fold_tx(r, items, n, 0, sqlstate);
+    if (rc != TS_ERR_DB || !data_error(sqlstate))
+        return rc;
+    for (int i = 0; i < n; i++) {
+        rc = fold_tx(r, &items[i], 1, 0, sqlstate);
+        if (rc == TS_ERR_DB && data_error(sqlstate)) {
+            proj__log("seq %" PRIu64 " on %s cannot be folded (SQLSTATE %s); skipped", items[i].seq,
+                      natsMsg_GetSubject(items[i].msg), sqlstate);
+            rc = fold_tx(r, &items[i], 1, 1, sqlstate);
+        }
+        if (rc != TS_OK)
+            return rc;
+    }
+    return TS_OK;
+}
+
+/* ---- the loop ---- */
+
+/* Fetches and folds until stop or an error. */
+static ts_status pump(runner_t *r)
+{
+    item_t *items = calloc((size_t)r->batch, sizeof *items);
+    ts_status rc = items ? TS_OK : TS_ERR_NOMEM;
+
+    while (rc == TS_OK && !stopping(r)) {
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        natsStatus s = natsSubscription_Fetch(&list, r->sub, r->batch, PROJ_FETCH_WAIT_MS, &jerr);
+        if (s == NATS_TIMEOUT)
+            continue; /* nothing new: normal */
+        if (s != NATS_OK) {
+            proj__log("fetch: %s", nats_err(s));
+            rc = TS_ERR_LOG;
+            break;
+        }
+        /* Keep the prefix that is in order; a gap ends the session. */
+        int n = 0, gap = 0;
+        uint64_t expect = r->checkpoint + 1;
+        for (int i = 0; i < list.Count && !gap; i++) {
+            jsMsgMetaData *meta = NULL;
+            if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) {
+                rc = TS_ERR_LOG;
+                break;
+            }
+            uint64_t seq = meta->Sequence.Stream;
+            jsMsgMetaData_Destroy(meta);
+            if (seq > expect && !r->fresh) {
+                proj__log("seq %" PRIu64 " arrived while %" PRIu64
+                          " was expected; restarting from the checkpoint",
+                          seq, expect);
+                gap = 1;
+                break;
+            }
+            r->fresh = 0;
+            items[n].msg = list.Msgs[i];
+            items[n].seq = seq;
+            n++;
+            if (seq >= expect)
+                expect = seq + 1;
+        }
+        if (rc == TS_OK && n > 0)
+            rc = fold_batch(r, items, n);
+        /* Ack only what the committed transaction covers. */
+        for (int i = 0; rc == TS_OK && i < n; i++)
+            natsMsg_Ack(items[i].msg, NULL);
+        natsMsgList_Destroy(&list);
+        if (rc == TS_OK && gap)
+            rc = TS_ERR_LOG;
+    }
+    free(items);
+    return rc;
+}
+
+ts_status proj_run(const proj_config_t *cfg)
+{
+    runner_t r = {0};
+    ts_status rc;
+
+    if (!cfg || !cfg->nats_url || !cfg->pg_conninfo || !cfg->stop || cfg->batch < 0)
+        return TS_ERR_INVALID;
+    r.cfg = cfg;
+    r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
+    r.batch = cfg->batch ? cfg->batch : PROJ_DEFAULT_BATCH;
+    rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
+    if (rc != TS_OK)
+        return rc;
+    ts_arena_init(&r.arena, 64 * 1024);
+
+    while (!stopping(&r)) {
+        rc = pg_begin_session(&r);
+        if (rc == TS_OK)
+            rc = nats_begin_session(&r);
+        if (rc == TS_OK)
+            rc = pump(&r);
+        nats_end_session(&r);
+        pg_end_session(&r);
+        if (!stopping(&r))
+            nap(&r, 1000);
+    }
+    ts_arena_deinit(&r.arena);
+    proj_db_free(r.db);
+    return TS_OK;
+}

@@ -1,0 +1,173 @@
+/* The SQL of every statement the read side runs (the DDL is in schema.c).
+ * Parameters only, never interpolated values; each parameter is cast where
+ * it is first used so the prepared types never depend on inference.
+ * Times travel as epoch milliseconds (ts_ms_to_tstz / ts_tstz_to_ms). */
+#include "projections/proj_int.h"
+
+const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
+    [PROJ_Q_CHECKPOINT_GET] = "SELECT last_seq FROM checkpoints WHERE projection = $1::text",
+
+    [PROJ_Q_VENUE_GET] = "SELECT venue_id, name, city, country, capacity, layout::text\n"
+                         "FROM venues WHERE venue_id = $1::text",
+
+    /* The event row plus {tier: available} over its sections, in one
+     * snapshot. */
+    [PROJ_Q_EVENT_GET] =
+        "SELECT e.event_id, e.venue_id, e.organizer_id, e.title, e.description, e.genre,\n"
+        "  e.city, ts_tstz_to_ms(e.starts_at), ts_tstz_to_ms(e.ends_at), e.status,\n"
+        "  e.tiers::text, e.policy::text, e.updated_seq,\n"
+        "  (SELECT json_object_agg(a.tier, a.available)::text FROM\n"
+        "    (SELECT tier, sum(available) AS available FROM sections\n"
+        "     WHERE event_id = e.event_id AND tier IS NOT NULL GROUP BY tier) a)\n"
+        "FROM events e WHERE e.event_id = $1::text",
+
+    /* One row per section in venue order (none for a draft: s.* NULL), with
+     * the checkpoint of the same snapshot. */
+    [PROJ_Q_SEATMAP_SECTIONS] =
+        "SELECT (SELECT last_seq FROM checkpoints WHERE projection = '" PROJ_CATALOG "'),\n"
+        "  s.key, s.kind, s.tier, s.capacity, s.available, s.updated_seq\n"
+        "FROM events e LEFT JOIN sections s ON s.event_id = e.event_id\n"
+        "WHERE e.event_id = $1::text ORDER BY s.ord",
+
+    /* The section's key range of the primary key (see schema.c). */
+    [PROJ_Q_SEATMAP_SEATS] =
+        "SELECT seat_id, row_label, number, accessible, status FROM seats\n"
+        "WHERE event_id = $1::text AND seat_id >= $2::text || '-' AND seat_id < $2::text || '.'\n"
+        "ORDER BY ord",
+
+    [PROJ_Q_BOOKING_GET] =
+        "SELECT booking_id, event_id, user_id, status, ts_tstz_to_ms(expires_at), items::text,\n"
+        "  subtotal, discount, service_fee, total, vat_included, currency, updated_seq\n"
+        "FROM bookings WHERE booking_id = $1::text",
+
+    /* $1 id, $2 name, $3 city, $4 country, $5 capacity, $6 layout, $7 seq */
+    [PROJ_F_VENUE_CREATED] =
+        "INSERT INTO venues (venue_id, name, city, country, capacity, layout, updated_seq)\n"
+        "VALUES ($1::text, $2::text, $3::text, $4::text, $5::bigint, $6::jsonb, $7::bigint)\n"
+        "ON CONFLICT (venue_id) DO UPDATE SET name = EXCLUDED.name, city = EXCLUDED.city,\n"
+        "  country = EXCLUDED.country, capacity = EXCLUDED.capacity,\n"
+        "  layout = EXCLUDED.layout, updated_seq = EXCLUDED.updated_seq",
+
+    /* $1 event, $2 venue, $3 organizer, $4 title, $5 description, $6 genre,
+     * $7 city, $8 starts ms, $9 ends ms, $10 tiers, $11 policy, $12 seq */
+    [PROJ_F_EVENT_CREATED] =
+        "INSERT INTO events (event_id, venue_id, organizer_id, title, description, genre,\n"
+        "  city, starts_at, ends_at, status, tiers, policy, updated_seq)\n"
+        "VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,\n"
+        "  ts_ms_to_tstz($8::bigint), ts_ms_to_tstz($9::bigint), 'draft', $10::jsonb,\n"
+        "  $11::jsonb, $12::bigint)\n"
+        "ON CONFLICT (event_id) DO UPDATE SET venue_id = EXCLUDED.venue_id,\n"
+        "  organizer_id = EXCLUDED.organizer_id, title = EXCLUDED.title,\n"
+        "  description = EXCLUDED.description, genre = EXCLUDED.genre, city = EXCLUDED.city,\n"
+        "  starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,\n"
+        "  status = EXCLUDED.status, tiers = EXCLUDED.tiers, policy = EXCLUDED.policy,\n"
+        "  updated_seq = EXCLUDED.updated_seq",
+
+    /* RULE-EVT-1: the frozen layout becomes sections and seats, in one
+     * statement so a 50,000-seat venue costs one round trip; the seats are
+     * generated server-side from the rows. Only sections sold by a tier are
+     * kept (the first tier naming a section wins).
+     * $1 event, $2 seq; sections: $3 keys, $4 kinds, $5 capacities;
+     * rows: $6 section, $7 label, $8 seat count, $9 ord of the row's seat 0;
+     * $10 accessible seat ids. */
+    [PROJ_F_EVENT_PUBLISHED] =
+        "WITH e AS (UPDATE events SET status = 'published', updated_seq = $2::bigint\n"
+        "           WHERE event_id = $1::text RETURNING tiers),\n"
+        "t AS (SELECT DISTINCT ON (s.sec) s.sec, tk.t ->> 'key' AS tier\n"
+        "      FROM e, jsonb_array_elements(e.tiers) WITH ORDINALITY AS tk(t, i),\n"
+        "           jsonb_array_elements_text(tk.t -> 'sections') AS s(sec)\n"
+        "      ORDER BY s.sec, tk.i),\n"
+        "secs AS (INSERT INTO sections (event_id, key, kind, tier, ord, capacity, available,\n"
+        "           updated_seq)\n"
+        "         SELECT $1::text, u.key, u.kind, t.tier, u.ord, u.cap, u.cap, $2::bigint\n"
+        "         FROM unnest($3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY\n"
+        "              AS u(key, kind, cap, ord)\n"
+        "         JOIN t ON t.sec = u.key\n"
+        "         ON CONFLICT (event_id, key) DO NOTHING)\n"
+        "INSERT INTO seats (event_id, section, seat_id, row_label, number, accessible, status,\n"
+        "  booking_id, ord)\n"
+        "SELECT $1::text, r.sec, r.sec || '-' || r.label || '-' || n, r.label, n,\n"
+        "  a.id IS NOT NULL, 'free', NULL, r.base + n\n"
+        "FROM unnest($6::text[], $7::text[], $8::int[], $9::int[]) AS r(sec, label, cnt, base)\n"
+        "JOIN t ON t.sec = r.sec\n"
+        "CROSS JOIN LATERAL generate_series(1, r.cnt) AS n\n"
+        "LEFT JOIN (SELECT DISTINCT x.id FROM unnest($10::text[]) AS x(id)) a\n"
+        "  ON a.id = r.sec || '-' || r.label || '-' || n\n"
+        /* A plain INSERT is twice as fast as ON CONFLICT; a second publish
+         * of the same event adds nothing instead. */
+        "WHERE NOT EXISTS (SELECT 1 FROM seats x WHERE x.event_id = $1::text)",
+
+    /* RULE-HOLD-1: only free seats become held; available drops by the seats
+     * actually taken (seated) or by the quantity (standing).
+     * $1 booking, $2 event, $3 section, $4 user, $5 tier, $6 quantity,
+     * $7 expires ms, $8 items, $9 subtotal, $10 discount, $11 service fee,
+     * $12 total, $13 vat, $14 currency, $15 seq, $16 seat ids */
+    [PROJ_F_HOLD_PLACED] =
+        "WITH b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"
+        "             quantity, expires_at, items, subtotal, discount, service_fee, total,\n"
+        "             vat_included, currency, created_seq, updated_seq)\n"
+        "           VALUES ($1::text, $2::text, $3::text, $4::text, 'held', $5::text,\n"
+        "             $6::int, ts_ms_to_tstz($7::bigint), $8::jsonb, $9::bigint, $10::bigint,\n"
+        "             $11::bigint, $12::bigint, $13::bigint, $14::text, $15::bigint,\n"
+        "             $15::bigint)\n"
+        "           ON CONFLICT (booking_id) DO UPDATE SET status = 'held',\n"
+        "             quantity = EXCLUDED.quantity, expires_at = EXCLUDED.expires_at,\n"
+        "             items = EXCLUDED.items, subtotal = EXCLUDED.subtotal,\n"
+        "             discount = EXCLUDED.discount, service_fee = EXCLUDED.service_fee,\n"
+        "             total = EXCLUDED.total, vat_included = EXCLUDED.vat_included,\n"
+        "             currency = EXCLUDED.currency, updated_seq = EXCLUDED.updated_seq),\n"
+        "s AS (UPDATE seats SET status = 'held', booking_id = $1::text\n"
+        "      WHERE event_id = $2::text AND seat_id = ANY ($16::text[]) AND status = 'free'\n"
+        "      RETURNING 1)\n"
+        "UPDATE sections SET available = available - CASE WHEN kind = 'standing'\n"
+        "    THEN $6::int ELSE (SELECT count(*) FROM s) END,\n"
+        "  updated_seq = $15::bigint\n"
+        "WHERE event_id = $2::text AND key = $3::text",
+
+    /* HoldReleased / HoldExpired: only a held booking ends; its seats (or
+     * units) become free again. $1 booking, $2 new status, $3 seq */
+    [PROJ_F_HOLD_ENDED] =
+        "WITH b AS (UPDATE bookings SET status = $2::text, updated_seq = $3::bigint\n"
+        "           WHERE booking_id = $1::text AND status = 'held'\n"
+        "           RETURNING event_id, section, quantity, items),\n"
+        /* The seats are found through the booking's items (primary key
+         * lookups), so seats needs no index on booking_id. */
+        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM b\n"
+        "      WHERE seats.event_id = b.event_id AND seats.booking_id = $1::text\n"
+        "        AND seats.seat_id IN (SELECT i ->> 'seat' FROM jsonb_array_elements(b.items) i)\n"
+        "      RETURNING 1)\n"
+        "UPDATE sections SET available = available + CASE WHEN sections.kind = 'standing'\n"
+        "    THEN b.quantity ELSE (SELECT count(*) FROM s) END,\n"
+        "  updated_seq = $3::bigint\n"
+        "FROM b WHERE sections.event_id = b.event_id AND sections.key = b.section",
+
+    [PROJ_F_CHECKPOINT_LOCK] =
+        "SELECT last_seq FROM checkpoints WHERE projection = $1::text FOR UPDATE",
+
+    [PROJ_F_CHECKPOINT_SET] = "UPDATE checkpoints SET last_seq = $2::bigint, updated_at = now()\n"
+                              "WHERE projection = $1::text",
+
+    [PROJ_F_NOTIFY] = "SELECT pg_notify($1::text, $2::text)",
+};
+
+/* Published events, soonest first, keyset-paginated on (starts_at,
+ * event_id). A NULL parameter switches its filter off. The text matches the
+ * full-text index or, for words the parser splits oddly, a title substring
+ * (LIKE wildcards in it escaped).
+ * $1 text, $2 genre, $3 city, $4 from ms, $5 to ms, $6 cursor ms,
+ * $7 cursor id, $8 limit */
+const char proj__sql_events_list[] =
+    "SELECT event_id, venue_id, title, genre, city, ts_tstz_to_ms(starts_at),\n"
+    "  ts_tstz_to_ms(ends_at), status, tiers::text\n"
+    "FROM events\n"
+    "WHERE status = 'published' AND starts_at IS NOT NULL\n"
+    "  AND ($1::text IS NULL OR search @@ plainto_tsquery('simple', $1::text)\n"
+    "       OR title ILIKE '%' || replace(replace(replace($1::text, '\\', '\\\\'),\n"
+    "                                     '%', '\\%'), '_', '\\_') || '%')\n"
+    "  AND ($2::text IS NULL OR lower(genre) = lower($2::text))\n"
+    "  AND ($3::text IS NULL OR lower(city) = lower($3::text))\n"
+    "  AND ($4::bigint IS NULL OR starts_at >= ts_ms_to_tstz($4::bigint))\n"
+    "  AND ($5::bigint IS NULL OR starts_at < ts_ms_to_tstz($5::bigint))\n"
+    "  AND ($6::bigint IS NULL OR (starts_at, event_id) > (ts_ms_to_tstz($6::bigint), $7::text))\n"
+    "ORDER BY starts_at, event_id\n"
+    "LIMIT $8::int";
