@@ -161,6 +161,9 @@ int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx
     if (seated && c->n_seats == 0)
         return cmd_reject(out, ctx, "validation_failed", "seats",
                           "section %s is seated: name the seats", info->section.key);
+    if (seated && c->quantity && c->quantity != c->n_seats)
+        return cmd_reject(out, ctx, "validation_failed", "quantity",
+                          "quantity %u does not match the %u seats named", c->quantity, c->n_seats);
     if (!seated && c->n_seats)
         return cmd_reject(out, ctx, "validation_failed", "seats",
                           "section %s is standing: ask for a quantity", info->section.key);
