@@ -181,6 +181,6 @@ void api_h_me(api_req_t *r)
         if (u.roles & bit)
             json_array_append_new(roles, json_string(evt_role_name(bit)));
     api_reply_json(r, 200,
-                   json_pack("{s:s, s:s, s:s, s:o}", "user_id", u.user_id, "email", u.email,
-                             "name", u.name ? u.name : "", "roles", roles));
+                   json_pack("{s:s, s:s, s:s, s:o}", "user_id", u.user_id, "email", u.email, "name",
+                             u.name ? u.name : "", "roles", roles));
 }

@@ -53,12 +53,13 @@ int api_execute(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out)
 typedef struct {
     const cmd_aggregate_ops_t *ops;
     ts_buf_t buf;
+    int failed;
 } copy_t;
 
 static void encode_state(const void *state, void *arg)
 {
     copy_t *c = arg;
-    c->ops->encode(state, &c->buf);
+    c->failed = c->ops->encode(state, &c->buf) != TS_OK;
 }
 
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out)
@@ -71,6 +72,8 @@ ts_status api_state_copy(api_req_t *r, const char *subject, void **out)
     /* Encode under the lane, decode outside it: a deep copy through the
      * snapshot format, so there is one way to copy a state. */
     ts_status st = eng_read(r->srv->cfg.engine, subject, encode_state, &c);
+    if (st == TS_OK && c.failed)
+        st = TS_ERR_CORRUPT;
     if (st == TS_OK) {
         *out = c.ops->decode(c.buf.data, c.buf.len);
         if (!*out)

@@ -46,8 +46,8 @@ void api_h_event_create(api_req_t *r)
     if (bad)
         return;
     void *venue = NULL;
-    ts_status st = api_state_copy(
-        r, ts_arena_printf(&r->arena, "tix.venue.%s", cmd.u.event.venue_id), &venue);
+    ts_status st =
+        api_state_copy(r, ts_arena_printf(&r->arena, "tix.venue.%s", cmd.u.event.venue_id), &venue);
     if (st != TS_OK)
         return api_reply_status(r, st);
     cmd.dep = venue;
@@ -69,11 +69,11 @@ static void open_shards(api_req_t *r, const cmd_event_state_t *ev)
     for (uint32_t i = 0; i < ev->published.n_sections; i++) {
         eng_cmd_t cmd = {.type = ENG_INV_OPEN, .dep = ev};
         cmd.u.hold.section = ev->published.sections[i].key;
-        cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", ev->ev.event_id,
-                                      cmd.u.hold.section);
+        cmd.subject =
+            ts_arena_printf(&r->arena, "tix.inv.%s.%s", ev->ev.event_id, cmd.u.hold.section);
         cmd.actor = "system";
-        cmd.command_id = ts_arena_printf(&r->arena, "open-%s-%s", ev->ev.event_id,
-                                         cmd.u.hold.section);
+        cmd.command_id =
+            ts_arena_printf(&r->arena, "open-%s-%s", ev->ev.event_id, cmd.u.hold.section);
         eng_outcome_t o;
         ts_status st = eng_execute(r->srv->cfg.engine, &cmd, &r->arena, &o);
         if (st != TS_OK)
@@ -132,9 +132,8 @@ void api_h_venue_get(api_req_t *r)
     if (api_wait_min_seq(r) != 0)
         return;
     json_t *out = NULL;
-    ts_status st = ts_id_valid(r->params[0])
-                       ? proj_venue_get(r->srv->cfg.db, r->params[0], &out)
-                       : TS_ERR_NOT_FOUND;
+    ts_status st = ts_id_valid(r->params[0]) ? proj_venue_get(r->srv->cfg.db, r->params[0], &out)
+                                             : TS_ERR_NOT_FOUND;
     reply_query(r, st, out);
 }
 
@@ -143,9 +142,8 @@ void api_h_event_get(api_req_t *r)
     if (api_wait_min_seq(r) != 0)
         return;
     json_t *out = NULL;
-    ts_status st = ts_id_valid(r->params[0])
-                       ? proj_event_get(r->srv->cfg.db, r->params[0], &out)
-                       : TS_ERR_NOT_FOUND;
+    ts_status st = ts_id_valid(r->params[0]) ? proj_event_get(r->srv->cfg.db, r->params[0], &out)
+                                             : TS_ERR_NOT_FOUND;
     reply_query(r, st, out);
 }
 
@@ -154,9 +152,8 @@ void api_h_seatmap(api_req_t *r)
     if (api_wait_min_seq(r) != 0)
         return;
     json_t *out = NULL;
-    ts_status st = ts_id_valid(r->params[0])
-                       ? proj_seatmap_get(r->srv->cfg.db, r->params[0], &out)
-                       : TS_ERR_NOT_FOUND;
+    ts_status st = ts_id_valid(r->params[0]) ? proj_seatmap_get(r->srv->cfg.db, r->params[0], &out)
+                                             : TS_ERR_NOT_FOUND;
     reply_query(r, st, out);
 }
 

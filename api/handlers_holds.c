@@ -130,8 +130,7 @@ static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h)
     if (promo && !json_is_string(promo) && !json_is_null(promo))
         return api_problem_validation(r, "promo_code", "must be a string"), -1;
     if (seats && (tier || qty))
-        return api_problem_validation(r, "seats", "give seats, or tier and quantity, not both"),
-               -1;
+        return api_problem_validation(r, "seats", "give seats, or tier and quantity, not both"), -1;
     if (seats) {
         if (!json_is_array(seats) || json_array_size(seats) == 0)
             return api_problem_validation(r, "seats", "a non-empty array of seat ids"), -1;
@@ -148,8 +147,7 @@ static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h)
         return 0;
     }
     if (!tier || !json_is_string(tier))
-        return api_problem_validation(r, "tier", "give seats, or a tier (string) and quantity"),
-               -1;
+        return api_problem_validation(r, "tier", "give seats, or a tier (string) and quantity"), -1;
     if (!qty || !json_is_integer(qty) || json_integer_value(qty) < 1 ||
         json_integer_value(qty) > 1000)
         return api_problem_validation(r, "quantity", "an integer >= 1"), -1;

@@ -19,9 +19,8 @@ void api_h_readyz(api_req_t *r)
     if (!js || !pg)
         r->retry_after = "1";
     api_reply_json(r, js && pg ? 200 : 503,
-                   json_pack("{s:b, s:{s:s, s:s}}", "ready", js && pg, "checks",
-                             "jetstream_lmdb", js ? "ok" : "unavailable", "postgres",
-                             pg ? "ok" : "unavailable"));
+                   json_pack("{s:b, s:{s:s, s:s}}", "ready", js && pg, "checks", "jetstream_lmdb",
+                             js ? "ok" : "unavailable", "postgres", pg ? "ok" : "unavailable"));
     if (!(js && pg))
         r->out_type = "application/json";
 }
@@ -98,7 +97,8 @@ static int audit_one(const eng_log_msg_t *m, void *arg)
     evt_commit_t c;
     json_t *item = NULL;
     if (evt_commit_decode(m->data, m->len, &scratch, &c) == TS_OK) {
-        int keep = (!a->from_time || c.time >= a->from_time) && (!a->to_time || c.time < a->to_time);
+        int keep =
+            (!a->from_time || c.time >= a->from_time) && (!a->to_time || c.time < a->to_time);
         if (keep && a->type) {
             keep = 0;
             for (uint32_t i = 0; i < c.n_events; i++)
@@ -163,7 +163,8 @@ void api_h_audit_events(api_req_t *r)
     a.items = json_array();
     /* Filters by type or time may skip commits: scan a bounded window and
      * hand back a cursor to go on from. */
-    ts_status st = eng_log_scan(r->srv->cfg.engine, subject, from, AUDIT_SCAN_WINDOW, audit_one, &a);
+    ts_status st =
+        eng_log_scan(r->srv->cfg.engine, subject, from, AUDIT_SCAN_WINDOW, audit_one, &a);
     if (st != TS_OK) {
         json_decref(a.items);
         return api_reply_status(r, st);

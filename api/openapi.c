@@ -1,7 +1,8 @@
 /* The contract of API.md, machine readable (the routes served today). */
 
 const char api__openapi_json[] =
-    "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"Turnstile REST API\",\"version\":\"1\"},\"servers\""
+    "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"Turnstile REST "
+    "API\",\"version\":\"1\"},\"servers\""
     ":[{\"url\":\"/api/v1\"}],\"paths\":{\"/auth/login\":{\"post\":{\"summary\":\"Log in: {email, "
     "password} -> tokens\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807"
     " problem\"}}}},\"/venues\":{\"post\":{\"summary\":\"Create a venue (organizer, admin)\",\""

@@ -15,17 +15,16 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static const char help[] =
-    "Usage: turnstile project [options]\n"
-    "\n"
-    "Folds the event log into the PostgreSQL read models with a durable\n"
-    "JetStream pull consumer: one transaction per batch that also advances\n"
-    "the checkpoint, acks after commit. Safe to kill at any moment.\n"
-    "Stops cleanly on SIGTERM or SIGINT.\n"
-    "\n"
-    "Options:\n"
-    "  --batch N         messages per batch and transaction (default 500)\n"
-    "%s";
+static const char help[] = "Usage: turnstile project [options]\n"
+                           "\n"
+                           "Folds the event log into the PostgreSQL read models with a durable\n"
+                           "JetStream pull consumer: one transaction per batch that also advances\n"
+                           "the checkpoint, acks after commit. Safe to kill at any moment.\n"
+                           "Stops cleanly on SIGTERM or SIGINT.\n"
+                           "\n"
+                           "Options:\n"
+                           "  --batch N         messages per batch and transaction (default 500)\n"
+                           "%s";
 
 int cli_project(int argc, char **argv)
 {

@@ -70,9 +70,9 @@ static void ensure_admin(eng_t *e)
     ts_arena_t a;
     ts_arena_init(&a, 4096);
     eng_user_t u;
-    ts_status st = eng_user_create(e, email, password, "Administrator",
-                                   EVT_ROLE_ADMIN | EVT_ROLE_ORGANIZER | EVT_ROLE_ATTENDEE, &a,
-                                   &u, NULL);
+    ts_status st =
+        eng_user_create(e, email, password, "Administrator",
+                        EVT_ROLE_ADMIN | EVT_ROLE_ORGANIZER | EVT_ROLE_ATTENDEE, &a, &u, NULL);
     if (st == TS_OK)
         fprintf(stderr, "serve: created admin %s (%s)\n", u.email, u.user_id);
     else if (st != TS_ERR_CONFLICT)
@@ -135,10 +135,8 @@ int cli_serve(int argc, char **argv)
     eng_t *e = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
-    eng_config_t ec = {.nats_url = s.nats_url,
-                       .stream = s.stream,
-                       .data_dir = s.data_dir,
-                       .workers = s.workers};
+    eng_config_t ec = {
+        .nats_url = s.nats_url, .stream = s.stream, .data_dir = s.data_dir, .workers = s.workers};
     ts_status st = eng_open(&ec, &e);
     if (st != TS_OK) {
         fprintf(stderr, "serve: engine: %s\n", ts_status_str(st));

@@ -25,8 +25,7 @@ void cli_settings_from_env(cli_settings_t *s)
 {
     memset(s, 0, sizeof(*s));
     s->nats_url = env_or("TURNSTILE_NATS_URL", "nats://127.0.0.1:4222");
-    s->pg_conninfo =
-        env_or("TURNSTILE_PG_URL", "postgresql://postgres@127.0.0.1:55432/turnstile");
+    s->pg_conninfo = env_or("TURNSTILE_PG_URL", "postgresql://postgres@127.0.0.1:55432/turnstile");
     s->data_dir = env_or("TURNSTILE_DATA_DIR", "./.turnstile");
     s->bind = env_or("TURNSTILE_BIND", "127.0.0.1");
     s->stream = env_or("TURNSTILE_STREAM", "TICKETS");

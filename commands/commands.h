@@ -89,8 +89,9 @@ typedef struct {
     /* Folds one event; unknown event types are ignored. Cannot fail. */
     void (*apply)(void *state, const evt_event_t *e);
     /* Snapshot: appends the state to out / rebuilds it from bytes.
-     * decode returns NULL on corrupt input. */
-    void (*encode)(const void *state, ts_buf_t *out);
+     * encode fails (and no snapshot must be written) when the codec refuses
+     * the state; decode returns NULL on corrupt input. */
+    ts_status (*encode)(const void *state, ts_buf_t *out);
     void *(*decode)(const void *data, size_t len);
 } cmd_aggregate_ops_t;
 
@@ -126,8 +127,8 @@ typedef struct {
 
 /* Creates an event on a venue. e->event_id is replaced by ctx->new_id and
  * e->organizer_id by ctx->actor; missing policy fields must already hold the
- * defaults (evt_policy_defaults). Rejections: validation_failed, not_found
- * (venue), conflict. */
+ * defaults (evt_policy_defaults). Rejections: validation_failed (also for an
+ * unknown venue, or a venue state that is not e->venue_id's), conflict. */
 int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
                         const evt_event_created_t *e, const cmd_ctx_t *ctx, cmd_result_t *out);
 

@@ -12,7 +12,7 @@ extern const cmd_aggregate_ops_t cmd__user_ops;
 extern const cmd_aggregate_ops_t cmd__claim_ops;
 
 /* Encodes events as a snapshot (nothing for an empty state). */
-void cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out);
+ts_status cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out);
 /* A fresh state with the snapshot's events applied; NULL when corrupt. */
 void *cmd__snapshot_decode(const cmd_aggregate_ops_t *ops, const void *data, size_t len);
 

@@ -70,7 +70,7 @@ int cmd_aggregate_of_subject(const char *subject)
  * like any commit from the log, and apply() is the only code that builds
  * state: there is no second path that could disagree with replay. */
 
-void cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out)
+ts_status cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out)
 {
     static const uint8_t zero[32];
     evt_commit_t c = {0};
@@ -82,8 +82,8 @@ void cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out)
     c.events = (evt_event_t *)events;
     memcpy(c.prev_hash, zero, 32);
     if (n == 0)
-        return;
-    evt_commit_encode(&c, out);
+        return TS_OK;
+    return evt_commit_encode(&c, out);
 }
 
 void *cmd__snapshot_decode(const cmd_aggregate_ops_t *ops, const void *data, size_t len)

@@ -46,7 +46,7 @@ int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ven
 {
     if (s->exists)
         return cmd_reject(out, ctx, "conflict", NULL, "event already exists");
-    if (!venue || !venue->exists)
+    if (!venue || !venue->exists || !e->venue_id || strcmp(venue->v.venue_id, e->venue_id) != 0)
         return cmd_reject(out, ctx, "validation_failed", "venue_id", "unknown venue");
     if (!e->title || !e->title[0] || strlen(e->title) > 200)
         return cmd_reject(out, ctx, "validation_failed", "title", "title is required (1..200)");
@@ -129,8 +129,8 @@ int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ve
         return cmd_reject(out, ctx, "forbidden", NULL, "only the organizer may publish");
     if (s->status != CMD_EVENT_DRAFT)
         return cmd_reject(out, ctx, "conflict", NULL, "event is already published");
-    if (!venue || !venue->exists)
-        return cmd_reject(out, ctx, "conflict", NULL, "the venue no longer exists");
+    if (!venue || !venue->exists || strcmp(venue->v.venue_id, s->ev.venue_id) != 0)
+        return cmd_reject(out, ctx, "conflict", NULL, "the event's venue is not available");
 
     /* RULE-EVT-1: freeze, in venue order, every section a tier sells. */
     evt_section_t *secs = ts_arena_alloc(ctx->arena, venue->v.n_sections * sizeof(*secs));
@@ -217,13 +217,13 @@ static void event_apply(void *p, const evt_event_t *e)
     }
 }
 
-static void event_encode(const void *p, ts_buf_t *out)
+static ts_status event_encode(const void *p, ts_buf_t *out)
 {
     const cmd_event_state_t *s = p;
     evt_event_t e[2] = {{.type = EVT_EVENT_CREATED}, {.type = EVT_EVENT_PUBLISHED}};
     e[0].u.event_created = s->ev;
     e[1].u.event_published = s->published;
-    cmd__snapshot_encode(e, !s->exists ? 0 : s->status == CMD_EVENT_PUBLISHED ? 2 : 1, out);
+    return cmd__snapshot_encode(e, !s->exists ? 0 : s->status == CMD_EVENT_PUBLISHED ? 2 : 1, out);
 }
 
 static void *event_decode(const void *data, size_t len)

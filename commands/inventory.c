@@ -161,6 +161,9 @@ int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx
     if (seated && c->n_seats == 0)
         return cmd_reject(out, ctx, "validation_failed", "seats",
                           "section %s is seated: name the seats", info->section.key);
+    if (seated && c->quantity && c->quantity != c->n_seats)
+        return cmd_reject(out, ctx, "validation_failed", "quantity",
+                          "quantity %u does not match the %u seats named", c->quantity, c->n_seats);
     if (!seated && c->n_seats)
         return cmd_reject(out, ctx, "validation_failed", "seats",
                           "section %s is standing: ask for a quantity", info->section.key);
@@ -246,7 +249,9 @@ int inv_release_decide(const inv_state_t *s, const char *booking_id, const cmd_c
     out->ref = b->hold.booking_id;
     if (!ctx->actor_is_admin && strcmp(ctx->actor, b->hold.user_id) != 0)
         return cmd_reject(out, ctx, "forbidden", NULL, "not your booking");
-    if (b->status == INV_HELD && ctx->now >= b->hold.expires_at)
+    /* RULE-HOLD-3: expired at the instant, whether or not the sweeper has
+     * recorded HoldExpired yet, so the answer does not depend on its timing. */
+    if (b->status == INV_EXPIRED || (b->status == INV_HELD && ctx->now >= b->hold.expires_at))
         return cmd_reject(out, ctx, "hold_expired", NULL, "the hold expired");
     if (b->status != INV_HELD)
         return cmd_reject(out, ctx, "conflict", NULL, "the booking is %s",

@@ -144,11 +144,11 @@ static void inv_apply(void *p, const evt_event_t *e)
 
 /* The snapshot replays: opened, then every booking as placed, followed by
  * its end when it ended. */
-static void inv_encode(const void *p, ts_buf_t *out)
+static ts_status inv_encode(const void *p, ts_buf_t *out)
 {
     const inv_state_t *s = p;
     if (!s->opened)
-        return;
+        return TS_OK;
     uint32_t cap = 1 + 2 * s->n_bookings, n = 0;
     evt_event_t *ev = calloc(cap, sizeof(*ev));
     if (!ev)
@@ -164,8 +164,9 @@ static void inv_encode(const void *p, ts_buf_t *out)
             ev[n++].u.hold_ended.booking_id = b->hold.booking_id;
         }
     }
-    cmd__snapshot_encode(ev, n, out);
+    ts_status st = cmd__snapshot_encode(ev, n, out);
     free(ev);
+    return st;
 }
 
 static void *inv_decode(const void *data, size_t len)

@@ -96,12 +96,12 @@ static void user_apply(void *p, const evt_event_t *e)
     s->u.roles = u->roles;
 }
 
-static void user_encode(const void *p, ts_buf_t *out)
+static ts_status user_encode(const void *p, ts_buf_t *out)
 {
     const cmd_user_state_t *s = p;
     evt_event_t e = {.type = EVT_USER_REGISTERED};
     e.u.user_registered = s->u;
-    cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
+    return cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
 }
 
 static void *user_decode(const void *data, size_t len)
@@ -119,12 +119,12 @@ static void claim_apply(void *p, const evt_event_t *e)
     s->c.owner = ts_arena_strdup(&s->arena, e->u.claimed.owner);
 }
 
-static void claim_encode(const void *p, ts_buf_t *out)
+static ts_status claim_encode(const void *p, ts_buf_t *out)
 {
     const cmd_claim_state_t *s = p;
     evt_event_t e = {.type = EVT_CLAIMED};
     e.u.claimed = s->c;
-    cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
+    return cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
 }
 
 static void *claim_decode(const void *data, size_t len)

@@ -129,12 +129,12 @@ static void venue_apply(void *p, const evt_event_t *e)
         evt_section_copy(a, &s->v.sections[i], &v->sections[i]);
 }
 
-static void venue_encode(const void *p, ts_buf_t *out)
+static ts_status venue_encode(const void *p, ts_buf_t *out)
 {
     const cmd_venue_state_t *s = p;
     evt_event_t e = {.type = EVT_VENUE_CREATED};
     e.u.venue_created = s->v;
-    cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
+    return cmd__snapshot_encode(&e, s->exists ? 1 : 0, out);
 }
 
 static void *venue_decode(const void *data, size_t len)

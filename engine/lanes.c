@@ -165,7 +165,12 @@ static void lane_snapshot(eng_t *e, eng_lane_t *l)
 {
     ts_buf_t b;
     ts_buf_init(&b);
-    l->ops->encode(l->state, &b);
+    if (l->ops->encode(l->state, &b) != TS_OK) {
+        /* Never store a snapshot that would decode to something else. */
+        fprintf(stderr, "engine: %s: state refused by the codec; no snapshot\n", l->subject);
+        ts_buf_deinit(&b);
+        return;
+    }
     eng_snapshot_t s = {.format_version = l->ops->format_version,
                         .last_seq = l->last_seq,
                         .version = l->version,

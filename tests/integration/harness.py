@@ -56,6 +56,7 @@ Environment:
 import atexit
 import ctypes
 import glob
+import http.client
 import json
 import os
 import secrets
@@ -230,7 +231,7 @@ class Stack:
         self.jwt_secret = secrets.token_hex(32)
         self.admin_email = self.ADMIN_EMAIL
         self.admin_password = self.ADMIN_PASSWORD
-        self.tmp = None
+        self.tmp = self.data_dir = self.lmdb_dir = self.log_dir = None
         self.procs = {}  # name -> Popen of what runs now
         self.started_at = {}  # name -> time.monotonic() of its spawn
         self.exit_codes = {}  # name -> exit status once stopped (negative: signal)
@@ -385,8 +386,8 @@ class Stack:
             try:
                 if http_request("GET", self.root + "/readyz", timeout=2)[0] == 200:
                     return
-            except OSError:
-                pass
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet, or not speaking HTTP yet
             if time.monotonic() > deadline:
                 raise StackError(f"turnstile serve not ready after {timeout}s")
             time.sleep(0.05)
@@ -414,6 +415,18 @@ class Stack:
         p = self.procs.get(name)
         return p is not None and p.poll() is None
 
+    def wait_exit(self, name, timeout=30.0):
+        """Wait for process `name` to exit on its own (a test that expects it
+        to) and return its exit status; it is then not reported as a problem."""
+        p = self.procs.pop(name)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.procs[name] = p
+            raise AssertionError(f"{name} still runs after {timeout}s")
+        self.exit_codes[name] = p.returncode
+        return p.returncode
+
     # ---- process plumbing
 
     def _log(self, name):
@@ -432,8 +445,10 @@ class Stack:
         self.started_at[name] = time.monotonic()
 
     def _check_alive(self, name):
+        # The error raised here reports the exit; close() need not again.
         p = self.procs[name]
         if p.poll() is not None:
+            del self.procs[name]
             self.exit_codes[name] = p.returncode
             raise StackError(f"{name} exited with status {p.returncode}; see {self._log(name)}")
 
@@ -473,7 +488,7 @@ class Stack:
 
     def print_logs(self, lines=60):
         """Print the last `lines` lines of each log to stderr."""
-        if not self.tmp or not os.path.isdir(self.log_dir):
+        if not self.log_dir or not os.path.isdir(self.log_dir):
             return
         for name in ("serve", "project", "nats", "postgres", "ops"):
             path = self._log(name)

@@ -1,0 +1,157 @@
+/*
+ * RULE-PRICE-1 (inv_price): integer minor units, never floating point.
+ *   subtotal = unit × quantity
+ *   fee      = (subtotal − discount) × fee_bps / 10000, half-up
+ *   total    = subtotal − discount + fee
+ *   vat      = total × vat_bps / (10000 + vat_bps), half-up (VAT is included)
+ * Every expected number below is worked out by hand in its comment.
+ */
+#include "given.h"
+
+typedef struct {
+    const char *name;
+    int64_t unit;
+    uint32_t quantity;
+    int64_t discount;
+    uint32_t fee_bps, vat_bps;
+    /* then */
+    int64_t subtotal, discount_applied, fee, total, vat;
+} price_case_t;
+
+static const price_case_t prices[] = {
+    /* 2500 × 3 = 7500; 7500 × 600 / 10000 = 450; 7500 + 450 = 7950;
+     * 7950 × 500 / 10500 = 378.57… → 379 */
+    {"3 × 25.00 with the default policy", 2500, 3, 0, 600, 500, 7500, 0, 450, 7950, 379},
+    /* 2500 × 4 = 10000; fee 600; total 10600; 10600 × 500 / 10500 = 504.76… → 505 */
+    {"4 × 25.00", 2500, 4, 0, 600, 500, 10000, 0, 600, 10600, 505},
+    /* 1999 × 3 = 5997; 5997 × 600 / 10000 = 359.82 → 360; total 6357;
+     * 6357 × 500 / 10500 = 302.71… → 303 */
+    {"3 × 19.99", 1999, 3, 0, 600, 500, 5997, 0, 360, 6357, 303},
+    /* 999; 999 × 600 / 10000 = 59.94 → 60; total 1059; 1059 × 500 / 10500 = 50.43 → 50 */
+    {"1 × 9.99", 999, 1, 0, 600, 500, 999, 0, 60, 1059, 50},
+    /* 1; 1 × 600 / 10000 = 0.06 → 0; total 1; 1 × 500 / 10500 = 0.048 → 0 */
+    {"1 minor unit", 1, 1, 0, 600, 500, 1, 0, 0, 1, 0},
+    /* 0 × 2 = 0: nothing to pay, no fee, no VAT */
+    {"a free ticket", 0, 2, 0, 600, 500, 0, 0, 0, 0, 0},
+    /* 25; 25 × 600 / 10000 = 1.5 exactly → 2 (half-up); total 27;
+     * 27 × 500 / 10500 = 1.29 → 1 */
+    {"fee of exactly 1.5 rounds up", 25, 1, 0, 600, 500, 25, 0, 2, 27, 1},
+    /* 25 × 3 = 75; 75 × 600 / 10000 = 4.5 exactly → 5; total 80;
+     * 80 × 500 / 10500 = 3.81 → 4 */
+    {"fee of exactly 4.5 rounds up", 25, 3, 0, 600, 500, 75, 0, 5, 80, 4},
+    /* 4999 × 1 / 10000 = 0.4999 → 0; total 4999; no VAT */
+    {"fee just under a half rounds down", 4999, 1, 0, 1, 0, 4999, 0, 0, 4999, 0},
+    /* 5000 × 1 / 10000 = 0.5 exactly → 1; total 5001 */
+    {"fee of exactly 0.5 rounds up", 5000, 1, 0, 1, 0, 5000, 0, 1, 5001, 0},
+    /* 1 × 5000 / 10000 = 0.5 → 1; total 2; 2 × 500 / 10500 = 0.095 → 0 */
+    {"a 50 % fee on 1 minor unit", 1, 1, 0, 5000, 500, 1, 0, 1, 2, 0},
+    /* 1 × 3 = 3, no fee; 3 × 2000 / 12000 = 0.5 exactly → 1 */
+    {"VAT of exactly 0.5 rounds up", 1, 3, 0, 0, 2000, 3, 0, 0, 3, 1},
+    /* 3 × 3 = 9, no fee; 9 × 2000 / 12000 = 1.5 exactly → 2 */
+    {"VAT of exactly 1.5 rounds up", 3, 3, 0, 0, 2000, 9, 0, 0, 9, 2},
+    /* 1, no fee; 1 × 9999 / 19999 = 0.499975 → 0 */
+    {"VAT just under a half rounds down", 1, 1, 0, 0, 9999, 1, 0, 0, 1, 0},
+    /* 1, no fee; 1 × 10000 / 20000 = 0.5 exactly → 1 */
+    {"VAT of 100 % on 1 minor unit", 1, 1, 0, 0, 10000, 1, 0, 0, 1, 1},
+    /* 7950 as in the first row; 7950 × 10000 / 20000 = 3975 exactly */
+    {"VAT of 100 %", 2500, 3, 0, 600, 10000, 7500, 0, 450, 7950, 3975},
+    /* 333; fee 333 × 10000 / 10000 = 333; total 666; no VAT */
+    {"a 100 % fee and no VAT", 333, 1, 0, 10000, 0, 333, 0, 333, 666, 0},
+    /* 2500 × 2 = 5000; − 1000 = 4000; 4000 × 600 / 10000 = 240 (on the discounted
+     * amount); total 4240; 4240 × 500 / 10500 = 201.90 → 202 */
+    {"the fee is on subtotal − discount", 2500, 2, 1000, 600, 500, 5000, 1000, 240, 4240, 202},
+    /* 1000, discount 1500 is capped at 1000; base 0, fee 0, total 0 */
+    {"a discount over the subtotal is capped", 1000, 1, 1500, 600, 500, 1000, 1000, 0, 0, 0},
+    /* 1000 − 1000 = 0 */
+    {"a discount of the whole subtotal", 1000, 1, 1000, 600, 500, 1000, 1000, 0, 0, 0},
+    /* 100000000 × 50 = 5000000000; fee 300000000; total 5300000000;
+     * 5300000000 × 500 / 10500 = 252380952.38 → 252380952 (no overflow) */
+    {"the largest order", 100000000, 50, 0, 600, 500, 5000000000LL, 0, 300000000LL, 5300000000LL,
+     252380952LL},
+};
+
+static void test_rule_price_1_inv_price(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < TS_ARRAY_LEN(prices); i++) {
+        const price_case_t *c = &prices[i];
+        evt_hold_placed_t h = {.quantity = c->quantity, .discount = c->discount};
+        h.unit_price.amount = c->unit;
+        memcpy(h.unit_price.currency, "EUR", 4);
+        inv_price(&h, c->fee_bps, c->vat_bps);
+        if (h.subtotal != c->subtotal || h.discount != c->discount_applied ||
+            h.service_fee != c->fee || h.total != c->total || h.vat_included != c->vat)
+            print_message("case: %s: got subtotal %lld discount %lld fee %lld total %lld vat "
+                          "%lld\n",
+                          c->name, (long long)h.subtotal, (long long)h.discount,
+                          (long long)h.service_fee, (long long)h.total, (long long)h.vat_included);
+        assert_int_equal(h.subtotal, c->subtotal);
+        assert_int_equal(h.discount, c->discount_applied);
+        assert_int_equal(h.service_fee, c->fee);
+        assert_int_equal(h.total, c->total);
+        assert_int_equal(h.vat_included, c->vat);
+        /* The inputs are left alone. */
+        assert_int_equal(h.unit_price.amount, c->unit);
+        assert_int_equal(h.quantity, c->quantity);
+        assert_string_equal(h.unit_price.currency, "EUR");
+    }
+}
+
+/* RULE-PRICE-1 through a hold: the shard's price and policy price it. */
+static void test_rule_price_1_hold_is_priced(void **state)
+{
+    (void)state;
+    static const given_step_t none[] = {{0}};
+    inv_state_t *s = given_inventory("GA", none);
+    given_t *g = given_new();
+    inv_hold_cmd_t cmd = {.event_id = "e1", .section = "GA", .quantity = 4};
+    given_when(g, GIVEN_T0, "u1");
+    inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+    then_line(g, "HoldPlaced(n1:x4)");
+    const evt_hold_placed_t *h = &g->out.events[0].u.hold_placed;
+    /* 1500 × 4 = 6000; 6000 × 600 / 10000 = 360; total 6360;
+     * 6360 × 500 / 10500 = 302.86 → 303 */
+    assert_string_equal(h->unit_price.currency, "EUR");
+    assert_int_equal(h->unit_price.amount, 1500);
+    assert_int_equal(h->subtotal, 6000);
+    assert_int_equal(h->discount, 0);
+    assert_int_equal(h->service_fee, 360);
+    assert_int_equal(h->total, 6360);
+    assert_int_equal(h->vat_included, 303);
+    given_free(g);
+    given_state_free(CMD_AGG_INV, s);
+}
+
+/* ts_bps_half_up, which the fee uses. */
+static void test_rule_price_1_bps_half_up(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t a;
+        uint32_t bps;
+        int64_t then;
+    } cases[] = {
+        {0, 600, 0},      /* 0 */
+        {10000, 1, 1},    /* 1 */
+        {4999, 1, 0},     /* 0.4999 */
+        {5000, 1, 1},     /* 0.5 */
+        {14999, 1, 1},    /* 1.4999 */
+        {15000, 1, 2},    /* 1.5 */
+        {7500, 600, 450}, /* 450 */
+        {7501, 600, 450}, /* 450.06 */
+        {7509, 600, 451}, /* 450.54 */
+        {12345, 10000, 12345}, {5000000000LL, 600, 300000000LL},
+    };
+    for (size_t i = 0; i < TS_ARRAY_LEN(cases); i++)
+        assert_int_equal(ts_bps_half_up(cases[i].a, cases[i].bps), cases[i].then);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_price_1_inv_price),
+        cmocka_unit_test(test_rule_price_1_hold_is_priced),
+        cmocka_unit_test(test_rule_price_1_bps_half_up),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,547 @@
+/*
+ * Snapshots (cmd_aggregate_ops_t encode/decode): for each aggregate, a state
+ * built from events is encoded, decoded, and the decoded state must decide
+ * exactly like the original — the same hold outcomes, booking statuses,
+ * expiry head — and re-encode to the same bytes. Garbage and truncated bytes
+ * decode to NULL; an empty state encodes to nothing and decodes from nothing.
+ */
+#include "given.h"
+
+/* Encodes state, checks the bytes are not empty, decodes them, and checks
+ * that the decoded state encodes to the very same bytes. */
+static void *roundtrip(cmd_agg_kind_t kind, const void *state)
+{
+    const cmd_aggregate_ops_t *ops = cmd_aggregate_ops(kind);
+    ts_buf_t a, b;
+    ts_buf_init(&a);
+    ts_buf_init(&b);
+    ops->encode(state, &a);
+    assert_true(a.len > 0);
+    void *copy = ops->decode(a.data, a.len);
+    assert_non_null(copy);
+    ops->encode(copy, &b);
+    assert_int_equal(b.len, a.len);
+    assert_memory_equal(b.data, a.data, a.len);
+    ts_buf_deinit(&a);
+    ts_buf_deinit(&b);
+    return copy;
+}
+
+/* Garbage, a prefix of a valid snapshot and a valid snapshot with bytes
+ * cut from its front all decode to NULL. */
+static void assert_corrupt_is_null(cmd_agg_kind_t kind, const void *state)
+{
+    const cmd_aggregate_ops_t *ops = cmd_aggregate_ops(kind);
+    static const char text[] = "this is not a snapshot at all";
+    uint8_t noise[96];
+    for (size_t i = 0; i < sizeof(noise); i++)
+        noise[i] = (uint8_t)(i * 37 + 11);
+    assert_null(ops->decode(text, sizeof(text) - 1));
+    assert_null(ops->decode(noise, sizeof(noise)));
+    assert_null(ops->decode(noise, 1));
+    assert_null(ops->decode(noise, 4));
+
+    ts_buf_t buf;
+    ts_buf_init(&buf);
+    ops->encode(state, &buf);
+    assert_true(buf.len > 8);
+    assert_null(ops->decode(buf.data, buf.len / 2));
+    assert_null(ops->decode(buf.data, 8));
+    assert_null(ops->decode(buf.data + 4, buf.len - 4));
+    ts_buf_deinit(&buf);
+}
+
+/* ---- venue ---- */
+
+static void test_snapshot_venue(void **state)
+{
+    (void)state;
+    cmd_venue_state_t *orig = given_venue();
+    cmd_venue_state_t *copy = roundtrip(CMD_AGG_VENUE, orig);
+
+    assert_true(copy->exists);
+    assert_string_equal(copy->v.venue_id, "v1");
+    assert_string_equal(copy->v.name, "Arena");
+    assert_string_equal(copy->v.city, "Zagreb");
+    assert_string_equal(copy->v.country, "HR");
+    assert_int_equal(copy->v.n_sections, 4);
+    for (uint32_t i = 0; i < 4; i++) {
+        const evt_section_t *x = &orig->v.sections[i], *y = &copy->v.sections[i];
+        assert_string_equal(y->key, x->key);
+        assert_string_equal(y->name, x->name);
+        assert_int_equal(y->kind, x->kind);
+        assert_int_equal(y->capacity, x->capacity);
+        assert_int_equal(y->n_rows, x->n_rows);
+        for (uint32_t r = 0; r < x->n_rows; r++) {
+            assert_string_equal(y->rows[r].label, x->rows[r].label);
+            assert_int_equal(y->rows[r].seats, x->rows[r].seats);
+            assert_int_equal(y->rows[r].n_accessible, x->rows[r].n_accessible);
+            for (uint32_t k = 0; k < x->rows[r].n_accessible; k++)
+                assert_int_equal(y->rows[r].accessible[k], x->rows[r].accessible[k]);
+        }
+    }
+    assert_int_equal(copy->v.sections[0].rows[0].accessible[1], 2);
+
+    /* The decoded venue decides like the original: an event on it is
+     * created, one naming a section it lacks is not, and the venue cannot be
+     * created twice. */
+    const cmd_venue_state_t *venues[] = {orig, copy};
+    cmd_event_state_t *none = cmd_aggregate_ops(CMD_AGG_EVENT)->state_new();
+    for (int i = 0; i < 2; i++) {
+        given_t *g = given_new();
+        evt_event_created_t in;
+        given_event_input(&g->arena, &in);
+        given_when(g, GIVEN_T0, "org1");
+        event_create_decide(none, venues[i], &in, &g->ctx, &g->out);
+        then_line(g, "EventCreated(n1)");
+        assert_string_equal(g->out.events[0].u.event_created.city, "Zagreb");
+
+        in.tiers[2].sections[0] = "Z";
+        given_when(g, GIVEN_T0, "org1");
+        event_create_decide(none, venues[i], &in, &g->ctx, &g->out);
+        then_line(g, "!validation_failed field=tiers.sections");
+
+        evt_venue_created_t v;
+        given_venue_input(&g->arena, &v);
+        given_when(g, GIVEN_T0, "org1");
+        venue_create_decide(venues[i], &v, &g->ctx, &g->out);
+        then_line(g, "!conflict");
+        given_free(g);
+    }
+    given_state_free(CMD_AGG_EVENT, none);
+
+    assert_corrupt_is_null(CMD_AGG_VENUE, orig);
+    given_state_free(CMD_AGG_VENUE, copy);
+    given_state_free(CMD_AGG_VENUE, orig);
+}
+
+/* ---- event ---- */
+
+static void test_snapshot_event(void **state)
+{
+    (void)state;
+    cmd_venue_state_t *venue = given_venue();
+    for (int published = 0; published < 2; published++) {
+        cmd_event_state_t *orig = given_event(published);
+        cmd_event_state_t *copy = roundtrip(CMD_AGG_EVENT, orig);
+
+        assert_true(copy->exists);
+        assert_int_equal(copy->status, orig->status);
+        assert_string_equal(copy->ev.event_id, "e1");
+        assert_string_equal(copy->ev.organizer_id, "org1");
+        assert_string_equal(copy->ev.title, "Derby");
+        assert_string_equal(copy->ev.genre, "football");
+        assert_int_equal(copy->ev.starts_at, GIVEN_START);
+        assert_int_equal(copy->ev.ends_at, GIVEN_END);
+        assert_int_equal(copy->ev.n_tiers, 3);
+        assert_int_equal(copy->ev.tiers[0].sale_ends_at, GIVEN_FLOOR_END);
+        assert_int_equal(copy->ev.tiers[1].sale_starts_at, GIVEN_SALE_START);
+        assert_int_equal(copy->ev.policy.hold_minutes, 20);
+        assert_int_equal(copy->ev.policy.n_refund, 2);
+        assert_int_equal(copy->ev.policy.refund[0].min_hours_before, 168);
+        assert_int_equal(copy->published.n_sections, published ? 3 : 0);
+
+        const cmd_event_state_t *events[] = {orig, copy};
+        for (int i = 0; i < 2; i++) {
+            given_t *g = given_new();
+            given_when(g, GIVEN_T0, "org1");
+            event_publish_decide(events[i], venue, &g->ctx, &g->out);
+            then_line(g, published ? "!conflict" : "EventPublished(e1:A,B,GA)");
+            assert_string_equal(event_tier_of_section(events[i], "A")->key, "std");
+
+            inv_state_t *shard = cmd_aggregate_ops(CMD_AGG_INV)->state_new();
+            given_when(g, GIVEN_T0, "system");
+            inv_open_decide(shard, events[i], "A", &g->ctx, &g->out);
+            if (published) {
+                then_line(g, "InventoryOpened(e1/A)");
+                evt_event_t want = given_inventory_opened(&g->arena, "A");
+                given_assert_opened_equal(&g->out.events[0].u.inventory_opened,
+                                          &want.u.inventory_opened);
+            } else {
+                then_line(g, "!not_on_sale");
+            }
+            given_state_free(CMD_AGG_INV, shard);
+            given_free(g);
+        }
+        if (published)
+            assert_corrupt_is_null(CMD_AGG_EVENT, orig);
+        given_state_free(CMD_AGG_EVENT, copy);
+        given_state_free(CMD_AGG_EVENT, orig);
+    }
+    given_state_free(CMD_AGG_VENUE, venue);
+}
+
+/* ---- inventory ---- */
+
+typedef struct {
+    char op; /* 'H' hold, 'R' release, 'X' expire (max 10) */
+    int64_t at;
+    const char *actor;
+    const char *command;
+    const char *what; /* seats, or the booking to release */
+    uint32_t quantity;
+    const char *then;
+    const char *ref; /* NULL: not checked */
+} inv_probe_t;
+
+/* Runs each probe on the original and on the decoded state: both give the
+ * expected outcome. */
+static void probe(inv_state_t *const states[2], const char *section, const inv_probe_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            given_t *g = given_new();
+            given_when(g, GIVEN_T0 + p[i].at, p[i].actor);
+            g->ctx.command_id = p[i].command ? p[i].command : "cmd-n1";
+            if (p[i].op == 'H') {
+                inv_hold_cmd_t cmd = {.event_id = "e1", .section = section};
+                cmd.seats = given_split(&g->arena, p[i].what, &cmd.n_seats);
+                cmd.quantity = p[i].quantity;
+                inv_hold_decide(states[k], &cmd, &g->ctx, &g->out);
+            } else if (p[i].op == 'R') {
+                inv_release_decide(states[k], p[i].what, &g->ctx, &g->out);
+            } else {
+                inv_expire_decide(states[k], 10, &g->ctx, &g->out);
+            }
+            char label[64];
+            snprintf(label, sizeof(label), "probe %zu on the %s state", i,
+                     k ? "decoded" : "original");
+            then_case(g, label, p[i].then);
+            if (p[i].ref)
+                then_ref(g, p[i].ref);
+            given_free(g);
+        }
+    }
+}
+
+static void assert_same_bookings(const inv_state_t *x, const inv_state_t *y, int64_t now)
+{
+    assert_int_equal(y->opened, x->opened);
+    assert_int_equal(y->n_bookings, x->n_bookings);
+    assert_int_equal(y->expiry_head, x->expiry_head);
+    assert_int_equal(y->ga_taken, x->ga_taken);
+    assert_int_equal(y->n_seat_slots, x->n_seat_slots);
+    assert_int_equal(inv_next_expiry(y), inv_next_expiry(x));
+    if (x->n_seat_slots)
+        assert_memory_equal(y->seat_owner, x->seat_owner, x->n_seat_slots * sizeof(int32_t));
+    for (uint32_t i = 0; i < x->n_bookings; i++) {
+        const inv_booking_t *a = &x->bookings[i];
+        const inv_booking_t *b = inv_booking_find(y, a->hold.booking_id);
+        assert_non_null(b);
+        assert_ptr_equal(b, &y->bookings[i]);
+        assert_int_equal(b->status, a->status);
+        assert_string_equal(inv_booking_status_name(b, now), inv_booking_status_name(a, now));
+        assert_string_equal(b->hold.user_id, a->hold.user_id);
+        assert_string_equal(b->hold.command_id, a->hold.command_id);
+        assert_int_equal(b->hold.created_at, a->hold.created_at);
+        assert_int_equal(b->hold.expires_at, a->hold.expires_at);
+        assert_int_equal(b->hold.quantity, a->hold.quantity);
+        assert_int_equal(b->hold.n_seats, a->hold.n_seats);
+        for (uint32_t s = 0; s < a->hold.n_seats; s++) {
+            assert_string_equal(b->hold.seats[s], a->hold.seats[s]);
+            assert_int_equal(b->seat_index[s], a->seat_index[s]);
+        }
+        assert_int_equal(b->hold.total, a->hold.total);
+        assert_int_equal(b->hold.vat_included, a->hold.vat_included);
+    }
+}
+
+static void test_snapshot_inventory_seated(void **state)
+{
+    (void)state;
+    static const given_step_t h[] = {HELD("b1", "u1", 0, "A-1-1,A-1-2"),
+                                     HELD("b2", "u1", GIVEN_MIN, "A-1-3"),
+                                     HELD("b3", "u3", 2 * GIVEN_MIN, "A-1-4"),
+                                     HELD("b4", "u3", 3 * GIVEN_MIN, "A-2-1"),
+                                     RELEASED("b2"),
+                                     EXPIRED("b3"),
+                                     {0}};
+    inv_state_t *orig = given_inventory("A", h);
+    inv_state_t *copy = roundtrip(CMD_AGG_INV, orig);
+    assert_same_bookings(orig, copy, GIVEN_T0 + 5 * GIVEN_MIN);
+    assert_int_equal(copy->n_bookings, 4);
+    assert_int_equal(copy->expiry_head, 0);
+    assert_int_equal(inv_booking_find(copy, "b1")->status, INV_HELD);
+    assert_int_equal(inv_booking_find(copy, "b2")->status, INV_RELEASED);
+    assert_int_equal(inv_booking_find(copy, "b3")->status, INV_EXPIRED);
+    assert_int_equal(inv_booking_find(copy, "b4")->status, INV_HELD);
+    assert_int_equal(inv_next_expiry(copy), GIVEN_T0 + GIVEN_HOLD);
+    assert_string_equal(copy->info.tier_key, "std");
+    assert_int_equal(copy->info.sale_starts_at, GIVEN_SALE_START);
+
+    inv_state_t *const states[2] = {orig, copy};
+    static const inv_probe_t probes[] = {
+        /* RULE-HOLD-1: b1's seat is taken, b2's and b3's are free. */
+        {'H', 5 * GIVEN_MIN, "u2", NULL, "A-1-1", 0, "!seat_unavailable field=seats seats=A-1-1",
+         NULL},
+        {'H', 5 * GIVEN_MIN, "u2", NULL, "A-1-3,A-1-4", 0, "HoldPlaced(n1:A-1-3,A-1-4 x2)", "n1"},
+        /* RULE-HOLD-3: lazy expiry at the exact instant. */
+        {'H', GIVEN_HOLD - 1, "u2", NULL, "A-1-2", 0, "!seat_unavailable field=seats seats=A-1-2",
+         NULL},
+        {'H', GIVEN_HOLD, "u2", NULL, "A-1-2", 0, "HoldExpired(b1) HoldPlaced(n1:A-1-2 x1)", "n1"},
+        {'H', 3 * GIVEN_MIN + GIVEN_HOLD - 1, "u2", NULL, "A-2-1", 0,
+         "!seat_unavailable field=seats seats=A-2-1", NULL},
+        {'H', 3 * GIVEN_MIN + GIVEN_HOLD, "u2", NULL, "A-2-1", 0,
+         "HoldExpired(b1) HoldExpired(b4) HoldPlaced(n1:A-2-1 x1)", "n1"},
+        /* RULE-HOLD-5: command ids survive the snapshot. */
+        {'H', 5 * GIVEN_MIN, "u3", "cmd-b4", "A-1-9", 0, "", "b4"},
+        {'H', 5 * GIVEN_MIN, "u1", "cmd-b2", "A-1-9", 0, "", "b2"},
+        /* Releases. */
+        {'R', 5 * GIVEN_MIN, "u1", NULL, "b1", 0, "HoldReleased(b1)", "b1"},
+        {'R', 5 * GIVEN_MIN, "u2", NULL, "b1", 0, "!forbidden", "b1"},
+        {'R', 5 * GIVEN_MIN, "u1", NULL, "b2", 0, "!conflict", "b2"},
+        {'R', 5 * GIVEN_MIN, "u3", NULL, "b3", 0, "!hold_expired", "b3"},
+        /* The sweeper. */
+        {'X', GIVEN_DAY, "system", NULL, NULL, 0, "HoldExpired(b1) HoldExpired(b4)", NULL},
+    };
+    probe(states, "A", probes, TS_ARRAY_LEN(probes));
+
+    assert_corrupt_is_null(CMD_AGG_INV, orig);
+    given_state_free(CMD_AGG_INV, copy);
+    given_state_free(CMD_AGG_INV, orig);
+}
+
+static void test_snapshot_inventory_ga(void **state)
+{
+    (void)state;
+    static const given_step_t h[] = {HELD_GA("b1", "u1", 0, 4),
+                                     HELD_GA("b2", "u1", 0, 1),
+                                     HELD_GA("b3", "u3", 2 * GIVEN_MIN, 3),
+                                     RELEASED("b1"),
+                                     EXPIRED("b2"),
+                                     {0}};
+    inv_state_t *orig = given_inventory("GA", h);
+    inv_state_t *copy = roundtrip(CMD_AGG_INV, orig);
+    assert_same_bookings(orig, copy, GIVEN_T0 + 3 * GIVEN_MIN);
+    assert_int_equal(copy->expiry_head, 2);
+    assert_int_equal(copy->ga_taken, 3);
+    assert_int_equal(copy->info.section.kind, EVT_STANDING);
+    assert_int_equal(copy->info.section.capacity, 5);
+
+    inv_state_t *const states[2] = {orig, copy};
+    static const inv_probe_t probes[] = {
+        {'H', 3 * GIVEN_MIN, "u2", NULL, NULL, 2, "HoldPlaced(n1:x2)", "n1"},
+        {'H', 3 * GIVEN_MIN, "u2", NULL, NULL, 3, "!sold_out field=quantity", NULL},
+        {'H', 2 * GIVEN_MIN + GIVEN_HOLD - 1, "u2", NULL, NULL, 3, "!sold_out field=quantity",
+         NULL},
+        {'H', 2 * GIVEN_MIN + GIVEN_HOLD, "u2", NULL, NULL, 4, "HoldExpired(b3) HoldPlaced(n1:x4)",
+         "n1"},
+        {'H', 3 * GIVEN_MIN, "u3", "cmd-b3", NULL, 3, "", "b3"},
+        {'X', GIVEN_DAY, "system", NULL, NULL, 0, "HoldExpired(b3)", NULL},
+    };
+    probe(states, "GA", probes, TS_ARRAY_LEN(probes));
+
+    given_state_free(CMD_AGG_INV, copy);
+    given_state_free(CMD_AGG_INV, orig);
+}
+
+/* A shard whose seats were all held, released and held again: the snapshot
+ * keeps the bookings in order, so the expiry head, the seat owners and the
+ * command ids of released bookings come back as they were. */
+static void test_snapshot_inventory_many(void **state)
+{
+    (void)state;
+    ts_arena_t a;
+    ts_arena_init(&a, 0);
+    evt_event_t opened = given_inventory_opened(&a, "A");
+    inv_state_t *orig = given_state(CMD_AGG_INV, &opened, 1);
+    /* 16 seats, each held then released, then held again: 32 bookings. */
+    static const char *seats[] = {"A-1-1", "A-1-2", "A-1-3", "A-1-4",  "A-1-5", "A-1-6",
+                                  "A-1-7", "A-1-8", "A-1-9", "A-1-10", "A-2-1", "A-2-2",
+                                  "A-2-3", "A-2-4", "A-2-5", "A-2-6"};
+    for (uint32_t round = 0; round < 2; round++) {
+        for (uint32_t i = 0; i < TS_ARRAY_LEN(seats); i++) {
+            given_step_t st =
+                HELD(ts_arena_printf(&a, "r%ub%u", round, i), "u1", round * 1000 + i, seats[i]);
+            evt_event_t e = given_hold_placed(&a, &opened.u.inventory_opened, &st);
+            cmd_aggregate_ops(CMD_AGG_INV)->apply(orig, &e);
+            if (round == 0) {
+                evt_event_t r = {.type = EVT_HOLD_RELEASED};
+                r.u.hold_ended.booking_id = st.booking;
+                cmd_aggregate_ops(CMD_AGG_INV)->apply(orig, &r);
+            }
+        }
+    }
+    ts_arena_deinit(&a);
+    inv_state_t *copy = roundtrip(CMD_AGG_INV, orig);
+    assert_same_bookings(orig, copy, GIVEN_T0);
+    assert_int_equal(copy->n_bookings, 32);
+    assert_int_equal(copy->expiry_head, 16);
+
+    inv_state_t *const states[2] = {orig, copy};
+    static const inv_probe_t probes[] = {
+        {'H', 0 + 1000 + 15, "u2", NULL, "A-2-6", 0, "!seat_unavailable field=seats seats=A-2-6",
+         NULL},
+        /* r1b0 expires at 1000 + HOLD, r1b1 at 1001 + HOLD. */
+        {'H', 1000 + GIVEN_HOLD, "u2", NULL, "A-1-1", 0,
+         "HoldExpired(r1b0) HoldPlaced(n1:A-1-1 x1)", "n1"},
+        {'H', 1000 + GIVEN_HOLD, "u2", NULL, "A-1-2", 0,
+         "!seat_unavailable field=seats seats=A-1-2", NULL},
+        {'H', 1000 + GIVEN_HOLD, "u2", "cmd-r0b3", "A-1-2", 0, "", "r0b3"},
+    };
+    probe(states, "A", probes, TS_ARRAY_LEN(probes));
+
+    given_state_free(CMD_AGG_INV, copy);
+    given_state_free(CMD_AGG_INV, orig);
+}
+
+/* ---- user and claim ---- */
+
+static void test_snapshot_user(void **state)
+{
+    (void)state;
+    evt_event_t e = {.type = EVT_USER_REGISTERED};
+    e.u.user_registered.user_id = "u1";
+    e.u.user_registered.email = "alice@example.com";
+    e.u.user_registered.name = "Alice";
+    e.u.user_registered.password_hash = "scrypt$16384$8$1$00$11";
+    e.u.user_registered.roles = EVT_ROLE_ATTENDEE | EVT_ROLE_AUDITOR;
+    cmd_user_state_t *orig = given_state(CMD_AGG_USER, &e, 1);
+    cmd_user_state_t *copy = roundtrip(CMD_AGG_USER, orig);
+    assert_true(copy->exists);
+    assert_string_equal(copy->u.user_id, "u1");
+    assert_string_equal(copy->u.email, "alice@example.com");
+    assert_string_equal(copy->u.name, "Alice");
+    assert_string_equal(copy->u.password_hash, "scrypt$16384$8$1$00$11");
+    assert_int_equal(copy->u.roles, EVT_ROLE_ATTENDEE | EVT_ROLE_AUDITOR);
+
+    evt_user_registered_t again = e.u.user_registered;
+    given_t *g = given_new();
+    given_when(g, GIVEN_T0, "anonymous");
+    user_register_decide(copy, &again, &g->ctx, &g->out);
+    then_line(g, "!conflict");
+    given_free(g);
+
+    assert_corrupt_is_null(CMD_AGG_USER, orig);
+    given_state_free(CMD_AGG_USER, copy);
+    given_state_free(CMD_AGG_USER, orig);
+}
+
+static void test_snapshot_claim(void **state)
+{
+    (void)state;
+    evt_event_t e = {.type = EVT_CLAIMED};
+    e.u.claimed.kind = "email";
+    e.u.claimed.owner = "u1";
+    cmd_claim_state_t *orig = given_state(CMD_AGG_CLAIM, &e, 1);
+    cmd_claim_state_t *copy = roundtrip(CMD_AGG_CLAIM, orig);
+    assert_true(copy->exists);
+    assert_string_equal(copy->c.kind, "email");
+    assert_string_equal(copy->c.owner, "u1");
+
+    given_t *g = given_new();
+    given_when(g, GIVEN_T0, "system");
+    claim_decide(copy, "email", "u1", &g->ctx, &g->out);
+    then_line(g, "");
+    then_ref(g, "u1");
+    given_when(g, GIVEN_T0, "system");
+    claim_decide(copy, "email", "u2", &g->ctx, &g->out);
+    then_line(g, "!conflict");
+    then_ref(g, "u1");
+    given_free(g);
+
+    assert_corrupt_is_null(CMD_AGG_CLAIM, orig);
+    given_state_free(CMD_AGG_CLAIM, copy);
+    given_state_free(CMD_AGG_CLAIM, orig);
+}
+
+/* Optional fields that are absent (NULL) or empty ("") come back as they
+ * were: a state the codec could not encode would snapshot to nothing. */
+static void test_snapshot_optional_fields(void **state)
+{
+    (void)state;
+    ts_arena_t a;
+    ts_arena_init(&a, 0);
+
+    evt_event_t ev = given_event_created(&a);
+    ev.u.event_created.description = NULL;
+    ev.u.event_created.genre = NULL;
+    ev.u.event_created.policy.n_refund = 0;
+    ev.u.event_created.policy.refund = NULL;
+    cmd_event_state_t *e = given_state(CMD_AGG_EVENT, &ev, 1);
+    cmd_event_state_t *e2 = roundtrip(CMD_AGG_EVENT, e);
+    assert_true(e2->exists);
+    assert_null(e2->ev.description);
+    assert_null(e2->ev.genre);
+    assert_int_equal(e2->ev.policy.n_refund, 0);
+    assert_string_equal(e2->ev.title, "Derby");
+    given_state_free(CMD_AGG_EVENT, e2);
+    given_state_free(CMD_AGG_EVENT, e);
+
+    /* A hold placed without a command id (a saga's), and a user registered
+     * without a name (user_register_decide makes it ""). */
+    evt_event_t inv[2];
+    inv[0] = given_inventory_opened(&a, "GA");
+    const given_step_t st = HELD_GA("b1", "u1", 0, 2);
+    inv[1] = given_hold_placed(&a, &inv[0].u.inventory_opened, &st);
+    inv[1].u.hold_placed.command_id = NULL;
+    inv_state_t *s = given_state(CMD_AGG_INV, inv, 2);
+    inv_state_t *s2 = roundtrip(CMD_AGG_INV, s);
+    assert_int_equal(s2->n_bookings, 1);
+    assert_null(s2->bookings[0].hold.command_id);
+    assert_int_equal(s2->ga_taken, 2);
+    given_state_free(CMD_AGG_INV, s2);
+    given_state_free(CMD_AGG_INV, s);
+
+    evt_event_t ue = {.type = EVT_USER_REGISTERED};
+    ue.u.user_registered.user_id = "u1";
+    ue.u.user_registered.email = "a@b.c";
+    ue.u.user_registered.name = "";
+    ue.u.user_registered.password_hash = "scrypt$1$1$1$00$11";
+    ue.u.user_registered.roles = EVT_ROLE_ATTENDEE;
+    cmd_user_state_t *u = given_state(CMD_AGG_USER, &ue, 1);
+    cmd_user_state_t *u2 = roundtrip(CMD_AGG_USER, u);
+    assert_non_null(u2->u.name);
+    assert_string_equal(u2->u.name, "");
+    given_state_free(CMD_AGG_USER, u2);
+    given_state_free(CMD_AGG_USER, u);
+
+    ts_arena_deinit(&a);
+}
+
+/* An empty state of any kind encodes to no bytes, and no bytes decode to an
+ * empty state (not NULL). */
+static void test_snapshot_empty_states(void **state)
+{
+    (void)state;
+    for (int k = 0; k < CMD_AGG_COUNT; k++) {
+        const cmd_aggregate_ops_t *ops = cmd_aggregate_ops((cmd_agg_kind_t)k);
+        assert_non_null(ops);
+        assert_int_equal(ops->kind, k);
+        assert_true(ops->format_version > 0);
+        void *s = ops->state_new();
+        ts_buf_t buf;
+        ts_buf_init(&buf);
+        ops->encode(s, &buf);
+        assert_int_equal(buf.len, 0);
+        void *copy = ops->decode(buf.data, buf.len);
+        assert_non_null(copy);
+        ts_buf_deinit(&buf);
+        ops->state_free(copy);
+        ops->state_free(s);
+    }
+    inv_state_t *inv = cmd_aggregate_ops(CMD_AGG_INV)->decode(NULL, 0);
+    assert_non_null(inv);
+    assert_false(inv->opened);
+    assert_int_equal(inv->n_bookings, 0);
+    given_state_free(CMD_AGG_INV, inv);
+    cmd_user_state_t *user = cmd_aggregate_ops(CMD_AGG_USER)->decode(NULL, 0);
+    assert_false(user->exists);
+    given_state_free(CMD_AGG_USER, user);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_snapshot_venue),
+        cmocka_unit_test(test_snapshot_event),
+        cmocka_unit_test(test_snapshot_inventory_seated),
+        cmocka_unit_test(test_snapshot_inventory_ga),
+        cmocka_unit_test(test_snapshot_inventory_many),
+        cmocka_unit_test(test_snapshot_user),
+        cmocka_unit_test(test_snapshot_claim),
+        cmocka_unit_test(test_snapshot_optional_fields),
+        cmocka_unit_test(test_snapshot_empty_states),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
