@@ -3,6 +3,7 @@ give the stored answer, a different body is a 422, keys are per user, bad
 keys are a 400, and stored answers outlive a restart."""
 
 import secrets
+import shutil
 import unittest
 
 from harness import StackTestCase, expect
@@ -137,6 +138,25 @@ class Idempotency(StackTestCase):
         status, _, p = self.hold({"seats": ["B-1-8"]}, key)
         self.assertEqual((status, p["code"]), (422, "idempotency_key_reused"), p)
         self.assertEqual(len(self.placed()), 1)
+
+    def test_a_retry_after_a_crash_that_lost_the_table_names_the_same_booking(self):
+        s = self.stack
+        key = "crash-" + secrets.token_hex(8)
+        body = {"seats": ["B-2-9"]}
+        b1 = expect(self.hold(body, key), 201)
+        # The answer table is gone with LMDB; the shard still knows the
+        # command id derived from the key (RULE-HOLD-5, engine/store.c).
+        s.stop_serve(kill=True)
+        shutil.rmtree(s.lmdb_dir)
+        s.start_serve()
+        s2, _, b2 = self.hold(body, key)
+        self.assertEqual(s2, 201, b2)
+        self.assertEqual((b2["booking_id"], b2["status"], b2["items"]),
+                         (b1["booking_id"], "held", b1["items"]))
+        self.assertEqual(len(self.placed()), 1)
+        # Without a key the same body is a new hold, refused: the seat is taken.
+        status, _, p = s.request("POST", f"/events/{self.ev}/holds", body, token=self.tok)
+        self.assertEqual((status, p["code"]), (409, "seat_unavailable"), p)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@ snapshots plus the stream, or from the stream alone, and never oversells
 (RULE-HOLD-1). DESIGN.md: the LMDB directory is a cache that can be deleted
 at any time."""
 
+import http.client
 import os
 import shutil
+import threading
 import unittest
 
 from harness import StackTestCase, expect
-from helpers import published_event, seat_statuses, seatmap, section
+from helpers import (audit, hold_events, published_event, run_together, seat_statuses, seatmap,
+                     section)
 
 # A small standing section makes "full" cheap to reach.
 VENUE = {"sections": [
@@ -103,6 +106,50 @@ class Recovery(StackTestCase):
         r = self.release(held["booking_id"])
         st = seat_statuses(seatmap(s, self.ev, r["commit_seq"]))
         self.assertEqual((st["A-1-5"], st["A-1-6"], st["A-2-1"]), ("free", "free", "held"))
+
+    def test_no_acked_hold_is_lost_when_serve_is_killed_mid_flight(self):
+        s = self.stack
+        seats = [f"A-{r}-{n}" for r in (1, 2) for n in range(1, 11)]
+        first_ok = threading.Event()
+
+        def one(seat):
+            try:
+                status, _, p = self.hold({"seats": [seat]})
+            except (OSError, http.client.HTTPException) as e:
+                return ("lost", repr(e))
+            if status == 201:
+                first_ok.set()
+            return (status, p)
+
+        results = {}
+        runner = threading.Thread(target=lambda: results.update(
+            zip(seats, run_together(one, seats))))
+        runner.start()
+        # SIGKILL while holds are in flight: right after the first answer.
+        self.assertTrue(first_ok.wait(30), "no hold succeeded before the kill")
+        s.stop_serve(kill=True)
+        runner.join(60)
+        self.assertFalse(runner.is_alive())
+        s.start_serve()
+
+        acked = {seat: p for seat, (status, p) in results.items() if status == 201}
+        self.assertGreaterEqual(len(acked), 1)
+        for seat, (status, p) in results.items():
+            self.assertIn(status, (201, 503, "lost"), (seat, p))
+        # DESIGN.md: an answer means "it is in the log" — nothing acked is
+        # lost, and no seat is held twice (RULE-HOLD-1).
+        placed = hold_events(audit(s, self.tok, f"tix.inv.{self.ev}.A"), "HoldPlaced")
+        in_log = {d["booking_id"]: d["seats"] for _, d in placed}
+        for seat, b in acked.items():
+            self.assertEqual(in_log.get(b["booking_id"]), [seat], seat)
+        taken = [x for _, d in placed for x in d["seats"]]
+        self.assertEqual(len(taken), len(set(taken)), taken)
+        for seat in seats:
+            status, _, p = self.hold({"seats": [seat]})
+            if seat in taken:
+                self.assertEqual((status, p.get("code")), (409, "seat_unavailable"), (seat, p))
+            else:
+                self.assertEqual(status, 201, (seat, p))
 
     def test_an_older_snapshot_is_caught_up_from_the_stream(self):
         s = self.stack
