@@ -3,6 +3,7 @@
 Everything here talks to a running Stack through its public surfaces (HTTP,
 psql, the data directory); nothing reaches into the processes.
 
+    rfc3339(t)                       epoch seconds as the API's time strings
     mint_token(stack, sub, ...)      an access JWT made with the Stack's secret
                                      (expired, alg none, wrong key ... on demand)
     register_users(stack, n)         n registered attendees, (user_id, token) each
@@ -33,6 +34,11 @@ from harness import expect
 
 def _b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def rfc3339(t):
+    """Epoch seconds as an RFC 3339 UTC time, as the API takes them."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def mint_token(stack, sub, roles=("attendee",), ttl=900, alg="HS256", key=None, iss="turnstile",

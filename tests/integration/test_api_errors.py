@@ -6,8 +6,8 @@ import json
 import time
 import unittest
 
-from harness import StackTestCase, _rfc3339, expect
-from helpers import mint_token, published_event
+from harness import StackTestCase, expect
+from helpers import mint_token, published_event, rfc3339
 
 PROBLEM = "application/problem+json"
 
@@ -70,7 +70,7 @@ class ApiErrors(StackTestCase):
         tier = {"key": "std", "name": "Standard", "price": {"amount": 25.5, "currency": "EUR"},
                 "sections": ["A"]}
         event = {"venue_id": self.venue["venue_id"], "title": "Float", "tiers": [tier],
-                 "starts_at": _rfc3339(now + 86400), "ends_at": _rfc3339(now + 90000)}
+                 "starts_at": rfc3339(now + 86400), "ends_at": rfc3339(now + 90000)}
         p = self.assert_problem(s.request("POST", "/events", event, token=self.tok),
                                 400, "validation_failed")
         self.assertEqual(p["errors"][0]["field"], "tiers.price.amount", p)

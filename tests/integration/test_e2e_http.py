@@ -2,13 +2,12 @@
 publish, catalog, seat map, holds, booking, release, the audit log's hash
 chain, metrics, readiness and the contract."""
 
-import json
 import re
 import time
 import unittest
 
-from harness import StackTestCase, _rfc3339, expect
-from helpers import get_projected
+from harness import StackTestCase, expect
+from helpers import get_projected, rfc3339
 
 ZERO_HASH = "0" * 64
 
@@ -40,11 +39,11 @@ class EndToEnd(StackTestCase):
         # A draft event: not listed.
         now = time.time()
         starts = now + 20 * 86400
-        sale = {"sale_starts_at": _rfc3339(now - 60), "sale_ends_at": _rfc3339(starts)}
+        sale = {"sale_starts_at": rfc3339(now - 60), "sale_ends_at": rfc3339(starts)}
         event_body = {
             "venue_id": vid, "title": "E2E Night", "genre": "concert",
             "description": "an end-to-end evening",
-            "starts_at": _rfc3339(starts), "ends_at": _rfc3339(starts + 3 * 3600),
+            "starts_at": rfc3339(starts), "ends_at": rfc3339(starts + 3 * 3600),
             "tiers": [dict(key="stalls", name="Stalls", sections=["S"],
                            price={"amount": 4000, "currency": "EUR"}, **sale),
                       dict(key="floor", name="Floor", sections=["FL"],
@@ -185,7 +184,6 @@ class EndToEnd(StackTestCase):
         self.assertIsInstance(spec, dict, spec)
         self.assertTrue(spec["openapi"].startswith("3."))
         self.assertIn("/events/{id}/holds", spec["paths"])
-        json.dumps(spec)
 
 
 if __name__ == "__main__":
