@@ -92,19 +92,8 @@ static int idem_begin(api_req_t *r, const char *key, const char **slot, uint8_t 
     /* The command id is derived from the key, so a repeat after a lost
      * answer is recognised by the aggregate itself. */
     r->command_id = ts_arena_printf(&r->arena, "idem-%.32s", khex);
-    eng_idem_t stored;
-    ts_status st = eng_idem_get(s->cfg.engine, k, &r->arena, &stored);
-    if (st == TS_OK) {
-        if (memcmp(stored.request_hash, hash, 32) != 0) {
-            api_problem(r, 422, "idempotency_key_reused",
-                        "this Idempotency-Key was used with a different request", NULL);
-            return 1;
-        }
-        r->status = stored.status;
-        r->out = strdup(stored.body);
-        r->out_type = stored.status >= 400 ? "application/problem+json" : "application/json";
-        return 1;
-    }
+    /* Claim the key first, then look for a stored answer: a request that
+     * arrives just as the first one stores its answer cannot run twice. */
     pthread_mutex_lock(&s->idem_mu);
     int busy = ts_map_get(&s->idem_busy, k) == 1;
     if (!busy) {
@@ -116,7 +105,21 @@ static int idem_begin(api_req_t *r, const char *key, const char **slot, uint8_t 
         api_problem(r, 409, "conflict", "a request with this Idempotency-Key is in progress", NULL);
         return 1;
     }
-    return 0;
+    eng_idem_t stored;
+    if (eng_idem_get(s->cfg.engine, k, &r->arena, &stored) != TS_OK)
+        return 0;
+    pthread_mutex_lock(&s->idem_mu);
+    ts_map_put(&s->idem_busy, *slot, 0);
+    pthread_mutex_unlock(&s->idem_mu);
+    if (memcmp(stored.request_hash, hash, 32) != 0) {
+        api_problem(r, 422, "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request", NULL);
+        return 1;
+    }
+    r->status = stored.status;
+    r->out = strdup(stored.body);
+    r->out_type = stored.status >= 400 ? "application/problem+json" : "application/json";
+    return 1;
 }
 
 static void idem_end(api_req_t *r, const char *slot, const uint8_t hash[32])
