@@ -101,14 +101,25 @@ static size_t slot_of(const char *event_id, const char *section)
     return h % PROJ_SEAT_CACHE_SLOTS;
 }
 
+/* Each key may live in any of PROJ_SEAT_CACHE_WAYS slots from its hash, so
+ * two sections of one big event rarely evict each other. */
+#define PROJ_SEAT_CACHE_WAYS 4
+
+static int slot_is(const proj__seat_slot_t *s, const char *event_id, const char *section)
+{
+    return s->seats && strcmp(s->event_id, event_id) == 0 && strcmp(s->section, section) == 0;
+}
+
 static json_t *cache_get(proj_db_t *db, const char *event_id, const char *section, uint64_t seq)
 {
-    proj__seat_slot_t *s = &db->cache[slot_of(event_id, section)];
+    size_t h = slot_of(event_id, section);
     json_t *seats = NULL;
     pthread_mutex_lock(&db->cache_mu);
-    if (s->seats && s->seq == seq && strcmp(s->event_id, event_id) == 0 &&
-        strcmp(s->section, section) == 0)
-        seats = json_incref(s->seats);
+    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !seats; w++) {
+        proj__seat_slot_t *s = &db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS];
+        if (slot_is(s, event_id, section) && s->seq == seq)
+            seats = json_incref(s->seats);
+    }
     pthread_mutex_unlock(&db->cache_mu);
     return seats;
 }
@@ -116,17 +127,26 @@ static json_t *cache_get(proj_db_t *db, const char *event_id, const char *sectio
 static void cache_put(proj_db_t *db, const char *event_id, const char *section, uint64_t seq,
                       json_t *seats)
 {
-    proj__seat_slot_t *s = &db->cache[slot_of(event_id, section)];
+    size_t h = slot_of(event_id, section);
+    proj__seat_slot_t *s = NULL;
     json_t *old;
     if (strlen(event_id) >= sizeof s->event_id || strlen(section) >= sizeof s->section)
         return;
     pthread_mutex_lock(&db->cache_mu);
+    /* The key's own slot, else an empty one, else the first way. */
+    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
+        if (slot_is(&db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS], event_id, section))
+            s = &db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS];
     /* Never replace a newer entry with an older snapshot. */
-    if (s->seats && s->seq > seq && strcmp(s->event_id, event_id) == 0 &&
-        strcmp(s->section, section) == 0) {
+    if (s && s->seq > seq) {
         pthread_mutex_unlock(&db->cache_mu);
         return;
     }
+    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
+        if (!db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS].seats)
+            s = &db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS];
+    if (!s)
+        s = &db->cache[h];
     old = s->seats;
     strcpy(s->event_id, event_id);
     strcpy(s->section, section);
