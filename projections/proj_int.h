@@ -52,6 +52,7 @@ struct proj_db {
     pthread_cond_t cv;
     int n;
     proj__conn_t *conns;
+    int down; /* the last connection attempt failed (under mu) */
     pthread_mutex_t cache_mu;
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
 };
