@@ -32,16 +32,6 @@ static const char *json_text(ts_arena_t *a, json_t *j)
     return out;
 }
 
-/* A compact JSON text on the heap (free it); consumes j. */
-static char *json_text_heap(json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!s)
-        abort(); /* only out-of-memory makes jansson fail here */
-    return s;
-}
-
 /* Finishes an array literal into the arena and resets the buffer. */
 static const char *array_text(ts_arena_t *a, ts_buf_t *b)
 {
@@ -52,7 +42,6 @@ static const char *array_text(ts_arena_t *a, ts_buf_t *b)
 
 void proj__fold_deinit(proj__fold_t *f)
 {
-    proj__segment_t *g = &f->seg;
     for (size_t i = 0; i < f->n_deltas; i++) {
         free(f->deltas[i].event_id);
         free(f->deltas[i].section);
@@ -60,16 +49,7 @@ void proj__fold_deinit(proj__fold_t *f)
     free(f->deltas);
     f->deltas = NULL;
     f->n_deltas = f->cap_deltas = 0;
-    free(g->placed);
-    free(g->ended);
-    free(g->slots);
-    g->placed = NULL;
-    g->ended = NULL;
-    g->slots = NULL;
-    g->n_slots = 0;
-    g->n_placed = g->cap_placed = g->n_ended = g->cap_ended = 0;
-    for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
-        ts_buf_deinit(&g->cols[i]);
+    proj__seg_deinit(&f->seg);
 }
 
 /* Adds a hold statement's answer, rows of (event_id, section, delta, seq),
@@ -281,187 +261,42 @@ static ts_status fold_event_published(proj__fold_t *f, const evt_event_published
     return rc;
 }
 
-static void add_num(ts_buf_t *b, int64_t v)
-{
-    char tmp[24];
-    snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    proj__pg_array_add(b, tmp);
-}
-
 /* Sends the open segment: its ended bookings first, then its new ones (see
  * proj__segment_t for why that order is the log's). */
 static ts_status seg_flush(proj__fold_t *f)
 {
     proj__segment_t *g = &f->seg;
-    ts_buf_t *c = g->cols;
     const char *p[PROJ_PLACED_COLS];
+    uint64_t seq;
     ts_status rc = TS_OK;
 
-    if (g->n_ended) {
-        for (size_t i = 0; i < PROJ_ENDED_COLS; i++)
-            c[i].len = 0;
-        for (size_t i = 0; i < g->n_ended; i++) {
-            proj__pg_array_add(&c[0], g->ended[i].booking_id);
-            proj__pg_array_add(&c[1], g->ended[i].status);
-            add_num(&c[2], (int64_t)g->ended[i].seq);
-        }
-        for (size_t i = 0; i < PROJ_ENDED_COLS; i++)
-            p[i] = proj__pg_array_close(&c[i]);
-        rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED, g->ended[g->n_ended - 1].seq, PROJ_ENDED_COLS,
-                             p);
-    }
-    if (rc == TS_OK && g->n_placed) {
-        for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
-            c[i].len = 0;
-        for (size_t i = 0; i < g->n_placed; i++) {
-            const proj__placed_t *r = &g->placed[i];
-            const evt_hold_placed_t *h = r->h;
-            char *items = json_text_heap(proj__items_json(h));
-            proj__pg_array_add(&c[0], h->booking_id);
-            proj__pg_array_add(&c[1], h->event_id);
-            proj__pg_array_add(&c[2], h->section);
-            proj__pg_array_add(&c[3], h->user_id);
-            proj__pg_array_add(&c[4], h->tier_key);
-            add_num(&c[5], h->quantity);
-            add_num(&c[6], h->expires_at);
-            proj__pg_array_add(&c[7], items);
-            add_num(&c[8], h->subtotal);
-            add_num(&c[9], h->discount);
-            add_num(&c[10], h->service_fee);
-            add_num(&c[11], h->total);
-            add_num(&c[12], h->vat_included);
-            proj__pg_array_add(&c[13], h->unit_price.currency);
-            add_num(&c[14], (int64_t)r->created_seq);
-            proj__pg_array_add(&c[15], r->status);
-            add_num(&c[16], (int64_t)r->updated_seq);
-            free(items);
-            /* Held then freed within the segment: the seats end as they
-             * were, so they are not sent at all. */
-            if (strcmp(r->status, "held") != 0)
-                continue;
-            for (uint32_t k = 0; k < h->n_seats; k++) {
-                if (!h->seats[k])
-                    continue;
-                proj__pg_array_add(&c[17], h->event_id);
-                proj__pg_array_add(&c[18], h->seats[k]);
-                proj__pg_array_add(&c[19], h->booking_id);
-            }
-        }
-        for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
-            p[i] = proj__pg_array_close(&c[i]);
-        rc = proj__fold_send(f, PROJ_F_HOLDS_PLACED, g->placed[g->n_placed - 1].updated_seq,
-                             PROJ_PLACED_COLS, p);
-    }
-    g->n_placed = g->n_ended = 0;
-    if (g->slots)
-        memset(g->slots, 0, g->n_slots * sizeof *g->slots);
+    if (proj__seg_ended_params(g, p, &seq))
+        rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED, seq, PROJ_ENDED_COLS, p);
+    if (rc == TS_OK && proj__seg_placed_params(g, p, &seq))
+        rc = proj__fold_send(f, PROJ_F_HOLDS_PLACED, seq, PROJ_PLACED_COLS, p);
+    proj__seg_reset(g);
     return rc;
-}
-
-static uint32_t hash_id(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
-static const char *slot_key(const proj__segment_t *g, int32_t v)
-{
-    return v > 0 ? g->placed[v - 1].h->booking_id : g->ended[-v - 1].booking_id;
-}
-
-/* The slot of booking_id: the one holding it, or the empty one where it
- * would go. */
-static int32_t *slot_of(proj__segment_t *g, const char *booking_id)
-{
-    size_t mask = g->n_slots - 1, i = hash_id(booking_id) & mask;
-    while (g->slots[i] && strcmp(slot_key(g, g->slots[i]), booking_id) != 0)
-        i = (i + 1) & mask;
-    return &g->slots[i];
-}
-
-/* Records value v (see proj__segment_t.slots) for a booking just appended,
- * growing and rehashing the index to stay at most half full. */
-static void index_add(proj__segment_t *g, int32_t v)
-{
-    size_t used = g->n_placed + g->n_ended;
-    if (2 * used > g->n_slots) {
-        size_t n = g->n_slots ? 2 * g->n_slots : 256;
-        while (2 * used > n)
-            n *= 2;
-        free(g->slots);
-        g->slots = calloc(n, sizeof *g->slots);
-        if (!g->slots)
-            abort();
-        g->n_slots = n;
-        for (size_t i = 0; i < g->n_placed; i++)
-            *slot_of(g, g->placed[i].h->booking_id) = (int32_t)i + 1;
-        for (size_t i = 0; i < g->n_ended; i++)
-            *slot_of(g, g->ended[i].booking_id) = -(int32_t)i - 1;
-        return;
-    }
-    *slot_of(g, slot_key(g, v)) = v;
-}
-
-/* 0 when booking_id is not in the segment, else its slot value. */
-static int32_t find(proj__segment_t *g, const char *booking_id)
-{
-    return g->n_slots ? *slot_of(g, booking_id) : 0;
-}
-
-/* Grows *arr (of *cap elements of size) to hold one more than n. */
-static void *grow(void *arr, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return arr;
-    size_t want = *cap ? 2 * *cap : 64;
-    void *p = realloc(arr, want * size);
-    if (!p)
-        abort(); /* as base.h: no recovery from out-of-memory */
-    *cap = want;
-    return p;
 }
 
 static ts_status fold_hold_placed(proj__fold_t *f, const evt_hold_placed_t *h, uint64_t seq)
 {
-    proj__segment_t *g = &f->seg;
     if (!h->booking_id || !h->event_id || !h->section || !h->user_id)
         return TS_ERR_INVALID;
+    if (proj__seg_place(&f->seg, h, seq))
+        return TS_OK;
     /* The same booking placed again (a re-hold) waits for what came before. */
-    if (find(g, h->booking_id)) {
-        ts_status rc = seg_flush(f);
-        if (rc != TS_OK)
-            return rc;
-    }
-    g->placed = grow(g->placed, g->n_placed, &g->cap_placed, sizeof *g->placed);
-    g->placed[g->n_placed++] = (proj__placed_t){h, "held", seq, seq};
-    index_add(g, (int32_t)g->n_placed);
-    return TS_OK;
+    ts_status rc = seg_flush(f);
+    if (rc == TS_OK && !proj__seg_place(&f->seg, h, seq))
+        rc = TS_ERR_INVALID; /* cannot happen: the segment is empty */
+    return rc;
 }
 
 static ts_status fold_hold_ended(proj__fold_t *f, const evt_hold_ended_t *h, const char *status,
                                  uint64_t seq)
 {
-    proj__segment_t *g = &f->seg;
     if (!h->booking_id)
         return TS_ERR_INVALID;
-    int32_t v = find(g, h->booking_id);
-    if (v > 0) {
-        /* Placed in this segment: it is sent once, already ended. Only a
-         * held booking ends; a second end is a no-op, as in the log. */
-        proj__placed_t *p = &g->placed[v - 1];
-        if (strcmp(p->status, "held") == 0) {
-            p->status = status;
-            p->updated_seq = seq;
-        }
-        return TS_OK;
-    }
-    if (v < 0)
-        return TS_OK; /* ended twice: the second is a no-op */
-    g->ended = grow(g->ended, g->n_ended, &g->cap_ended, sizeof *g->ended);
-    g->ended[g->n_ended++] = (proj__ended_t){h->booking_id, status, seq};
-    index_add(g, -(int32_t)g->n_ended);
+    proj__seg_end(&f->seg, h->booking_id, status, seq);
     return TS_OK;
 }
 

@@ -185,6 +185,21 @@ typedef struct {
     ts_buf_t cols[PROJ_PLACED_COLS]; /* array literals, reused */
 } proj__segment_t;
 
+/* Adds a HoldPlaced to the segment (g zero-initialised at first). Returns
+ * 0, adding nothing, when the booking is already in the segment: send it
+ * first (proj__seg_*_params, proj__seg_reset), then add again. */
+int proj__seg_place(proj__segment_t *g, const evt_hold_placed_t *h, uint64_t seq);
+/* Adds a HoldReleased / HoldExpired (status "released" / "expired"). */
+void proj__seg_end(proj__segment_t *g, const char *booking_id, const char *status, uint64_t seq);
+/* The parameters of PROJ_F_HOLDS_ENDED / PROJ_F_HOLDS_PLACED, valid until
+ * the next call on g, and the last seq they cover. 0 when there is nothing
+ * to send. Send ended before placed. */
+int proj__seg_ended_params(proj__segment_t *g, const char *p[PROJ_ENDED_COLS], uint64_t *seq);
+int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS], uint64_t *seq);
+/* Empties the segment, keeping its memory; proj__seg_deinit frees it. */
+void proj__seg_reset(proj__segment_t *g);
+void proj__seg_deinit(proj__segment_t *g);
+
 /* State of one batch in pipeline mode. Zero-initialise, set c and arena;
  * proj__fold_deinit frees it. */
 typedef struct {
