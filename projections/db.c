@@ -82,7 +82,7 @@ void proj_db_free(proj_db_t *db)
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
-        json_decref(db->cache[i].seats);
+        free(db->cache[i].text);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->cache_mu);

@@ -34,17 +34,21 @@ typedef struct {
     uint64_t ready; /* bit i set: prepared statement i exists on pg */
 } proj__conn_t;
 
-/* A seated section's seat array as of the section's updated_seq. Every
- * change to a seat bumps its section's updated_seq, so an entry whose seq
- * matches the row read in a snapshot is exactly what that snapshot holds. */
+/* A seated section's seats, serialised (a compact JSON array), as of the
+ * section's updated_seq. Every change to a seat bumps its section's
+ * updated_seq, so an entry whose seq matches the row read in a snapshot is
+ * exactly what that snapshot holds. Text, not a json_t tree: a tree costs
+ * about 900 bytes per seat, the text about 70, and the API sends text. */
 typedef struct {
     char event_id[65];
     char section[17];
     uint64_t seq;
-    json_t *seats; /* shared and never modified once cached */
+    char *text; /* heap, NULL when the slot is empty */
+    size_t len;
 } proj__seat_slot_t;
 
 #define PROJ_SEAT_CACHE_SLOTS 512
+#define PROJ_SEAT_CACHE_WAYS 4 /* slots a key may use from its hash */
 
 struct proj_db {
     char *conninfo;
