@@ -45,6 +45,15 @@
  *  - *_seq columns hold JetStream stream sequences (the commit_seq of API.md).
  *  - Only one projector per projection folds at a time: it holds a session
  *    advisory lock on its connection; a second one waits as a standby.
+ *  - The durable consumer is recreated at checkpoint + 1 whenever the
+ *    projector (re)starts: the checkpoint, not the consumer's ack floor,
+ *    says what the tables hold, so dropping the tables rebuilds them.
+ *
+ * Speed. A batch is sent in libpq pipeline mode; holds are folded set-wise
+ * (two statements per run of holds, see proj_int.h) and a section's
+ * available count is written once per batch; a published event's seats are
+ * generated server-side by one INSERT. The seat map is assembled from a
+ * per-section cache of serialised seats (proj_seatmap_text).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.
