@@ -41,7 +41,8 @@ ts_status proj_db_open(const char *conninfo, int pool_size, proj_db_t **out)
     /* Refuse a malformed string now rather than on every later connect. */
     opts = PQconninfoParse(conninfo, &err);
     if (!opts) {
-        proj__log("bad PostgreSQL connection string: %s", err ? err : "out of memory");
+        const char *msg = err ? err : "out of memory";
+        proj__log("bad PostgreSQL connection string: %.*s", (int)strcspn(msg, "\n"), msg);
         rc = TS_ERR_INVALID;
         goto done;
     }
@@ -81,13 +82,22 @@ void proj_db_free(proj_db_t *db)
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
-        json_decref(db->cache[i].seats);
+        free(db->cache[i].text);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->cache_mu);
     free(db->conns);
     free(db->conninfo);
     free(db);
+}
+
+/* Server notices ("text-search query contains only stop words", "relation
+ * already exists, skipping") are expected answers here, not news: libpq
+ * would print each one to stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
 }
 
 /* Opens (or reopens) the slot's connection outside the pool lock. */
@@ -101,15 +111,33 @@ static ts_status conn_open(proj_db_t *db, proj__conn_t *c)
     c->pg = PQconnectdb(db->conninfo);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
-        proj__log("cannot connect to PostgreSQL: %.*s", (int)strcspn(msg, "\n"), msg);
+        /* Once per outage, not once per attempt. */
+        pthread_mutex_lock(&db->mu);
+        int first = !db->down;
+        db->down = 1;
+        pthread_mutex_unlock(&db->mu);
+        if (first)
+            proj__log("cannot connect to PostgreSQL: %.*s", (int)strcspn(msg, "\n"), msg);
         if (c->pg)
             PQfinish(c->pg);
         c->pg = NULL;
         return TS_ERR_UNAVAILABLE;
     }
+    pthread_mutex_lock(&db->mu);
+    int back = db->down;
+    db->down = 0;
+    pthread_mutex_unlock(&db->mu);
+    if (back)
+        proj__log("connected to PostgreSQL again");
     /* Times go in and out as epoch milliseconds; the session zone only
-     * matters for logs and psql, but keep it fixed. */
-    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC'");
+     * matters for logs and psql, but keep it fixed.
+     * Custom plans: the tables start empty and grow by millions of rows
+     * between two ANALYZEs, and a generic plan made while seats or bookings
+     * were tiny would scan them for ever after (seen: 50 ms per hold instead
+     * of 0.1 ms during a rebuild). A custom plan sees the current size of
+     * each table, for a few tens of microseconds of planning. */
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan");
     PQclear(res);
     return TS_OK;
 }

@@ -1,18 +1,16 @@
-/* Event -> SQL: each event of a commit becomes one prepared statement sent in
- * libpq pipeline mode, so a batch of hundreds of commits costs a handful of
- * round trips instead of one per event. The statements themselves are in
- * sql.c; this file only turns event fields into text parameters. */
+/* Event -> SQL, in libpq pipeline mode: a batch of hundreds of commits costs
+ * a handful of round trips instead of one per event. Venue and event
+ * lifecycle events become one prepared statement each; holds gather into
+ * segments folded set-wise, two statements per segment (see proj__segment_t
+ * for why that keeps the log's order), and their per-section available
+ * deltas are summed and written once per batch. The statements themselves
+ * are in sql.c; this file turns event fields into text parameters. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Results are read back after this many statements, so the server never
- * blocks writing results we are not reading while we block writing
- * statements it is not reading. Each result is a few dozen bytes. */
-#define PROJ_PIPELINE_DEPTH 256
 
 static const char *num(ts_arena_t *a, int64_t v)
 {
@@ -42,6 +40,57 @@ static const char *array_text(ts_arena_t *a, ts_buf_t *b)
     return out;
 }
 
+void proj__fold_deinit(proj__fold_t *f)
+{
+    for (size_t i = 0; i < f->n_deltas; i++) {
+        free(f->deltas[i].event_id);
+        free(f->deltas[i].section);
+    }
+    free(f->deltas);
+    f->deltas = NULL;
+    f->n_deltas = f->cap_deltas = 0;
+    proj__seg_deinit(&f->seg);
+}
+
+/* Adds a hold statement's answer, rows of (event_id, section, delta, seq),
+ * to the batch's per-section sums. A batch touches few sections: a linear
+ * search is fine. */
+static void add_deltas(proj__fold_t *f, const PGresult *res)
+{
+    if (PQnfields(res) != 4)
+        return;
+    for (int row = 0; row < PQntuples(res); row++) {
+        const char *event_id = PQgetvalue(res, row, 0), *section = PQgetvalue(res, row, 1);
+        int64_t delta = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+        uint64_t seq = strtoull(PQgetvalue(res, row, 3), NULL, 10);
+        proj__delta_t *d = NULL;
+        for (size_t i = 0; i < f->n_deltas && !d; i++)
+            if (strcmp(f->deltas[i].event_id, event_id) == 0 &&
+                strcmp(f->deltas[i].section, section) == 0)
+                d = &f->deltas[i];
+        if (!d) {
+            if (f->n_deltas == f->cap_deltas) {
+                size_t cap = f->cap_deltas ? 2 * f->cap_deltas : 16;
+                proj__delta_t *grown = realloc(f->deltas, cap * sizeof *grown);
+                if (!grown)
+                    abort(); /* as base.h: no recovery from out-of-memory */
+                f->deltas = grown;
+                f->cap_deltas = cap;
+            }
+            d = &f->deltas[f->n_deltas++];
+            d->event_id = strdup(event_id);
+            d->section = strdup(section);
+            if (!d->event_id || !d->section)
+                abort();
+            d->delta = 0;
+            d->seq = 0;
+        }
+        d->delta += delta;
+        if (seq > d->seq)
+            d->seq = seq;
+    }
+}
+
 ts_status proj__fold_drain(proj__fold_t *f)
 {
     PGconn *pg = f->c->pg;
@@ -55,11 +104,16 @@ ts_status proj__fold_drain(proj__fold_t *f)
         /* Each statement yields its result(s), then NULL. */
         while ((res = PQgetResult(pg)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
-            if (st == PGRES_FATAL_ERROR && !f->failed) {
+            if (st == PGRES_TUPLES_OK && !f->failed &&
+                (f->sent[i].stmt == PROJ_F_HOLDS_PLACED || f->sent[i].stmt == PROJ_F_HOLDS_ENDED)) {
+                add_deltas(f, res);
+            } else if (st == PGRES_FATAL_ERROR && !f->failed) {
                 const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
                 const char *msg = PQresultErrorMessage(res);
                 snprintf(f->sqlstate, sizeof f->sqlstate, "%s", code ? code : "");
-                proj__log("fold: %.*s (SQLSTATE %s)", (int)strcspn(msg, "\n"), msg, f->sqlstate);
+                proj__log("fold: %s at seq %" PRIu64 ": %.*s (SQLSTATE %s)",
+                          proj__stmt_name(f->sent[i].stmt), f->sent[i].seq, (int)strcspn(msg, "\n"),
+                          msg, f->sqlstate);
                 f->failed = 1;
             } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
                 /* PGRES_PIPELINE_ABORTED: skipped after the first failure. */
@@ -81,7 +135,8 @@ ts_status proj__fold_drain(proj__fold_t *f)
     return f->failed ? TS_ERR_DB : TS_OK;
 }
 
-ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, int n, const char *const *values)
+ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
+                          const char *const *values)
 {
     /* After a failure the server discards everything up to the next Sync;
      * there is no point in sending more. */
@@ -92,9 +147,29 @@ ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, int n, const char *co
         proj__log("fold: cannot send %s: %.*s", proj__stmt_name(s), (int)strcspn(msg, "\n"), msg);
         return TS_ERR_UNAVAILABLE;
     }
+    f->sent[f->pending].stmt = s;
+    f->sent[f->pending].seq = seq;
     if (++f->pending >= PROJ_PIPELINE_DEPTH)
         return proj__fold_drain(f);
     return TS_OK;
+}
+
+static ts_status seg_flush(proj__fold_t *f);
+
+ts_status proj__fold_sections(proj__fold_t *f)
+{
+    /* The deltas are known only once every hold's answer is read. */
+    ts_status rc = seg_flush(f);
+    if (rc == TS_OK)
+        rc = proj__fold_drain(f);
+    for (size_t i = 0; rc == TS_OK && i < f->n_deltas; i++) {
+        char delta[24], seq[24];
+        snprintf(delta, sizeof delta, "%" PRId64, f->deltas[i].delta);
+        snprintf(seq, sizeof seq, "%" PRIu64, f->deltas[i].seq);
+        const char *p[4] = {f->deltas[i].event_id, f->deltas[i].section, delta, seq};
+        rc = proj__fold_send(f, PROJ_F_SECTION_DELTA, f->deltas[i].seq, 4, p);
+    }
+    return rc;
 }
 
 static ts_status fold_venue(proj__fold_t *f, const evt_venue_created_t *v, uint64_t seq)
@@ -106,7 +181,7 @@ static ts_status fold_venue(proj__fold_t *f, const evt_venue_created_t *v, uint6
     const char *p[7] = {
         v->venue_id,        v->name, v->city, v->country, num(f->arena, capacity), layout,
         unum(f->arena, seq)};
-    return proj__fold_send(f, PROJ_F_VENUE_CREATED, 7, p);
+    return proj__fold_send(f, PROJ_F_VENUE_CREATED, seq, 7, p);
 }
 
 static ts_status fold_event_created(proj__fold_t *f, const evt_event_created_t *e, uint64_t seq)
@@ -125,7 +200,7 @@ static ts_status fold_event_created(proj__fold_t *f, const evt_event_created_t *
                          json_text(f->arena, proj__tiers_json(e->tiers, e->n_tiers)),
                          json_text(f->arena, proj__policy_json(&e->policy)),
                          unum(f->arena, seq)};
-    return proj__fold_send(f, PROJ_F_EVENT_CREATED, 12, p);
+    return proj__fold_send(f, PROJ_F_EVENT_CREATED, seq, 12, p);
 }
 
 /* RULE-EVT-1: the frozen layout becomes parallel arrays (sections, rows,
@@ -180,42 +255,39 @@ static ts_status fold_event_published(proj__fold_t *f, const evt_event_published
     p[1] = unum(f->arena, seq);
     for (size_t i = 0; i < TS_ARRAY_LEN(all); i++)
         p[2 + i] = array_text(f->arena, all[i]);
-    rc = proj__fold_send(f, PROJ_F_EVENT_PUBLISHED, 10, p);
+    rc = proj__fold_send(f, PROJ_F_EVENT_PUBLISHED, seq, 10, p);
     for (size_t i = 0; i < TS_ARRAY_LEN(all); i++)
         ts_buf_deinit(all[i]);
     return rc;
 }
 
+/* Sends the open segment: its ended bookings first, then its new ones (see
+ * proj__segment_t for why that order is the log's). */
+static ts_status seg_flush(proj__fold_t *f)
+{
+    proj__segment_t *g = &f->seg;
+    const char *p[PROJ_PLACED_COLS];
+    uint64_t seq;
+    ts_status rc = TS_OK;
+
+    if (proj__seg_ended_params(g, p, &seq))
+        rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED, seq, PROJ_ENDED_COLS, p);
+    if (rc == TS_OK && proj__seg_placed_params(g, p, &seq))
+        rc = proj__fold_send(f, PROJ_F_HOLDS_PLACED, seq, PROJ_PLACED_COLS, p);
+    proj__seg_reset(g);
+    return rc;
+}
+
 static ts_status fold_hold_placed(proj__fold_t *f, const evt_hold_placed_t *h, uint64_t seq)
 {
-    ts_buf_t seats;
-    const char *p[16];
-    ts_status rc;
-
     if (!h->booking_id || !h->event_id || !h->section || !h->user_id)
         return TS_ERR_INVALID;
-    ts_buf_init(&seats);
-    for (uint32_t i = 0; i < h->n_seats; i++)
-        if (h->seats[i])
-            proj__pg_array_add(&seats, h->seats[i]);
-    p[0] = h->booking_id;
-    p[1] = h->event_id;
-    p[2] = h->section;
-    p[3] = h->user_id;
-    p[4] = h->tier_key;
-    p[5] = unum(f->arena, h->quantity);
-    p[6] = num(f->arena, h->expires_at);
-    p[7] = json_text(f->arena, proj__items_json(h));
-    p[8] = num(f->arena, h->subtotal);
-    p[9] = num(f->arena, h->discount);
-    p[10] = num(f->arena, h->service_fee);
-    p[11] = num(f->arena, h->total);
-    p[12] = num(f->arena, h->vat_included);
-    p[13] = h->unit_price.currency;
-    p[14] = unum(f->arena, seq);
-    p[15] = array_text(f->arena, &seats);
-    rc = proj__fold_send(f, PROJ_F_HOLD_PLACED, 16, p);
-    ts_buf_deinit(&seats);
+    if (proj__seg_place(&f->seg, h, seq))
+        return TS_OK;
+    /* The same booking placed again (a re-hold) waits for what came before. */
+    ts_status rc = seg_flush(f);
+    if (rc == TS_OK && !proj__seg_place(&f->seg, h, seq))
+        rc = TS_ERR_INVALID; /* cannot happen: the segment is empty */
     return rc;
 }
 
@@ -224,8 +296,8 @@ static ts_status fold_hold_ended(proj__fold_t *f, const evt_hold_ended_t *h, con
 {
     if (!h->booking_id)
         return TS_ERR_INVALID;
-    const char *p[3] = {h->booking_id, status, unum(f->arena, seq)};
-    return proj__fold_send(f, PROJ_F_HOLD_ENDED, 3, p);
+    proj__seg_end(&f->seg, h->booking_id, status, seq);
+    return TS_OK;
 }
 
 ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_t seq)
@@ -234,6 +306,12 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
         const evt_event_t *e = &commit->events[i];
         ts_status rc = TS_OK;
 
+        /* Anything but a hold keeps its place in the log's order. */
+        if (e->type == EVT_VENUE_CREATED || e->type == EVT_EVENT_CREATED ||
+            e->type == EVT_EVENT_PUBLISHED)
+            rc = seg_flush(f);
+        if (rc != TS_OK)
+            return rc;
         switch (e->type) {
         case EVT_VENUE_CREATED:
             rc = fold_venue(f, &e->u.venue_created, seq);

@@ -34,17 +34,21 @@ typedef struct {
     uint64_t ready; /* bit i set: prepared statement i exists on pg */
 } proj__conn_t;
 
-/* A seated section's seat array as of the section's updated_seq. Every
- * change to a seat bumps its section's updated_seq, so an entry whose seq
- * matches the row read in a snapshot is exactly what that snapshot holds. */
+/* A seated section's seats, serialised (a compact JSON array), as of the
+ * section's updated_seq. Every change to a seat bumps its section's
+ * updated_seq, so an entry whose seq matches the row read in a snapshot is
+ * exactly what that snapshot holds. Text, not a json_t tree: a tree costs
+ * about 900 bytes per seat, the text about 70, and the API sends text. */
 typedef struct {
     char event_id[65];
     char section[17];
     uint64_t seq;
-    json_t *seats; /* shared and never modified once cached */
+    char *text; /* heap, NULL when the slot is empty */
+    size_t len;
 } proj__seat_slot_t;
 
 #define PROJ_SEAT_CACHE_SLOTS 512
+#define PROJ_SEAT_CACHE_WAYS 4 /* slots a key may use from its hash */
 
 struct proj_db {
     char *conninfo;
@@ -52,6 +56,7 @@ struct proj_db {
     pthread_cond_t cv;
     int n;
     proj__conn_t *conns;
+    int down; /* the last connection attempt failed (under mu) */
     pthread_mutex_t cache_mu;
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
 };
@@ -80,8 +85,9 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
     X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
-    X(PROJ_F_HOLD_PLACED, "proj_f_hold_placed")                                                    \
-    X(PROJ_F_HOLD_ENDED, "proj_f_hold_ended")                                                      \
+    X(PROJ_F_HOLDS_PLACED, "proj_f_holds_placed")                                                  \
+    X(PROJ_F_HOLDS_ENDED, "proj_f_holds_ended")                                                    \
+    X(PROJ_F_SECTION_DELTA, "proj_f_section_delta")                                                \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")
@@ -130,30 +136,113 @@ void proj__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- fold (fold.c) ---- */
 
-/* State of one batch in pipeline mode: statements sent but not yet read. */
+/* Results are read back after this many statements, so the server never
+ * blocks writing results we are not reading while we block writing
+ * statements it is not reading. Each result is at most a row. */
+#define PROJ_PIPELINE_DEPTH 256
+
+/* The change a batch made to one section's available count. Holds return
+ * their delta instead of updating the section row themselves: a hot
+ * section updated once per hold would grow a chain of row versions inside
+ * the batch's transaction, each update walking all the earlier ones. */
+typedef struct {
+    char *event_id; /* heap */
+    char *section;  /* heap */
+    int64_t delta;
+    uint64_t seq; /* the last commit that touched the section */
+} proj__delta_t;
+
+/* Holds are folded set-wise. Consecutive HoldPlaced / HoldReleased /
+ * HoldExpired events gather into a segment, sent as at most two statements:
+ * every booking the segment ends, then every booking it places. In effect
+ * that is the log's order: a seat that an ending booking frees and a new
+ * booking takes was freed first in the log too (RULE-HOLD-1: one booking
+ * per seat at a time), and GA counts commute. A booking placed and ended in
+ * the same segment is sent once, already ended, with its seats untouched
+ * (held then freed: no net change); a second end of a booking is a no-op,
+ * as in the log. Only a booking placed twice, or any other event, closes
+ * the segment first. Records point into the batch's arena. */
+typedef struct {
+    const evt_hold_placed_t *h;
+    const char *status; /* "held", or how it ended within the segment */
+    uint64_t created_seq, updated_seq;
+} proj__placed_t;
+
+typedef struct {
+    const char *booking_id;
+    const char *status; /* "released" or "expired" */
+    uint64_t seq;
+} proj__ended_t;
+
+#define PROJ_PLACED_COLS 20 /* parameters of PROJ_F_HOLDS_PLACED */
+#define PROJ_ENDED_COLS 3   /* parameters of PROJ_F_HOLDS_ENDED */
+
+typedef struct {
+    proj__placed_t *placed; /* heap */
+    size_t n_placed, cap_placed;
+    proj__ended_t *ended; /* heap */
+    size_t n_ended, cap_ended;
+    /* Open-addressing index of the booking ids above: 0 empty, i + 1 for
+     * placed[i], -(i + 1) for ended[i]. Power-of-two size, at most half full. */
+    int32_t *slots; /* heap */
+    size_t n_slots;
+    ts_buf_t cols[PROJ_PLACED_COLS]; /* array literals, reused */
+} proj__segment_t;
+
+/* Adds a HoldPlaced to the segment (g zero-initialised at first). Returns
+ * 0, adding nothing, when the booking is already in the segment: send it
+ * first (proj__seg_*_params, proj__seg_reset), then add again. */
+int proj__seg_place(proj__segment_t *g, const evt_hold_placed_t *h, uint64_t seq);
+/* Adds a HoldReleased / HoldExpired (status "released" / "expired"). */
+void proj__seg_end(proj__segment_t *g, const char *booking_id, const char *status, uint64_t seq);
+/* The parameters of PROJ_F_HOLDS_ENDED / PROJ_F_HOLDS_PLACED, valid until
+ * the next call on g, and the last seq they cover. 0 when there is nothing
+ * to send. Send ended before placed. */
+int proj__seg_ended_params(proj__segment_t *g, const char *p[PROJ_ENDED_COLS], uint64_t *seq);
+int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS], uint64_t *seq);
+/* Empties the segment, keeping its memory; proj__seg_deinit frees it. */
+void proj__seg_reset(proj__segment_t *g);
+void proj__seg_deinit(proj__segment_t *g);
+
+/* State of one batch in pipeline mode. Zero-initialise, set c and arena;
+ * proj__fold_deinit frees it. */
 typedef struct {
     proj__conn_t *c;
-    ts_arena_t *arena; /* scratch for parameters, reset by the caller */
+    ts_arena_t *arena; /* the batch's commits and parameters; reset per batch */
     int pending;       /* results not yet read */
-    int failed;        /* a statement failed: the transaction is doomed */
-    char sqlstate[6];  /* of the first failure */
+    struct {
+        proj__stmt_t stmt;
+        uint64_t seq;
+    } sent[PROJ_PIPELINE_DEPTH]; /* what each pending result belongs to */
+    int failed;                  /* a statement failed: the transaction is doomed */
+    char sqlstate[6];            /* of the first failure */
+    proj__delta_t *deltas;
+    size_t n_deltas, cap_deltas;
+    proj__segment_t seg;
 } proj__fold_t;
 
+void proj__fold_deinit(proj__fold_t *f);
 /* Sends the statements for every event of commit (stream sequence seq).
  * Events this projection ignores (UserRegistered, Claimed, InventoryOpened)
  * send nothing; an event missing a required field is logged and skipped.
  * Errors: TS_ERR_DB / TS_ERR_UNAVAILABLE (the pipeline failed). */
 ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_t seq);
-/* Sends one prepared statement in the pipeline, draining results every few
- * hundred statements so neither side's socket buffer fills. */
-ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, int n, const char *const *values);
-/* Sends a Sync and reads every pending result. */
+/* Sends one prepared statement for the commit at seq in the pipeline,
+ * draining results every PROJ_PIPELINE_DEPTH statements. */
+ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
+                          const char *const *values);
+/* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
+/* Sends the open hold segment, drains, then sends one update per section
+ * the batch touched (its available delta and last seq). Call once, after
+ * the last commit. */
+ts_status proj__fold_sections(proj__fold_t *f);
 
 /* ---- pure helpers (shape.c, cursor.c): no I/O ---- */
 
 /* Appends s as one element of a PostgreSQL array literal ("{"a","b"}"),
- * quoting it; call proj__pg_array_close at the end. */
+ * quoting it; NULL becomes a NULL element. Call proj__pg_array_close at the
+ * end. */
 void proj__pg_array_add(ts_buf_t *b, const char *s);
 /* Terminates the literal (also for zero elements: "{}") and NUL-ends it. */
 const char *proj__pg_array_close(ts_buf_t *b);

@@ -45,6 +45,15 @@
  *  - *_seq columns hold JetStream stream sequences (the commit_seq of API.md).
  *  - Only one projector per projection folds at a time: it holds a session
  *    advisory lock on its connection; a second one waits as a standby.
+ *  - The durable consumer is recreated at checkpoint + 1 whenever the
+ *    projector (re)starts: the checkpoint, not the consumer's ack floor,
+ *    says what the tables hold, so dropping the tables rebuilds them.
+ *
+ * Speed. A batch is sent in libpq pipeline mode; holds are folded set-wise
+ * (two statements per run of holds, see proj_int.h) and a section's
+ * available count is written once per batch; a published event's seats are
+ * generated server-side by one INSERT. The seat map is assembled from a
+ * per-section cache of serialised seats (proj_seatmap_text).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.
@@ -130,13 +139,20 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
 
 /* {event_id, as_of_seq, sections: [{key, kind, tier, seats: [{id, row,
  *  number, accessible, status}]} | {key, kind, tier, capacity, available}]}
- * as_of_seq is the catalog checkpoint in the same snapshot as the seats.
- * A draft event has no sections yet ([]).
- * The "seats" arrays are shared with db's cache (keyed by section and the
- * section's last change), so a 50,000-seat map is rebuilt only where seats
- * changed: treat the answer as read-only (serialise it, never modify it).
+ * Sections in venue order, seats in row order then number. as_of_seq is the
+ * catalog checkpoint in the same snapshot as the seats. A draft event has no
+ * sections yet ([]).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
+
+/* The same document as compact JSON text, NUL-terminated, in a malloc'd
+ * buffer the caller frees; *len (if len is not NULL) gets its length. The
+ * fast path for GET /events/{id}/seats: each section's seats come from
+ * db's cache of serialised sections unless the section changed since, so an
+ * unchanged 50,000-seat map costs one small query and a copy, and no JSON
+ * tree is built (proj_seatmap_get parses this text).
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM. */
+ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, size_t *len);
 
 /* {booking_id, event_id, user_id, status, expires_at, items: [{seat, tier,
  *  price}], subtotal, discount, service_fee, total, vat_included,

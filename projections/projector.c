@@ -253,6 +253,9 @@ static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char
     char seqbuf[24];
 
     sqlstate[0] = '\0';
+    /* The fold keeps pointers into the decoded commits until the end of the
+     * batch (proj__segment_t): one arena per transaction. */
+    ts_arena_reset(&r->arena);
     rc = exec_simple(pg, "BEGIN");
     if (rc != TS_OK)
         return rc;
@@ -273,7 +276,6 @@ static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char
         last = items[i].seq;
         if (skip)
             continue;
-        ts_arena_reset(&r->arena);
         if (evt_commit_decode(natsMsg_GetData(items[i].msg),
                               (size_t)natsMsg_GetDataLength(items[i].msg), &r->arena,
                               &commit) != TS_OK) {
@@ -285,13 +287,15 @@ static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char
         }
         rc = proj__fold_commit(&f, &commit, items[i].seq);
     }
+    if (rc == TS_OK)
+        rc = proj__fold_sections(&f);
     if (rc == TS_OK && last > ck) {
         snprintf(seqbuf, sizeof seqbuf, "%" PRIu64, last);
         const char *cp[2] = {name, seqbuf};
         const char *np[2] = {PROJ_CATALOG_CHANNEL, seqbuf};
-        rc = proj__fold_send(&f, PROJ_F_CHECKPOINT_SET, 2, cp);
+        rc = proj__fold_send(&f, PROJ_F_CHECKPOINT_SET, last, 2, cp);
         if (rc == TS_OK)
-            rc = proj__fold_send(&f, PROJ_F_NOTIFY, 2, np);
+            rc = proj__fold_send(&f, PROJ_F_NOTIFY, last, 2, np);
     }
     ts_status drained = proj__fold_drain(&f);
     if (rc == TS_OK || drained == TS_ERR_UNAVAILABLE)
@@ -304,6 +308,7 @@ static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char
     if (rc == TS_OK)
         r->checkpoint = last;
 done:
+    proj__fold_deinit(&f);
     PQclear(res);
     if (rc != TS_OK && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
         exec_simple(pg, "ROLLBACK");

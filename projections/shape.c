@@ -8,6 +8,10 @@
 void proj__pg_array_add(ts_buf_t *b, const char *s)
 {
     ts_buf_put_u8(b, b->len ? ',' : '{');
+    if (!s) {
+        ts_buf_append(b, "NULL", 4);
+        return;
+    }
     /* Always quoted, with " and \ escaped, so any text is one element (an
      * unquoted NULL or a comma would otherwise change the meaning). */
     ts_buf_put_u8(b, '"');

@@ -97,49 +97,81 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
          * of the same event adds nothing instead. */
         "WHERE NOT EXISTS (SELECT 1 FROM seats x WHERE x.event_id = $1::text)",
 
-    /* RULE-HOLD-1: only free seats become held; available drops by the seats
-     * actually taken (seated) or by the quantity (standing).
-     * $1 booking, $2 event, $3 section, $4 user, $5 tier, $6 quantity,
-     * $7 expires ms, $8 items, $9 subtotal, $10 discount, $11 service fee,
-     * $12 total, $13 vat, $14 currency, $15 seq, $16 seat ids */
-    [PROJ_F_HOLD_PLACED] =
-        "WITH b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"
-        "             quantity, expires_at, items, subtotal, discount, service_fee, total,\n"
-        "             vat_included, currency, created_seq, updated_seq)\n"
-        "           VALUES ($1::text, $2::text, $3::text, $4::text, 'held', $5::text,\n"
-        "             $6::int, ts_ms_to_tstz($7::bigint), $8::jsonb, $9::bigint, $10::bigint,\n"
-        "             $11::bigint, $12::bigint, $13::bigint, $14::text, $15::bigint,\n"
-        "             $15::bigint)\n"
-        "           ON CONFLICT (booking_id) DO UPDATE SET status = 'held',\n"
-        "             quantity = EXCLUDED.quantity, expires_at = EXCLUDED.expires_at,\n"
-        "             items = EXCLUDED.items, subtotal = EXCLUDED.subtotal,\n"
-        "             discount = EXCLUDED.discount, service_fee = EXCLUDED.service_fee,\n"
-        "             total = EXCLUDED.total, vat_included = EXCLUDED.vat_included,\n"
-        "             currency = EXCLUDED.currency, updated_seq = EXCLUDED.updated_seq),\n"
-        "s AS (UPDATE seats SET status = 'held', booking_id = $1::text\n"
-        "      WHERE event_id = $2::text AND seat_id = ANY ($16::text[]) AND status = 'free'\n"
-        "      RETURNING 1)\n"
-        "UPDATE sections SET available = available - CASE WHEN kind = 'standing'\n"
-        "    THEN $6::int ELSE (SELECT count(*) FROM s) END,\n"
-        "  updated_seq = $15::bigint\n"
-        "WHERE event_id = $2::text AND key = $3::text",
+    /* A segment's new bookings (see proj__segment_t), one element per
+     * booking in $1..$17: id, event, section, user, tier, quantity, expires
+     * ms, items, subtotal, discount, service fee, total, vat, currency,
+     * created seq, status (held, or how it ended within the segment), updated
+     * seq; one per seat of the still held ones in $18..$20: event, seat id,
+     * booking. RULE-HOLD-1: only free seats become held. Answers one row per
+     * section touched: (event, section, available delta, last seq), summed
+     * per batch into PROJ_F_SECTION_DELTA: minus the seats actually taken,
+     * or the units of held bookings in a standing section. */
+    [PROJ_F_HOLDS_PLACED] =
+        "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],\n"
+        "             $5::text[], $6::int[], $7::bigint[], $8::jsonb[], $9::bigint[],\n"
+        "             $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],\n"
+        "             $15::bigint[], $16::text[], $17::bigint[])\n"
+        "           AS v(booking_id, event_id, section, user_id, tier, quantity, expires_ms,\n"
+        "             items, subtotal, discount, service_fee, total, vat, currency,\n"
+        "             created_seq, status, updated_seq)),\n"
+        "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"
+        "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"
+        "        vat_included, currency, created_seq, updated_seq)\n"
+        "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"
+        "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"
+        "        currency, created_seq, updated_seq FROM v\n"
+        "      ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,\n"
+        "        quantity = EXCLUDED.quantity, expires_at = EXCLUDED.expires_at,\n"
+        "        items = EXCLUDED.items, subtotal = EXCLUDED.subtotal,\n"
+        "        discount = EXCLUDED.discount, service_fee = EXCLUDED.service_fee,\n"
+        "        total = EXCLUDED.total, vat_included = EXCLUDED.vat_included,\n"
+        "        currency = EXCLUDED.currency, updated_seq = EXCLUDED.updated_seq),\n"
+        "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"
+        "      FROM unnest($18::text[], $19::text[], $20::text[]) AS x(event_id, seat_id, "
+        "booking_id)\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND seats.status = 'free'\n"
+        "      RETURNING seats.event_id, seats.section),\n"
+        "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"
+        "g AS (SELECT v.event_id, v.section, max(v.updated_seq) AS seq,\n"
+        "        sum(CASE WHEN k.kind = 'standing' AND v.status = 'held' THEN v.quantity\n"
+        "            ELSE 0 END) AS units\n"
+        "      FROM v JOIN sections k ON k.event_id = v.event_id AND k.key = v.section\n"
+        "      GROUP BY 1, 2)\n"
+        "SELECT g.event_id, g.section, -(g.units + coalesce(c.n, 0)), g.seq\n"
+        "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section",
 
-    /* HoldReleased / HoldExpired: only a held booking ends; its seats (or
-     * units) become free again. $1 booking, $2 new status, $3 seq */
-    [PROJ_F_HOLD_ENDED] =
-        "WITH b AS (UPDATE bookings SET status = $2::text, updated_seq = $3::bigint\n"
-        "           WHERE booking_id = $1::text AND status = 'held'\n"
-        "           RETURNING event_id, section, quantity, items),\n"
-        /* The seats are found through the booking's items (primary key
-         * lookups), so seats needs no index on booking_id. */
-        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM b\n"
-        "      WHERE seats.event_id = b.event_id AND seats.booking_id = $1::text\n"
-        "        AND seats.seat_id IN (SELECT i ->> 'seat' FROM jsonb_array_elements(b.items) i)\n"
-        "      RETURNING 1)\n"
-        "UPDATE sections SET available = available + CASE WHEN sections.kind = 'standing'\n"
-        "    THEN b.quantity ELSE (SELECT count(*) FROM s) END,\n"
-        "  updated_seq = $3::bigint\n"
-        "FROM b WHERE sections.event_id = b.event_id AND sections.key = b.section",
+    /* A segment's ended bookings: $1 ids, $2 new statuses (released,
+     * expired), $3 seqs. Only a held booking ends; its seats (found through
+     * its items, by primary key: seats has no index on booking_id) or units
+     * become free again. Answers like PROJ_F_HOLDS_PLACED. */
+    [PROJ_F_HOLDS_ENDED] =
+        "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])\n"
+        "           AS v(booking_id, status, seq)),\n"
+        "b AS (UPDATE bookings SET status = v.status, updated_seq = v.seq FROM v\n"
+        "      WHERE bookings.booking_id = v.booking_id AND bookings.status = 'held'\n"
+        "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"
+        "        bookings.quantity, bookings.items, v.seq),\n"
+        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"
+        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND seats.booking_id = x.booking_id\n"
+        "      RETURNING seats.event_id, seats.section),\n"
+        "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"
+        "g AS (SELECT b.event_id, b.section, max(b.seq) AS seq,\n"
+        "        sum(CASE WHEN k.kind = 'standing' THEN b.quantity ELSE 0 END) AS units\n"
+        "      FROM b JOIN sections k ON k.event_id = b.event_id AND k.key = b.section\n"
+        "      GROUP BY 1, 2)\n"
+        "SELECT g.event_id, g.section, g.units + coalesce(c.n, 0), g.seq\n"
+        "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section",
+
+    /* The sum of a batch's deltas for one section. updated_seq also keys
+     * the seat-map cache, so it moves even when the delta is 0.
+     * $1 event, $2 section, $3 delta, $4 seq */
+    [PROJ_F_SECTION_DELTA] = "UPDATE sections SET available = available + $3::bigint,\n"
+                             "  updated_seq = greatest(updated_seq, $4::bigint)\n"
+                             "WHERE event_id = $1::text AND key = $2::text",
 
     [PROJ_F_CHECKPOINT_LOCK] =
         "SELECT last_seq FROM checkpoints WHERE projection = $1::text FOR UPDATE",

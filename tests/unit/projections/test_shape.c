@@ -41,7 +41,10 @@ static void test_pg_array(void **state)
     proj__pg_array_add(&b, "");
     proj__pg_array_add(&b, "NULL");
     proj__pg_array_add(&b, "a,b}{\"c\\");
-    assert_string_equal(proj__pg_array_close(&b), "{\"A-1-1\",\"\",\"NULL\",\"a,b}{\\\"c\\\\\"}");
+    proj__pg_array_add(&b, NULL);
+    /* Every string quoted (so "NULL" stays a string), NULL unquoted. */
+    assert_string_equal(proj__pg_array_close(&b),
+                        "{\"A-1-1\",\"\",\"NULL\",\"a,b}{\\\"c\\\\\",NULL}");
     ts_buf_deinit(&b);
 }
 
