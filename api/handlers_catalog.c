@@ -144,17 +144,42 @@ void api_h_event_get(api_req_t *r)
     json_t *out = NULL;
     ts_status st = ts_id_valid(r->params[0]) ? proj_event_get(r->srv->cfg.db, r->params[0], &out)
                                              : TS_ERR_NOT_FOUND;
-    reply_query(r, st, out);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    /* A draft is seen by its organizer and admins only; to anyone else it
+     * does not exist yet. The token is optional here. */
+    const char *status = json_string_value(json_object_get(out, "status"));
+    if (status && strcmp(status, "draft") == 0) {
+        const char *owner = json_string_value(json_object_get(out, "organizer_id"));
+        int may = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization") &&
+                  api_authenticate(r) == 0 &&
+                  ((r->roles & EVT_ROLE_ADMIN) || (owner && strcmp(owner, r->user_id) == 0));
+        if (!may) {
+            json_decref(out);
+            if (r->status == 401)
+                return;
+            return api_problem(r, 404, "not_found", "no such resource", NULL);
+        }
+    }
+    api_reply_json(r, 200, out);
 }
 
 void api_h_seatmap(api_req_t *r)
 {
     if (api_wait_min_seq(r) != 0)
         return;
-    json_t *out = NULL;
-    ts_status st = ts_id_valid(r->params[0]) ? proj_seatmap_get(r->srv->cfg.db, r->params[0], &out)
-                                             : TS_ERR_NOT_FOUND;
-    reply_query(r, st, out);
+    char *text = NULL;
+    size_t len = 0;
+    /* The read side keeps the map serialised: served as is, never parsed. */
+    ts_status st = ts_id_valid(r->params[0])
+                       ? proj_seatmap_text(r->srv->cfg.db, r->params[0], &text, &len)
+                       : TS_ERR_NOT_FOUND;
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    free(r->out);
+    r->out = text;
+    r->status = 200;
+    r->out_type = "application/json";
 }
 
 static int parse_time_param(api_req_t *r, const char *name, int64_t *out)

@@ -54,8 +54,10 @@ class EndToEnd(StackTestCase):
         eid = created["event_id"]
         listed = expect(get_projected(s, "/events", created["commit_seq"]), 200)
         self.assertNotIn(eid, [e["event_id"] for e in listed["items"]])  # RULE-EVT-1
-        draft = expect(get_projected(s, f"/events/{eid}", created["commit_seq"]), 200)
+        # A draft is visible to its organizer (and admins), to nobody else.
+        draft = expect(get_projected(s, f"/events/{eid}", created["commit_seq"], token=tok), 200)
         self.assertEqual(draft["status"], "draft")
+        expect(get_projected(s, f"/events/{eid}", created["commit_seq"]), 404)
 
         # Publish: now it is listed, with its details.
         pub = expect(r("POST", f"/events/{eid}/publish", token=tok), 200)
