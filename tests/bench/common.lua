@@ -81,6 +81,10 @@ function M.response(status, headers, body)
         counts.c201 = counts.c201 + 1
     elseif status == 409 then
         counts.c409 = counts.c409 + 1
+        if counts.c409 <= 3 then
+            io.stderr:write(string.format("[%s] status 409: %s\n", SCENARIO or "?",
+                tostring(body):sub(1, 300)))
+        end
     else
         counts.other = counts.other + 1
         if counts.other <= 3 then
