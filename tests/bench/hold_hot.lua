@@ -1,0 +1,36 @@
+-- hold_hot.lua — wrk script: the hot-section case. POST
+-- /api/v1/events/<EVENT>/holds, one seat per hold, every hold in the ONE
+-- section HOT_SECTION ("H") of ROWS rows x SEATS seats, so every command
+-- goes to the same inventory shard (one lane: group commit). Seats are
+-- walked pseudo-randomly and never repeat within ROWS*SEATS holds.
+--
+-- Environment: EVENT, TOKEN, ROWS, SEATS, THREADS (the wrk -t value),
+-- optional HOT_SECTION ("H"). SECTIONS is ignored (always 1).
+local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(dir .. "common.lua")
+SCENARIO = "hold_hot"
+
+local event = common.env("EVENT")
+local rows = tonumber(common.env("ROWS"))
+local seats = tonumber(common.env("SEATS"))
+local key = common.env("HOT_SECTION", "H")
+local path = "/api/v1/events/" .. event .. "/holds"
+
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer " .. common.env("TOKEN")
+wrk.headers["Content-Type"] = "application/json"
+
+setup = common.setup
+response = common.response
+done = common.done
+
+local next_seat
+function init(args)
+    next_seat = common.seat_maker(1, rows, seats, function(s)
+        return key
+    end)
+end
+
+function request()
+    return wrk.format(nil, path, nil, '{"seats":["' .. next_seat() .. '"]}')
+end
