@@ -83,7 +83,7 @@ typedef struct eng_lane {
     int ready_queued;
     int expire_pending;
     uint32_t commits_since_snapshot;
-    int64_t last_snapshot_ms;
+    int64_t next_snapshot_ms; /* no snapshot before this time */
     eng_job_t *head, *tail;
     struct eng_lane *next_ready;
     struct eng_lane *next_all;

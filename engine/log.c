@@ -62,6 +62,9 @@ ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream)
     ts_status rc = TS_ERR_UNAVAILABLE;
     memset(log, 0, sizeof(*log));
     log->stream = strdup(stream);
+    /* nats.c spins 2,000 times on a contended lock by default; with more
+     * threads than cores that burns CPU the engine needs. Idempotent. */
+    nats_Open(100);
     if (natsOptions_Create(&opts) != NATS_OK)
         goto done;
     natsOptions_SetURL(opts, url);
