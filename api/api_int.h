@@ -84,6 +84,7 @@ void api_h_hold(api_req_t *r);
 void api_h_booking_get(api_req_t *r);
 void api_h_booking_delete(api_req_t *r);
 void api_h_audit_events(api_req_t *r);
+void api_h_audit_verify(api_req_t *r);
 void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);

@@ -24,4 +24,6 @@ const char api__openapi_json[] =
     " or an RFC 7807 problem\"}}},\"delete\":{\"summary\":\"Release a held booking\",\"respon"
     "ses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/events"
     "\":{\"get\":{\"summary\":\"Commits decoded to JSON (auditor, admin)\",\"responses\":{\"def"
-    "ault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";
+    "ault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/verify\":{\"get\":"
+    "{\"summary\":\"Verify the per-subject hash chains (auditor, admin)\",\"responses\":{\"de"
+    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

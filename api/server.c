@@ -32,6 +32,7 @@ static const api_route_t routes[] = {
     {"GET", "/bookings/*", api_h_booking_get, 0},
     {"DELETE", "/bookings/*", api_h_booking_delete, 1},
     {"GET", "/audit/events", api_h_audit_events, 0},
+    {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
 };
 

@@ -27,9 +27,14 @@ int cli_settings_option(cli_settings_t *s, int argc, char **argv, int *i);
 extern const char cli_settings_help[];
 /* mkdir -p. 0 on success. */
 int cli_mkdirs(const char *path);
+/* 1 when s is a plausible NATS subject filter: 1..256 printable characters
+ * without spaces, no empty token, '>' only as the last token. */
+int cli_subject_filter_valid(const char *s);
 
 int cli_serve(int argc, char **argv);
 int cli_project(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+int cli_snapshots(int argc, char **argv);
 
 #endif

@@ -3,6 +3,8 @@
  *   serve         the engine and the REST API
  *   project       the projector (read models in PostgreSQL)
  *   user create   an account, from the command line
+ *   audit         the event log read back, and its hash chains verified
+ *   snapshots     the LMDB snapshot cache verified against the log, or rebuilt
  */
 #include "cli/cli.h"
 
@@ -16,10 +18,14 @@ static const char usage[] =
     "read models in PostgreSQL and a REST API (see API.md).\n"
     "\n"
     "Commands:\n"
-    "  serve         run the engine and the REST API\n"
-    "  project       run the projector that folds the log into PostgreSQL\n"
-    "  user create   create an account (e.g. the first admin)\n"
-    "  version       print the version\n"
+    "  serve              run the engine and the REST API\n"
+    "  project            run the projector that folds the log into PostgreSQL\n"
+    "  user create        create an account (e.g. the first admin)\n"
+    "  audit log          print the event log as JSON lines (as GET /audit/events)\n"
+    "  audit verify       verify every aggregate's hash chain over the whole log\n"
+    "  snapshots verify   check the LMDB snapshots against the log\n"
+    "  snapshots rebuild  rebuild the LMDB snapshots from the log\n"
+    "  version            print the version\n"
     "\n"
     "Run `turnstile <command> --help` for the options of each command.\n"
     "Every option also has an environment variable (shown in each --help).\n";
@@ -37,6 +43,10 @@ int main(int argc, char **argv)
         return cli_project(argc - 1, argv + 1);
     if (strcmp(argv[1], "user") == 0)
         return cli_user(argc - 1, argv + 1);
+    if (strcmp(argv[1], "audit") == 0)
+        return cli_audit(argc - 1, argv + 1);
+    if (strcmp(argv[1], "snapshots") == 0)
+        return cli_snapshots(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("turnstile %s\n", TS_VERSION);
         return 0;

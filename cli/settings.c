@@ -67,3 +67,27 @@ int cli_mkdirs(const char *path)
     }
     return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
+
+int cli_subject_filter_valid(const char *s)
+{
+    size_t n = strlen(s), token = 0;
+    if (n == 0 || n > 256)
+        return 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            /* No empty token; '>' stands alone and last; '*' stands alone. */
+            if (token == 0)
+                return 0;
+            const char *t = s + i - token;
+            if ((memchr(t, '>', token) && (token != 1 || i != n)) ||
+                (memchr(t, '*', token) && token != 1))
+                return 0;
+            token = 0;
+            continue;
+        }
+        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+            return 0;
+        token++;
+    }
+    return 1;
+}

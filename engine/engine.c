@@ -73,7 +73,10 @@ ts_status eng_open(const eng_config_t *cfg, eng_t **out)
     pthread_cond_init(&e->work_cv, NULL);
     pthread_cond_init(&e->idle_cv, NULL);
     ts_map_init(&e->lane_index);
-    if ((rc = eng__log_open(&e->log, cfg->nats_url, e->cfg.stream)) != TS_OK)
+    int serve = e->cfg.mode == ENG_MODE_SERVE;
+    if ((rc = eng__log_open(&e->log, cfg->nats_url, e->cfg.stream, serve)) != TS_OK)
+        goto done;
+    if (e->cfg.mode == ENG_MODE_LOG)
         goto done;
     size_t n = strlen(cfg->data_dir) + 16;
     dir = malloc(n);
@@ -84,6 +87,8 @@ ts_status eng_open(const eng_config_t *cfg, eng_t **out)
     snprintf(dir, n, "%s/engine", cfg->data_dir);
     if ((rc = eng__store_open(&e->store, dir)) != TS_OK)
         goto done;
+    if (!serve)
+        goto done; /* MAINTAIN: no workers, no sweeper, nothing appended */
     if ((rc = eng__lanes_start(e)) != TS_OK)
         goto done;
     sweep_all_shards(e);
@@ -157,6 +162,12 @@ ts_status eng_log_scan(eng_t *e, const char *filter, uint64_t from_seq, uint32_t
     return TS_OK;
 }
 
+ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
+                       int (*fn)(const eng_log_msg_t *m, void *arg), void *arg)
+{
+    return eng__log_read(&e->log, filter, from_seq ? from_seq : 1, fn, arg);
+}
+
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq)
 {
     jsStreamInfo *si = NULL;
@@ -174,6 +185,8 @@ ts_status eng_ready(eng_t *e)
     if (eng_log_last_seq(e, &seq) != TS_OK)
         return TS_ERR_UNAVAILABLE;
     MDB_txn *txn = NULL;
+    if (!e->store.env)
+        return TS_OK; /* LOG mode has no LMDB */
     if (mdb_txn_begin(e->store.env, NULL, MDB_RDONLY, &txn) != 0)
         return TS_ERR_IO;
     mdb_txn_abort(txn);

@@ -21,6 +21,19 @@
  * directory can be deleted at any time. LMDB also holds the idempotency table
  * (RULE-HOLD-5): stored answers by (actor, Idempotency-Key) for 24 h.
  *
+ * Modes. `turnstile serve` opens the engine in ENG_MODE_SERVE: workers,
+ * sweeper, LMDB, and the stream is created when missing. The command-line
+ * tools that only read open it in ENG_MODE_LOG (the log alone: no LMDB, no
+ * threads, nothing ever appended, and a missing stream is an error rather
+ * than created) or ENG_MODE_MAINTAIN (the log read-only plus LMDB, for the
+ * snapshot maintenance below). In those modes eng_execute and eng_read
+ * refuse with TS_ERR_INVALID.
+ *
+ * Reading the log. eng_log_scan is one direct get per commit: cheap for a
+ * page of a few commits and never leaves server state behind. eng_log_read
+ * streams a whole range through an ordered push consumer, which is the fast
+ * way to read everything (replay, audit verify, snapshot rebuild).
+ *
  * Threading: every function here is thread-safe. eng_execute blocks the
  * calling thread until the command is decided and, if it produced events,
  * committed.
@@ -34,7 +47,14 @@
 
 typedef struct eng eng_t;
 
+typedef enum {
+    ENG_MODE_SERVE = 0, /* the write side (the default) */
+    ENG_MODE_LOG,       /* read the log only */
+    ENG_MODE_MAINTAIN,  /* read the log, read and write LMDB snapshots */
+} eng_mode_t;
+
 typedef struct {
+    eng_mode_t mode;
     const char *nats_url;  /* "nats://127.0.0.1:4222" */
     const char *stream;    /* "TICKETS" */
     const char *data_dir;  /* LMDB lives in data_dir/engine */
@@ -43,9 +63,11 @@ typedef struct {
     int sweep_interval_ms; /* hold-expiry sweeper period; 0 → 500 */
 } eng_config_t;
 
-/* Connects to NATS, creates the stream when missing, opens LMDB and starts
- * the workers and the sweeper. Errors: TS_ERR_UNAVAILABLE (NATS), TS_ERR_IO
- * (LMDB). */
+/* Connects to NATS and, by cfg->mode: SERVE creates the stream when missing,
+ * opens LMDB and starts the workers and the sweeper; LOG only checks that the
+ * stream exists; MAINTAIN checks the stream and opens LMDB. data_dir may be
+ * NULL in LOG mode. Errors: TS_ERR_UNAVAILABLE (NATS), TS_ERR_NOT_FOUND (LOG
+ * and MAINTAIN: no such stream), TS_ERR_LOG, TS_ERR_IO (LMDB). */
 ts_status eng_open(const eng_config_t *cfg, eng_t **out);
 /* Drains the lanes, writes snapshots, stops the threads. Accepts NULL. */
 void eng_free(eng_t *e);
@@ -103,7 +125,7 @@ typedef struct {
 /* Decides cmd on its lane and waits for the commit. Outcome memory comes
  * from arena and lives as long as it. Errors: TS_ERR_UNAVAILABLE or
  * TS_ERR_LOG (the log could not be reached; the command may be retried),
- * TS_ERR_INVALID (unknown subject), TS_ERR_SHUTDOWN. */
+ * TS_ERR_INVALID (unknown subject, or not in SERVE mode), TS_ERR_SHUTDOWN. */
 ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out);
 
 /* Runs fn on the committed state of subject's lane (loading it if needed)
@@ -130,8 +152,69 @@ typedef struct {
  * commits were passed. Messages are valid during the call only. */
 ts_status eng_log_scan(eng_t *e, const char *filter, uint64_t from_seq, uint32_t limit,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
+/* Calls fn for each commit whose subject matches filter (wildcards allowed)
+ * in stream order, from from_seq (0 → 1) to the stream's last sequence as of
+ * the call, through an ordered push consumer; stops early when fn returns
+ * non-zero. Commits appended during the read may or may not be passed.
+ * m->time is the stream's timestamp. Messages are valid during the call
+ * only. fn runs on the calling thread. Errors: TS_ERR_UNAVAILABLE,
+ * TS_ERR_LOG, TS_ERR_TIMEOUT (the server stopped delivering for 10 s). */
+ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
+                       int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
 /* The stream's last sequence (for lag). */
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
+
+/* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
+ *
+ * A snapshot is a cache of the fold of its subject's commits up to its
+ * last_seq (engine/store.c has the layout). These two functions check and
+ * rebuild that cache from the log in one ordered pass. They are meant for
+ * a data directory no `serve` is using: against a live serve they are still
+ * safe (LMDB serialises the writers and any snapshot is repaired by
+ * catch-up), but a rebuild then races serve's own snapshot writes and a
+ * verify may see snapshots newer than the ones it listed. */
+
+typedef struct {
+    const char *subject; /* NULL when there is none */
+    uint64_t last_seq;   /* the snapshot's (verify) */
+    const char *reason;  /* a static string, see below */
+} eng_snapshot_issue_t;
+
+typedef struct {
+    uint64_t snapshots;  /* verify: examined; rebuild: written */
+    uint64_t commits;    /* commits folded */
+    uint64_t matched;    /* verify: equal to the fold of the log */
+    uint64_t mismatched; /* verify: not equal (see first_bad) */
+    uint64_t stale;      /* of another state-format version; rebuild: replaced */
+    uint64_t removed;    /* rebuild: snapshots of subjects with no commit */
+    eng_snapshot_issue_t first_bad;
+    eng_snapshot_issue_t first_stale;
+} eng_snapshot_report_t;
+
+/* Verifies every snapshot whose subject matches filter (NULL: all). Each
+ * must equal the fold of its subject's commits up to its last_seq: the same
+ * version, the same last_hash (SHA-256 of the commit at last_seq) and the
+ * same encoded state bytes. Reasons of a mismatch: "corrupt_record" (the
+ * LMDB value is too short), "unknown_subject" (not an aggregate subject),
+ * "not_in_log" (last_seq is not a commit of the subject), "version",
+ * "last_hash", "state". A snapshot of another state-format version is not
+ * compared: it is counted in stale (reason "stale_format"), which is not a
+ * mismatch, since the engine ignores it and rebuilds. first_bad and
+ * first_stale are the first such snapshots in subject (LMDB key) order.
+ * Strings live in arena. Errors: TS_ERR_INVALID (not MAINTAIN mode), those
+ * of eng_log_read, TS_ERR_IO (LMDB). */
+ts_status eng_snapshots_verify(eng_t *e, const char *filter, ts_arena_t *arena,
+                               eng_snapshot_report_t *out);
+
+/* Rebuilds the snapshot of every aggregate subject matching filter (NULL:
+ * "tix.>") from the log: the fold of all its commits, written with the
+ * code's state-format version. Snapshots matching filter whose subject has
+ * no commit in the log are removed. Commits appended meanwhile are left to
+ * the engine's catch-up. A state the codec refuses gets no snapshot (its old
+ * one is removed) and is reported in first_bad with reason "encode_refused".
+ * Errors: as eng_snapshots_verify. */
+ts_status eng_snapshots_rebuild(eng_t *e, const char *filter, ts_arena_t *arena,
+                                eng_snapshot_report_t *out);
 
 /* ---- idempotency table (RULE-HOLD-5) ---- */
 

@@ -19,7 +19,9 @@ typedef struct {
     char *stream;
 } eng_log_t;
 
-ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream);
+/* create: make the stream when missing (SERVE); else a missing stream is
+ * TS_ERR_NOT_FOUND. */
+ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream, int create);
 void eng__log_close(eng_log_t *log);
 /* Appends data on subject expecting last_seq as the subject's last sequence.
  * Errors: TS_ERR_CONFLICT (wrong last sequence), TS_ERR_LOG, TS_ERR_TIMEOUT. */
@@ -29,6 +31,16 @@ ts_status eng__log_append(eng_log_t *log, const char *subject, const void *data,
  * none. *msg must be destroyed with natsMsg_Destroy. */
 ts_status eng__log_next(eng_log_t *log, const char *filter, uint64_t from, natsMsg **msg,
                         uint64_t *seq);
+/* See eng_log_read. */
+ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
+                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
+/* Calls fn(subject, number of messages) for every subject of the stream
+ * matching filter (stream info). */
+ts_status eng__log_subjects(eng_log_t *log, const char *filter,
+                            void (*fn)(const char *subject, uint64_t count, void *arg), void *arg);
+/* 1 when subject matches the NATS filter ('*' one token, a final '>' one or
+ * more tokens). */
+int eng__subject_match(const char *filter, const char *subject);
 
 /* ---- store.c: the LMDB adapter ---- */
 
@@ -53,6 +65,15 @@ void eng__store_close(eng_store_t *st);
 ts_status eng__store_snapshot_get(eng_store_t *st, const char *subject, ts_arena_t *arena,
                                   eng_snapshot_t *out);
 ts_status eng__store_snapshot_put(eng_store_t *st, const char *subject, const eng_snapshot_t *s);
+ts_status eng__store_snapshot_del(eng_store_t *st, const char *subject);
+/* Calls fn for every snapshot in key (subject) order, inside one read txn:
+ * subject is NUL-terminated scratch, *s and its state are valid during the
+ * call only; status is TS_ERR_CORRUPT (and *s zero) when the value is shorter
+ * than its header. fn returns non-zero to stop. */
+ts_status eng__store_snapshot_each(eng_store_t *st,
+                                   int (*fn)(const char *subject, ts_status status,
+                                             const eng_snapshot_t *s, void *arg),
+                                   void *arg);
 ts_status eng__store_sync(eng_store_t *st);
 
 /* ---- lanes ---- */
@@ -102,7 +123,7 @@ typedef struct {
 } eng_metrics_t;
 
 struct eng {
-    eng_config_t cfg;
+    eng_config_t cfg; /* cfg.mode: see engine.h */
     eng_log_t log;
     eng_store_t store;
     pthread_mutex_t mu;
@@ -119,6 +140,13 @@ struct eng {
     int sweeper_started;
     eng_metrics_t metrics;
 };
+
+/* snapshots.c: folds one commit (its payload as in the log) into state as
+ * a lane does: decode, apply every event, version from the commit; a commit
+ * that does not decode is skipped (TS_ERR_CORRUPT) but still advances hash,
+ * which always becomes SHA-256 of data. scratch is reset. */
+ts_status eng__fold(const cmd_aggregate_ops_t *ops, void *state, const void *data, size_t len,
+                    ts_arena_t *scratch, uint64_t *version, uint8_t hash[32]);
 
 /* dispatch.c: runs the decision of one command against a lane's state. */
 void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, cmd_result_t *out);

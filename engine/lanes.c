@@ -106,19 +106,10 @@ static ts_status lane_catch_up(eng_t *e, eng_lane_t *l)
         }
         if (rc != TS_OK)
             break;
-        const void *data = natsMsg_GetData(m);
-        size_t len = (size_t)natsMsg_GetDataLength(m);
-        evt_commit_t c;
-        ts_arena_reset(&scratch);
-        if (evt_commit_decode(data, len, &scratch, &c) == TS_OK) {
-            for (uint32_t i = 0; i < c.n_events; i++)
-                l->ops->apply(l->state, &c.events[i]);
-            l->version = c.version;
-        } else {
+        if (eng__fold(l->ops, l->state, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m),
+                      &scratch, &l->version, l->last_hash) != TS_OK)
             fprintf(stderr, "engine: %s seq %llu does not decode; skipped\n", l->subject,
                     (unsigned long long)seq);
-        }
-        eng__sha256(data, len, l->last_hash);
         l->last_seq = seq;
         natsMsg_Destroy(m);
     }
@@ -399,6 +390,8 @@ static ts_status enqueue(eng_t *e, eng_job_t *j)
     int kind = cmd_aggregate_of_subject(j->cmd->subject);
     if (kind < 0 || j->cmd->type >= ENG_CMD_COUNT || cmd_kind[j->cmd->type] != (cmd_agg_kind_t)kind)
         return TS_ERR_INVALID;
+    if (e->cfg.mode != ENG_MODE_SERVE)
+        return TS_ERR_INVALID; /* the read-only modes never append */
     pthread_mutex_lock(&e->mu);
     if (e->stopping) {
         pthread_mutex_unlock(&e->mu);
@@ -456,7 +449,7 @@ ts_status eng_read(eng_t *e, const char *subject, void (*fn)(const void *state, 
                    void *arg)
 {
     int kind = cmd_aggregate_of_subject(subject);
-    if (kind < 0)
+    if (kind < 0 || e->cfg.mode != ENG_MODE_SERVE)
         return TS_ERR_INVALID;
     pthread_mutex_lock(&e->mu);
     eng_lane_t *l = lane_get(e, subject, cmd_aggregate_ops(kind));

@@ -1,4 +1,5 @@
-/* The JetStream adapter: the stream, appends with expected sequence, reads. */
+/* The JetStream adapter: the stream, appends with expected sequence, reads
+ * (direct gets for single commits, an ordered consumer for long ranges). */
 #include "engine/engine_int.h"
 
 #include <stdio.h>
@@ -24,7 +25,7 @@ static ts_status from_nats(natsStatus s)
     }
 }
 
-static ts_status ensure_stream(eng_log_t *log)
+static ts_status ensure_stream(eng_log_t *log, int create)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -32,6 +33,11 @@ static ts_status ensure_stream(eng_log_t *log)
     if (s == NATS_OK) {
         jsStreamInfo_Destroy(si);
         return TS_OK;
+    }
+    if (!create) {
+        /* A reader must not create an empty log where it expected one. */
+        fprintf(stderr, "engine: no stream %s: %s\n", log->stream, natsStatus_GetText(s));
+        return s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr ? TS_ERR_NOT_FOUND : from_nats(s);
     }
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
@@ -56,7 +62,7 @@ static ts_status ensure_stream(eng_log_t *log)
     return TS_OK;
 }
 
-ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream)
+ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream, int create)
 {
     natsOptions *opts = NULL;
     ts_status rc = TS_ERR_UNAVAILABLE;
@@ -81,7 +87,7 @@ ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream)
     jo.Wait = 5000;
     if (natsConnection_JetStream(&log->js, log->nc, &jo) != NATS_OK)
         goto done;
-    rc = ensure_stream(log);
+    rc = ensure_stream(log, create);
 done:
     natsOptions_Destroy(opts);
     if (rc != TS_OK)
@@ -154,4 +160,112 @@ ts_status eng__log_next(eng_log_t *log, const char *filter, uint64_t from, natsM
     *seq = strtoull(v, NULL, 10);
     *msg = m;
     return TS_OK;
+}
+
+/* How long a read waits for the next message before it gives up: far more
+ * than the server's heartbeat interval of an ordered consumer (5 s). */
+#define ENG_READ_IDLE_MS 10000
+
+ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
+                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg)
+{
+    jsStreamInfo *si = NULL;
+    natsSubscription *sub = NULL;
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    uint64_t first = 0, end;
+    natsStatus s = js_GetStreamInfo(&si, log->js, log->stream, NULL, &jerr);
+    if (s != NATS_OK)
+        return from_nats(s) == TS_ERR_NOT_FOUND ? TS_ERR_LOG : from_nats(s);
+    end = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    /* The end is fixed now, so a read over a busy stream terminates. The
+     * first match comes from a direct get: a filter that matches nothing
+     * would otherwise leave the consumer waiting for a message that never
+     * comes. */
+    ts_status rc = eng__log_next(log, filter, from, &m, &first);
+    natsMsg_Destroy(m);
+    m = NULL;
+    if (rc == TS_ERR_NOT_FOUND || (rc == TS_OK && first > end))
+        return TS_OK;
+    if (rc != TS_OK)
+        return rc;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = log->stream;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = first;
+    s = js_SubscribeSync(&sub, log->js, filter, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        fprintf(stderr, "engine: cannot read %s on %s: %s (%d)\n", filter, log->stream,
+                natsStatus_GetText(s), (int)jerr);
+        return from_nats(s) == TS_ERR_NOT_FOUND ? TS_ERR_LOG : from_nats(s);
+    }
+    for (;;) {
+        jsMsgMetaData *meta = NULL;
+        s = natsSubscription_NextMsg(&m, sub, ENG_READ_IDLE_MS);
+        if (s != NATS_OK) {
+            rc = from_nats(s);
+            break;
+        }
+        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+            rc = TS_ERR_LOG;
+            break;
+        }
+        eng_log_msg_t lm = {.seq = meta->Sequence.Stream,
+                            .subject = natsMsg_GetSubject(m),
+                            .data = natsMsg_GetData(m),
+                            .len = (size_t)natsMsg_GetDataLength(m),
+                            .time = meta->Timestamp / 1000000};
+        /* NumPending counts the matching messages after this one: 0 is the
+         * last match, even when later messages on other subjects exist. */
+        int last = lm.seq >= end || meta->NumPending == 0;
+        int stop = fn(&lm, arg);
+        jsMsgMetaData_Destroy(meta);
+        natsMsg_Destroy(m);
+        m = NULL;
+        if (stop || last)
+            break;
+    }
+    natsMsg_Destroy(m);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
+ts_status eng__log_subjects(eng_log_t *log, const char *filter,
+                            void (*fn)(const char *subject, uint64_t count, void *arg), void *arg)
+{
+    jsOptions o;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = filter;
+    natsStatus s = js_GetStreamInfo(&si, log->js, log->stream, &o, &jerr);
+    if (s != NATS_OK)
+        return from_nats(s) == TS_ERR_NOT_FOUND ? TS_ERR_LOG : from_nats(s);
+    for (int i = 0; si->State.Subjects && i < si->State.Subjects->Count; i++)
+        fn(si->State.Subjects->List[i].Subject, si->State.Subjects->List[i].Msgs, arg);
+    jsStreamInfo_Destroy(si);
+    return TS_OK;
+}
+
+int eng__subject_match(const char *f, const char *s)
+{
+    for (;;) {
+        size_t fl = strcspn(f, "."), sl = strcspn(s, ".");
+        if (sl == 0)
+            return 0; /* an empty token never matches */
+        if (fl == 1 && f[0] == '>' && !f[1])
+            return 1; /* '>' takes every token left */
+        if (!(fl == 1 && f[0] == '*') && (fl != sl || memcmp(f, s, fl) != 0))
+            return 0;
+        f += fl;
+        s += sl;
+        if (!*f || !*s)
+            return !*f && !*s;
+        f++;
+        s++;
+    }
 }

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -78,6 +79,26 @@ ts_status eng__store_sync(eng_store_t *st)
     return from_mdb(mdb_env_sync(st->env, 1));
 }
 
+/* The header of a snapshot value; s->state points into v. */
+static ts_status snapshot_parse(const MDB_val *v, eng_snapshot_t *s)
+{
+    ts_reader_t r;
+    ts_reader_init(&r, v->mv_data, v->mv_size);
+    memset(s, 0, sizeof(*s));
+    s->format_version = ts_reader_u32(&r);
+    s->last_seq = ts_reader_u64(&r);
+    s->version = ts_reader_u64(&r);
+    const void *h = ts_reader_bytes(&r, 32);
+    if (!r.ok) {
+        memset(s, 0, sizeof(*s));
+        return TS_ERR_CORRUPT;
+    }
+    memcpy(s->last_hash, h, 32);
+    s->state = r.p;
+    s->state_len = r.left;
+    return TS_OK;
+}
+
 ts_status eng__store_snapshot_get(eng_store_t *st, const char *subject, ts_arena_t *arena,
                                   eng_snapshot_t *out)
 {
@@ -87,26 +108,70 @@ ts_status eng__store_snapshot_get(eng_store_t *st, const char *subject, ts_arena
     if (rc != 0)
         return from_mdb(rc);
     ts_status st_rc = from_mdb(mdb_get(txn, st->snapshots, &k, &v));
-    if (st_rc == TS_OK) {
-        ts_reader_t r;
-        ts_reader_init(&r, v.mv_data, v.mv_size);
-        eng_snapshot_t s;
-        s.format_version = ts_reader_u32(&r);
-        s.last_seq = ts_reader_u64(&r);
-        s.version = ts_reader_u64(&r);
-        const void *h = ts_reader_bytes(&r, 32);
-        if (!r.ok) {
-            st_rc = TS_ERR_CORRUPT;
-        } else {
-            memcpy(s.last_hash, h, 32);
-            /* The value is valid only until the txn ends: copy it. */
-            s.state_len = r.left;
-            s.state = ts_arena_memdup(arena, r.p, r.left);
-            *out = s;
-        }
+    eng_snapshot_t s;
+    if (st_rc == TS_OK && (st_rc = snapshot_parse(&v, &s)) == TS_OK) {
+        /* The value is valid only until the txn ends: copy it. */
+        s.state = ts_arena_memdup(arena, s.state, s.state_len);
+        *out = s;
     }
     mdb_txn_abort(txn);
     return st_rc;
+}
+
+ts_status eng__store_snapshot_each(eng_store_t *st,
+                                   int (*fn)(const char *subject, ts_status status,
+                                             const eng_snapshot_t *s, void *arg),
+                                   void *arg)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    char *subject = NULL;
+    size_t cap = 0;
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, st->snapshots, &cur);
+    for (int op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
+        if ((rc = mdb_cursor_get(cur, &k, &v, op)) != 0)
+            break;
+        if (k.mv_size + 1 > cap) {
+            cap = k.mv_size + 64;
+            char *p = realloc(subject, cap);
+            if (!p)
+                abort();
+            subject = p;
+        }
+        memcpy(subject, k.mv_data, k.mv_size);
+        subject[k.mv_size] = '\0';
+        eng_snapshot_t s;
+        ts_status ps = snapshot_parse(&v, &s);
+        if (fn(subject, ps, &s, arg))
+            break;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    free(subject);
+    if (cur)
+        mdb_cursor_close(cur);
+    if (txn)
+        mdb_txn_abort(txn);
+    return from_mdb(rc);
+}
+
+ts_status eng__store_snapshot_del(eng_store_t *st, const char *subject)
+{
+    MDB_txn *txn = NULL;
+    MDB_val k = {strlen(subject), (void *)subject};
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc == 0)
+        rc = mdb_del(txn, st->snapshots, &k, NULL);
+    if (rc == 0 || rc == MDB_NOTFOUND) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    return from_mdb(rc);
 }
 
 ts_status eng__store_snapshot_put(eng_store_t *st, const char *subject, const eng_snapshot_t *s)

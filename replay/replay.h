@@ -1,0 +1,118 @@
+/*
+ * replay — the log read back: commits as an auditor sees them, and the
+ * per-aggregate hash chain checked over a whole stream.
+ *
+ * Why a folder of its own. The engine owns the connection to the log
+ * (eng_log_scan for a page, eng_log_read for a whole range) and events/
+ * owns the codec; neither should know what an auditor's view looks like.
+ * Two front ends show the same view: `GET /audit/events` and `turnstile
+ * audit log` print the same items, `GET /audit/verify` and `turnstile audit
+ * verify` the same verdict. This folder is the one place that view is made,
+ * on top of engine/ and events/ (STYLE.md names replay/ for it; rebuilding
+ * read models as of a point in time will live here too).
+ *
+ * The audit item of one commit (API.md "Audit"):
+ *   {seq, subject, version, time, actor, command_id, correlation_id,
+ *    hash, prev_hash, events: [{type, data}]}
+ * where hash is the SHA-256 of the payload exactly as stored and prev_hash
+ * the one the commit carries (64 lowercase hex digits). A commit that does
+ * not decode is still shown, as {seq, subject, hash, error: "undecodable"}:
+ * an auditor must see that it is there.
+ *
+ * The chain (DESIGN.md "Audit"). On each subject, the k-th commit (k = 1,
+ * 2, ...) must decode, carry its own subject, have version k, and carry as
+ * prev_hash the SHA-256 of the (k-1)-th commit's payload (32 zero bytes for
+ * the first). The verifier keeps, per subject, the version and hash of the
+ * last commit seen: about 100 bytes a subject, whatever the log's length.
+ * It reads in stream order, so the first break it reports is the first in
+ * stream order. After a break it goes on from the commit as found, so one
+ * tampering is reported once per commit it disturbs, not for the rest of
+ * the subject's history. What each tampering looks like:
+ *   - a commit altered and re-encoded: the NEXT commit on its subject has
+ *     the wrong prev_hash ("prev_hash_mismatch"); the last commit of a
+ *     subject has no successor to give it away;
+ *   - a commit's bytes damaged: "undecodable" at that commit;
+ *   - a commit removed: the next one's version skips ("version_gap");
+ *   - two commits of a subject swapped: "version_gap" at the first of them;
+ *   - a commit moved to another subject: "subject_mismatch".
+ * Reordering commits of different subjects changes no chain: the order
+ * between aggregates is not part of what the chain protects.
+ *
+ * Threading: rpl_commit_json and rpl_verify are reentrant; a rpl_chain_t
+ * belongs to one thread.
+ */
+#ifndef TS_REPLAY_H
+#define TS_REPLAY_H
+
+#include "base/base.h"
+#include "base/map.h"
+#include "engine/engine.h"
+
+#include <jansson.h>
+
+/* ---- audit items ---- */
+
+typedef struct {
+    const char *type;  /* commits with at least one event of this type; NULL: any */
+    int64_t from_time; /* commit time >= from_time (ms); 0: unbounded */
+    int64_t to_time;   /* commit time < to_time (ms); 0: unbounded */
+} rpl_filter_t;
+
+/* The audit item of the commit m, or NULL when f (which may be NULL) leaves
+ * it out. An undecodable commit is never left out. New reference; borrows
+ * nothing from m. */
+json_t *rpl_commit_json(const eng_log_msg_t *m, const rpl_filter_t *f);
+
+/* ---- the hash chain ---- */
+
+typedef struct {
+    uint64_t subjects; /* distinct subjects seen */
+    uint64_t commits;  /* commits seen */
+    uint64_t broken;   /* subjects with at least one break */
+    int ok;            /* broken == 0 */
+    struct {
+        const char *subject; /* NULL when ok */
+        uint64_t seq;
+        const char *reason; /* static: undecodable, subject_mismatch,
+                               version_gap, prev_hash_mismatch */
+    } first_bad;
+} rpl_verify_t;
+
+typedef struct {
+    uint64_t version; /* of the subject's last commit seen */
+    uint8_t hash[32]; /* SHA-256 of its payload */
+    uint8_t broken;   /* a break was seen on the subject */
+} rpl_link_t;
+
+/* A verifier fed in stream order. The caller owns the storage. */
+typedef struct {
+    ts_map_t index; /* subject → slot in links */
+    rpl_link_t *links;
+    uint32_t n, cap;
+    ts_arena_t names;   /* subject strings */
+    ts_arena_t scratch; /* one commit's decode */
+    rpl_verify_t result;
+} rpl_chain_t;
+
+void rpl_chain_init(rpl_chain_t *c);
+/* Accepts a zeroed or already deinitialised chain. */
+void rpl_chain_deinit(rpl_chain_t *c);
+/* Checks the commit at stream sequence seq on subject (payload data, len
+ * bytes) against its subject's chain and makes it the chain's head. Returns
+ * NULL when it fits, else the reason it does not (see rpl_verify_t). Calls
+ * must come in stream order. c->result is up to date after each call;
+ * result.first_bad.subject lives as long as c. */
+const char *rpl_chain_add(rpl_chain_t *c, uint64_t seq, const char *subject, const void *data,
+                          size_t len);
+
+/* Verifies every chain of the subjects matching filter (NULL: every
+ * subject), reading the whole stream once in order (eng_log_read). *out is
+ * written only on success; first_bad.subject is copied into arena.
+ * Errors: those of eng_log_read. */
+ts_status rpl_verify(eng_t *e, const char *filter, ts_arena_t *arena, rpl_verify_t *out);
+
+/* {subjects, commits, ok, broken, first_bad?: {subject, seq, reason}}.
+ * New reference. */
+json_t *rpl_verify_json(const rpl_verify_t *v);
+
+#endif
