@@ -77,6 +77,9 @@ ts_status eng__log_open(eng_log_t *log, const char *url, const char *stream, int
     natsOptions_SetMaxReconnect(opts, -1);
     natsOptions_SetReconnectWait(opts, 250);
     natsOptions_SetTimeout(opts, 5000);
+    /* Write each append at once instead of waking nats.c's flusher thread:
+     * a command waits for its ack anyway, and the hand-off costs CPU. */
+    natsOptions_SetSendAsap(opts, true);
     natsStatus s = natsConnection_Connect(&log->nc, opts);
     if (s != NATS_OK) {
         fprintf(stderr, "engine: cannot connect to NATS at %s: %s\n", url, natsStatus_GetText(s));
