@@ -335,9 +335,12 @@ static void process_batch(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32_t n)
         complete(e, jobs[i], rc, seq);
 }
 
-/* Takes up to ENG_MAX_BATCH queued jobs of l and marks it busy (e->mu held). */
-static uint32_t lane_take_batch(eng_lane_t *l, eng_job_t **batch)
+/* Runs one round of l: takes up to ENG_MAX_BATCH queued jobs, decides and
+ * commits them with e->mu released, then frees the lane and hands any jobs
+ * that queued meanwhile to the workers. Called and returns with e->mu held. */
+static void lane_run(eng_t *e, eng_lane_t *l)
 {
+    eng_job_t *batch[ENG_MAX_BATCH];
     uint32_t n = 0;
     while (l->head && n < ENG_MAX_BATCH) {
         batch[n++] = l->head;
@@ -346,13 +349,17 @@ static uint32_t lane_take_batch(eng_lane_t *l, eng_job_t **batch)
     if (!l->head)
         l->tail = NULL;
     l->busy = 1;
-    return n;
+    pthread_mutex_unlock(&e->mu);
+    process_batch(e, l, batch, n);
+    pthread_mutex_lock(&e->mu);
+    l->busy = 0;
+    pthread_cond_broadcast(&e->idle_cv);
+    lane_make_ready(e, l);
 }
 
 static void *worker_main(void *arg)
 {
     eng_t *e = arg;
-    eng_job_t *batch[ENG_MAX_BATCH];
     pthread_mutex_lock(&e->mu);
     for (;;) {
         while (!e->ready_head && !e->stopping)
@@ -364,15 +371,8 @@ static void *worker_main(void *arg)
         if (!e->ready_head)
             e->ready_tail = NULL;
         l->ready_queued = 0;
-        if (l->busy || !l->head)
-            continue;
-        uint32_t n = lane_take_batch(l, batch);
-        pthread_mutex_unlock(&e->mu);
-        process_batch(e, l, batch, n);
-        pthread_mutex_lock(&e->mu);
-        l->busy = 0;
-        pthread_cond_broadcast(&e->idle_cv);
-        lane_make_ready(e, l);
+        if (!l->busy && l->head)
+            lane_run(e, l);
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
@@ -426,16 +426,8 @@ ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_out
          * commit), so a busy lane is never serialised behind one caller. */
         pthread_mutex_lock(&e->mu);
         eng_lane_t *l = j.lane;
-        if (!l->busy && !l->ready_queued && l->head == &j) {
-            eng_job_t *batch[ENG_MAX_BATCH];
-            uint32_t n = lane_take_batch(l, batch);
-            pthread_mutex_unlock(&e->mu);
-            process_batch(e, l, batch, n);
-            pthread_mutex_lock(&e->mu);
-            l->busy = 0;
-            pthread_cond_broadcast(&e->idle_cv);
-            lane_make_ready(e, l);
-        }
+        if (!l->busy && !l->ready_queued && l->head == &j)
+            lane_run(e, l);
         pthread_mutex_unlock(&e->mu);
         while (sem_wait(&j.done) != 0)
             ;
