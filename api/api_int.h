@@ -13,9 +13,11 @@
 struct api_server {
     api_config_t cfg;
     struct MHD_Daemon *daemon;
-    pthread_mutex_t idem_mu; /* guards idem_busy */
-    ts_map_t idem_busy;      /* keys whose first request is in flight */
-    ts_arena_t idem_arena;   /* key storage for idem_busy */
+    pthread_mutex_t idem_mu;       /* guards idem_busy */
+    ts_map_t idem_busy;            /* keys whose first request is in flight */
+    ts_arena_t idem_arena;         /* key storage for idem_busy */
+    pthread_mutex_t token_mu;      /* guards tokens */
+    struct api_token_slot *tokens; /* verified access tokens (auth.c) */
     pthread_mutex_t cache_mu;
     ts_map_t event_cache; /* published event id → slot in cached */
     void **cached;        /* cmd_event_state_t copies (immutable once published) */
@@ -68,6 +70,9 @@ int api_authenticate(api_req_t *r);
 /* 403 unless the caller has one of the role bits; -1 then. */
 int api_require_role(api_req_t *r, uint32_t roles);
 char *api__token_issue(api_server_t *s, const eng_user_t *u, int64_t now, int ttl_s);
+/* The cache of verified tokens: set up and torn down with the server. */
+void api__tokens_init(api_server_t *s);
+void api__tokens_deinit(api_server_t *s);
 
 /* ---- handlers ---- */
 void api_h_login(api_req_t *r);

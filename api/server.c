@@ -268,6 +268,7 @@ ts_status api_start(const api_config_t *cfg, api_server_t **out)
         s->cfg.min_seq_wait_ms = 2000;
     pthread_mutex_init(&s->idem_mu, NULL);
     pthread_mutex_init(&s->cache_mu, NULL);
+    api__tokens_init(s);
     ts_map_init(&s->idem_busy);
     ts_map_init(&s->event_cache);
     ts_arena_init(&s->idem_arena, 4096);
@@ -306,5 +307,6 @@ void api_stop(api_server_t *s)
     ts_arena_deinit(&s->idem_arena);
     pthread_mutex_destroy(&s->idem_mu);
     pthread_mutex_destroy(&s->cache_mu);
+    api__tokens_deinit(s);
     free(s);
 }
