@@ -48,7 +48,8 @@ static const char help[] =
     "Options:\n"
     "  --projection NAME the read model to rebuild: catalog (required)\n"
     "  --into SCHEMA     make an analyst's copy named SCHEMA: 1..63 of [a-z0-9_],\n"
-    "                    not public, information_schema, pg_*, catalog*\n"
+    "                    not an SQL keyword, public, information_schema, pg_*,\n"
+    "                    catalog*\n"
     "  --until-seq N     with --into: the model as of stream sequence N\n"
     "  --until-time T    with --into: the model as of time T (RFC 3339)\n"
     "  --replace         with --into: replace an existing SCHEMA\n"
@@ -65,11 +66,15 @@ static const char help[] =
     "postgresql://postgres@127.0.0.1:55432/turnstile]\n"
     "  --stream NAME     JetStream stream             [TURNSTILE_STREAM, TICKETS]\n"
     "\n"
-    "Exit status: 0 done, 1 failed or interrupted (the live model and an\n"
-    "existing SCHEMA are left as they were), 2 bad usage, 3 the log could not\n"
-    "be read (NATS down, no stream) or PostgreSQL is unreachable, 4 refused:\n"
-    "another rebuild is running, SCHEMA exists without --replace, or N is past\n"
-    "the log's head.\n";
+    "Exit status:\n"
+    "  0  done\n"
+    "  1  failed or interrupted (the live model, and an existing SCHEMA, are left\n"
+    "     as they were; the build is dropped)\n"
+    "  2  bad usage, or SCHEMA is an SQL keyword\n"
+    "  3  the log could not be read (NATS down, no stream) or PostgreSQL is\n"
+    "     unreachable\n"
+    "  4  refused: another rebuild or copy is running, SCHEMA exists and\n"
+    "     --replace is not given, or N is past the log's head\n";
 
 static volatile int stop_flag;
 
@@ -176,6 +181,8 @@ static int exit_code(ts_status st)
     case TS_ERR_UNAVAILABLE:
     case TS_ERR_LOG:
         return 3;
+    case TS_ERR_INVALID:
+        return 2; /* e.g. --into names an SQL keyword */
     default:
         return 1;
     }

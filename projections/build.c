@@ -190,6 +190,18 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
     PQclear(res);
     res = NULL;
     if (rc == TS_OK && cfg->into) {
+        /* A copy is for SQL: a name that must be quoted there (SELECT *
+         * FROM "table".seats) is refused rather than made. */
+        rc = query1(b, "SELECT 1 FROM pg_get_keywords() WHERE word = $1::text AND catcode <> 'U'",
+                    cfg->into, &res);
+        if (rc == TS_OK && PQntuples(res) > 0) {
+            proj__log("build: %s is an SQL keyword; choose another schema name", cfg->into);
+            rc = TS_ERR_INVALID;
+        }
+        PQclear(res);
+        res = NULL;
+    }
+    if (rc == TS_OK && cfg->into) {
         b->into_quoted = quote(b->c.pg, cfg->into);
         rc = b->into_quoted
                  ? query1(b, "SELECT 1 FROM pg_namespace WHERE nspname = $1::text", cfg->into, &res)

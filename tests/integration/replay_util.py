@@ -2,7 +2,10 @@
 against a Stack, and comparing read models table by table."""
 
 import json
+import os
 import subprocess
+
+from harness import REPO
 
 # Every table of a catalog schema, with the columns that identify a row; the
 # checkpoint's updated_at and version say when and by which build the row was
@@ -42,3 +45,25 @@ def schemas(stack):
     """The names of the schemas of the test database (pg_* left out)."""
     return [r[0] for r in stack.psql("select nspname from pg_namespace "
                                      "where nspname not like 'pg\\_%' order by 1")]
+
+
+def fill(stack, events, **options):
+    """Appends `events` events with the ts_fill test tool (tests/tools: a
+    venue, published events, grouped holds and releases) to the Stack's
+    stream; options are its --shows, --sections, --rows, --seats. TS_FILL
+    names the tool (ctest sets it), else it is found in the build tree of
+    TS_BIN. Returns its summary."""
+    path = os.environ.get("TS_FILL")
+    if not path:
+        build = os.path.dirname(os.path.dirname(os.path.abspath(stack.bin)))
+        path = os.path.join(build, "tests", "tools", "ts_fill")
+        if not os.path.exists(path):
+            path = os.path.join(REPO, "build", "tests", "tools", "ts_fill")
+    args = [path, "--nats", stack.nats_url, "--events", str(events)]
+    for k, v in options.items():
+        args += [f"--{k}", str(v)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise AssertionError(f"ts_fill failed ({r.returncode}): {r.stderr}")
+    return json.loads(r.stdout)
