@@ -83,7 +83,13 @@
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
  * generated server-side by one INSERT. The seat map is assembled from a
- * per-section cache of serialised seats (proj_seatmap_text).
+ * per-section cache of serialised seats (proj_seatmap_text). A build goes
+ * further: it folds 20,000 commits per transaction and carries the open
+ * hold segment across its transactions, so a booking placed and ended
+ * during the build is inserted once, already ended, and its seats are never
+ * written; segments reach PostgreSQL through COPY into temporary staging
+ * tables rather than as array parameters (see BENCHMARKS.md for what each
+ * step saved on a million events).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.
@@ -228,9 +234,9 @@ int proj_schema_name_valid(const char *s);
 /* Connects (a connection of its own, for the whole build), takes the build
  * lock, drops the schemas of builds whose process died, and creates schema
  * catalog_v<N> with empty tables. Errors: TS_ERR_INVALID (bad config, or
- * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build runs; into exists and replace is
- * not set), TS_ERR_UNAVAILABLE, TS_ERR_DB. *out is written only on success;
- * free it with proj_build_free. */
+ * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build
+ * runs; into exists and replace is not set), TS_ERR_UNAVAILABLE, TS_ERR_DB.
+ * *out is written only on success; free it with proj_build_free. */
 ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out);
 
 /* "catalog_v<N>" (valid as long as b), and N. */
@@ -269,8 +275,9 @@ ts_status proj_build_keep(proj_build_t *b);
  * build is the live model. Errors: TS_ERR_TIMEOUT (the locks were not
  * granted within lock_timeout_ms: catch up and try again), TS_ERR_INVALID
  * (finish was not called, or the build ended behind the live checkpoint),
- * tail's error, TS_ERR_DB, TS_ERR_UNAVAILABLE. On an error the live model
- * and the build are as before the call. */
+ * tail's error, TS_ERR_CORRUPT (as proj_build_add), TS_ERR_DB,
+ * TS_ERR_UNAVAILABLE. On an error the live model and the build are as
+ * before the call. */
 ts_status proj_build_swap(proj_build_t *b, ts_status (*tail)(proj_build_t *b, void *arg), void *arg,
                           int lock_timeout_ms, uint64_t *live_seq);
 
