@@ -11,8 +11,12 @@
 #include <time.h>
 
 /* The swap waits this long for the live tables, then gives up and retries:
- * readers queued behind it wait no longer than that. */
+ * readers queued behind it wait no longer than that. From the third
+ * attempt on it waits longer than PostgreSQL's deadlock_timeout (1 s by
+ * default): an autovacuum of a live table, which a quick retry would meet
+ * again and again, is then cancelled by the server for the waiting swap. */
 #define RPL_SWAP_LOCK_MS 250
+#define RPL_SWAP_LOCK_LONG_MS 1500
 #define RPL_SWAP_ATTEMPTS 40
 /* Catch-up rounds go on while more than this many commits are behind; the
  * rest is folded inside the swap, with the live model locked. */
@@ -154,7 +158,9 @@ static ts_status swap(run_t *r, rpl_rebuild_report_t *rep)
             return TS_ERR_SHUTDOWN;
         phase(r, RPL_PHASE_SWAP, r->p.seq);
         rep->swap_attempts = attempt;
-        rc = proj_build_swap(r->b, swap_tail, r, RPL_SWAP_LOCK_MS, &rep->replaced_seq);
+        rc = proj_build_swap(r->b, swap_tail, r,
+                             attempt <= 2 ? RPL_SWAP_LOCK_MS : RPL_SWAP_LOCK_LONG_MS,
+                             &rep->replaced_seq);
         if (rc == TS_OK)
             return TS_OK;
         /* A database error inside the swap may be a commit PostgreSQL

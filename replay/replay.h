@@ -49,7 +49,9 @@
  *   finish    LOGGED tables, secondary indexes, ANALYZE;
  *   swap      with the live tables locked, the last commits, then the
  *             rename; retried after another catch-up when the locks are not
- *             granted within 250 ms (a reader or the projector holds them).
+ *             granted within 250 ms (a reader or the projector holds them),
+ *             from the third attempt on within 1.5 s (past PostgreSQL's
+ *             deadlock_timeout, so that a blocking autovacuum is cancelled).
  * A copy has only bulk (stopping at until_seq / until_time) and finish, then
  * the rename to its own name. The read is in stream order, so a model as of
  * seq N is the fold of exactly the commits 1..N, and one as of time T the
