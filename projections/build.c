@@ -23,6 +23,7 @@
 
 struct proj_build {
     proj__conn_t c;
+    char *conninfo;    /* for the finish's second connection */
     char schema[32];   /* catalog_v<N> */
     char *quoted;      /* schema, quoted (PQescapeIdentifier) */
     char *into_quoted; /* cfg->into, quoted; NULL for a rebuild */
@@ -156,13 +157,14 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
     if (!b)
         return TS_ERR_NOMEM;
     b->batch = cfg->batch ? cfg->batch : PROJ_BUILD_DEFAULT_BATCH;
+    b->conninfo = strdup(cfg->pg_conninfo);
     b->replace = cfg->replace;
     b->exact = cfg->exact;
     ts_arena_init(&b->payload, 1 << 20);
     ts_arena_init(&b->decode, 1 << 20);
     b->items = calloc((size_t)b->batch, sizeof *b->items);
     b->c.pg = PQconnectdb(cfg->pg_conninfo);
-    if (!b->items || !b->c.pg) {
+    if (!b->items || !b->c.pg || !b->conninfo) {
         rc = TS_ERR_NOMEM;
         goto done;
     }
@@ -302,19 +304,38 @@ ts_status proj_build_add(proj_build_t *b, uint64_t seq, const char *subject, con
     return b->n >= b->batch ? fold(b, 0) : TS_OK;
 }
 
+/* A second connection to the build schema for the finish, or NULL (the
+ * finish then runs on one connection). */
+static PGconn *side_connection(proj_build_t *b)
+{
+    PGconn *side = PQconnectdb(b->conninfo);
+    char *sql = ts_arena_printf(&b->payload,
+                                "SET search_path = %s, public; SET client_min_messages = warning;"
+                                " SET maintenance_work_mem = '256MB'; SET synchronous_commit = off",
+                                b->quoted);
+    PGresult *res = side && PQstatus(side) == CONNECTION_OK ? PQexec(side, sql) : NULL;
+    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    ts_arena_reset(&b->payload);
+    if (!ok) {
+        PQfinish(side);
+        return NULL;
+    }
+    return side;
+}
+
 ts_status proj_build_finish(proj_build_t *b)
 {
     ts_status rc = proj_build_flush(b);
-    if (rc == TS_OK)
-        rc = run(b, "BEGIN");
-    if (rc == TS_OK)
-        rc = proj__schema_finish(b->c.pg);
-    if (rc == TS_OK)
-        rc = run(b, "COMMIT");
-    if (rc != TS_OK) {
-        rollback(b);
+    if (rc != TS_OK)
         return rc;
-    }
+    /* Nobody reads the build: its tables may be finished one at a time,
+     * and the largest on a connection of its own. */
+    PGconn *side = side_connection(b);
+    rc = proj__schema_finish(b->c.pg, side);
+    PQfinish(side);
+    if (rc != TS_OK)
+        return rc;
     b->finished = 1;
     return TS_OK;
 }
@@ -498,5 +519,6 @@ void proj_build_free(proj_build_t *b)
     ts_arena_deinit(&b->decode);
     proj__seg_deinit(&b->carry);
     free(b->items);
+    free(b->conninfo);
     free(b);
 }

@@ -152,8 +152,10 @@ ts_status proj__schema_apply(PGconn *pg);
  * it. */
 ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version);
 /* Makes the tables of the search_path's first schema LOGGED, adds the
- * secondary indexes and analyzes them (schema.c). */
-ts_status proj__schema_finish(PGconn *pg);
+ * secondary indexes and analyzes them (schema.c), each statement in a
+ * transaction of its own. side (may be NULL): another connection with the
+ * same search_path, which finishes the bookings meanwhile. */
+ts_status proj__schema_finish(PGconn *pg, PGconn *side);
 
 /* Logs one line to stderr, "proj: ..." with a UTC timestamp. */
 void proj__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -355,6 +357,11 @@ json_t *proj__tiers_json(const evt_tier_t *tiers, uint32_t n);
 json_t *proj__policy_json(const evt_policy_t *p);
 /* bookings.items: one entry per seat or GA unit (API.md). */
 json_t *proj__items_json(const evt_hold_placed_t *h);
+/* The same value as JSON text appended to b (NUL-terminated, the NUL not
+ * counted), written directly (segment.c): a build writes hundreds of
+ * thousands, and a jansson tree for each costs ten times as much. jsonb
+ * stores the value, not the text, so both give the same column. */
+void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
 

@@ -211,11 +211,74 @@ static void copy_field(ts_buf_t *b, const char *s, int last)
     ts_buf_put_u8(b, last ? '\n' : '\t');
 }
 
-static void copy_num(ts_buf_t *b, int64_t v, int last)
+/* An integer, digits only (no escaping needed): snprintf costs more than
+ * the rest of a row. */
+static void put_num(ts_buf_t *b, int64_t v)
 {
     char tmp[24];
-    snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    copy_field(b, tmp, last);
+    size_t n = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    ts_buf_append(b, tmp + n, sizeof tmp - n);
+}
+
+static void copy_num(ts_buf_t *b, int64_t v, int last)
+{
+    put_num(b, v);
+    ts_buf_put_u8(b, last ? '\n' : '\t');
+}
+
+/* A JSON string (null for NULL): '"', '\\' and control characters
+ * escaped, every other byte as it is. Bytes that are not UTF-8 make
+ * PostgreSQL refuse the row, and the build then starts again exact, folding
+ * as the projector does (build.c). */
+static void json_str(ts_buf_t *b, const char *s)
+{
+    if (!s) {
+        ts_buf_append(b, "null", 4);
+        return;
+    }
+    ts_buf_put_u8(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            ts_buf_put_u8(b, '\\');
+            ts_buf_put_u8(b, *p);
+        } else if (*p < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            ts_buf_append(b, esc, 6);
+        } else {
+            ts_buf_put_u8(b, *p);
+        }
+    }
+    ts_buf_put_u8(b, '"');
+}
+
+void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h)
+{
+    /* As proj__items_json: one entry per seat, or per GA unit with a null
+     * seat (API.md). */
+    uint32_t n = h->n_seats ? h->n_seats : h->quantity;
+    ts_buf_put_u8(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        ts_buf_append(b, i ? ",{\"seat\":" : "{\"seat\":", i ? 9 : 8);
+        json_str(b, h->n_seats ? h->seats[i] : NULL);
+        ts_buf_append(b, ",\"tier\":", 8);
+        json_str(b, h->tier_key);
+        ts_buf_append(b, ",\"price\":{\"amount\":", 19);
+        put_num(b, h->unit_price.amount);
+        ts_buf_append(b, ",\"currency\":", 12);
+        json_str(b, h->unit_price.currency);
+        ts_buf_append(b, "}}", 2);
+    }
+    ts_buf_put_u8(b, ']');
+    ts_buf_put_u8(b, '\0');
+    b->len--;
 }
 
 void proj__seg_copy_ended(const proj__segment_t *g, ts_buf_t *out, uint64_t *seq)
@@ -231,10 +294,13 @@ void proj__seg_copy_ended(const proj__segment_t *g, ts_buf_t *out, uint64_t *seq
 void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_buf_t *placed,
                            ts_buf_t *seats, uint64_t *seq)
 {
+    ts_buf_t items;
+    ts_buf_init(&items);
     for (size_t i = from; i < to && i < g->n_placed; i++) {
         const proj__placed_t *r = &g->placed[i];
         const evt_hold_placed_t *h = r->h;
-        char *items = json_text_heap(proj__items_json(h));
+        items.len = 0;
+        proj__items_text(&items, h);
         /* The columns of seg_placed, in the order of PROJ_F_HOLDS_PLACED. */
         copy_field(placed, h->booking_id, 0);
         copy_field(placed, h->event_id, 0);
@@ -243,7 +309,7 @@ void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_
         copy_field(placed, h->tier_key, 0);
         copy_num(placed, h->quantity, 0);
         copy_num(placed, h->expires_at, 0);
-        copy_field(placed, items, 0);
+        copy_field(placed, (const char *)items.data, 0);
         copy_num(placed, h->subtotal, 0);
         copy_num(placed, h->discount, 0);
         copy_num(placed, h->service_fee, 0);
@@ -253,7 +319,6 @@ void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_
         copy_num(placed, (int64_t)r->created_seq, 0);
         copy_field(placed, r->status, 0);
         copy_num(placed, (int64_t)r->updated_seq, 1);
-        free(items);
         if (r->updated_seq > *seq)
             *seq = r->updated_seq;
         /* As proj__seg_placed_params: only the still held take seats. */
@@ -267,6 +332,7 @@ void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_
             copy_field(seats, h->booking_id, 1);
         }
     }
+    ts_buf_deinit(&items);
 }
 
 /* A deep copy of h in a (the fields the segment sends). */

@@ -14,6 +14,7 @@
 #include "projections/proj_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static evt_hold_placed_t *hold(ts_arena_t *a, const char *id, const char *seat, uint32_t qty)
@@ -130,6 +131,38 @@ static void test_copy_escapes(void **state)
     ts_buf_deinit(&seats);
 }
 
+/* The items a build writes directly are the value proj__items_json makes
+ * (the projector's), for seats, GA units and awkward strings alike. */
+static void test_items_text(void **state)
+{
+    (void)state;
+    ts_arena_t a;
+    ts_buf_t b;
+    ts_arena_init(&a, 256);
+    ts_buf_init(&b);
+    evt_hold_placed_t *holds[] = {hold(&a, "b1", "A-1-1", 1), hold(&a, "b2", NULL, 3),
+                                  hold(&a, "b3", "A-\"1\\-\t2", 1), hold(&a, "b4", NULL, 0)};
+    holds[1]->tier_key = NULL;
+    holds[1]->unit_price = (ts_money_t){-7, ""};
+    for (size_t i = 0; i < sizeof holds / sizeof *holds; i++) {
+        b.len = 0;
+        proj__items_text(&b, holds[i]);
+        json_error_t err;
+        json_t *got = json_loads((const char *)b.data, 0, &err);
+        json_t *want = proj__items_json(holds[i]);
+        assert_non_null(got);
+        if (!json_equal(got, want)) {
+            char *w = json_dumps(want, JSON_COMPACT);
+            fail_msg("hold %zu: got %s, want %s", i, (const char *)b.data, w);
+            free(w);
+        }
+        json_decref(got);
+        json_decref(want);
+    }
+    ts_arena_deinit(&a);
+    ts_buf_deinit(&b);
+}
+
 static void test_schema_names(void **state)
 {
     (void)state;
@@ -159,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_outlives_the_batch),
         cmocka_unit_test(test_copy_escapes),
+        cmocka_unit_test(test_items_text),
         cmocka_unit_test(test_schema_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
