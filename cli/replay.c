@@ -121,7 +121,10 @@ static void on_progress(const rpl_progress_t *p, void *arg)
         return;
     if (!v->started || p->phase != v->last_phase) {
         end_bar(v);
-        if (p->phase == RPL_PHASE_FINISH)
+        if (p->phase == RPL_PHASE_FLUSH)
+            fprintf(stderr, "replay: %s: writing the bookings and held seats read so far\n",
+                    p->schema);
+        else if (p->phase == RPL_PHASE_FINISH)
             fprintf(stderr, "replay: %s: LOGGED tables, indexes, ANALYZE\n", p->schema);
         else if (p->phase == RPL_PHASE_SWAP)
             fprintf(stderr, "replay: %s: swapping in for schema %s\n", p->schema,

@@ -38,7 +38,7 @@ typedef struct {
 
 const char *rpl_phase_name(rpl_phase_t p)
 {
-    static const char *const names[] = {"bulk", "catch-up", "finish", "swap", "done"};
+    static const char *const names[] = {"bulk", "flush", "catch-up", "finish", "swap", "done"};
     return (unsigned)p < TS_ARRAY_LEN(names) ? names[p] : "unknown";
 }
 
@@ -205,8 +205,10 @@ static ts_status build_once(run_t *r, uint64_t head, int exact, rpl_rebuild_repo
     phase(r, RPL_PHASE_BULK, cfg->has_until_seq ? cfg->until_seq : head);
     if (!cfg->has_until_seq || cfg->until_seq > 0)
         rc = read_rest(r);
-    if (rc == TS_OK)
+    if (rc == TS_OK) {
+        phase(r, RPL_PHASE_FLUSH, r->p.seq);
         rc = proj_build_flush(r->b);
+    }
     r->limited = 0;
     if (rc == TS_OK && !cfg->into)
         rc = catch_up(r);

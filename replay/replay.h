@@ -44,6 +44,8 @@
  * of a point in time. The phases of a rebuild of the live model:
  *   bulk      the log from seq 1 to its head, one ordered read, folded in
  *             big transactions into UNLOGGED tables;
+ *   flush     the hold segment the bulk carried to its end, sent (most of
+ *             the database's work: every booking, the seats still held);
  *   catch-up  what was appended meanwhile, in rounds, until the rest is
  *             small (the live projector keeps folding into the old model);
  *   finish    LOGGED tables, secondary indexes, ANALYZE;
@@ -139,13 +141,14 @@ json_t *rpl_verify_json(const rpl_verify_t *v);
 
 typedef enum {
     RPL_PHASE_BULK = 0,
+    RPL_PHASE_FLUSH, /* the bulk's last transaction: the held bookings */
     RPL_PHASE_CATCH_UP,
     RPL_PHASE_FINISH,
     RPL_PHASE_SWAP,
     RPL_PHASE_DONE,
 } rpl_phase_t;
 
-/* "bulk", "catch-up", "finish", "swap", "done". */
+/* "bulk", "flush", "catch-up", "finish", "swap", "done". */
 const char *rpl_phase_name(rpl_phase_t p);
 
 typedef struct {
