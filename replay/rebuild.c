@@ -210,12 +210,18 @@ static ts_status build_once(run_t *r, uint64_t head, int exact, rpl_rebuild_repo
         rc = proj_build_flush(r->b);
     }
     r->limited = 0;
+    /* A stop is seen while commits are read; between the long steps that
+     * read none, look again, so that nothing is kept or swapped after it. */
+    if (rc == TS_OK && stopping(r))
+        rc = TS_ERR_SHUTDOWN;
     if (rc == TS_OK && !cfg->into)
         rc = catch_up(r);
     if (rc == TS_OK) {
         phase(r, RPL_PHASE_FINISH, r->p.seq);
         rc = proj_build_finish(r->b);
     }
+    if (rc == TS_OK && stopping(r))
+        rc = TS_ERR_SHUTDOWN;
     if (rc == TS_OK && cfg->into) {
         rc = proj_build_keep(r->b);
         snprintf(rep->schema, sizeof rep->schema, "%s", cfg->into);

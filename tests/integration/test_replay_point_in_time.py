@@ -5,13 +5,14 @@ stored at or before T; a copy is left alone (never swapped in, never
 updated), an existing schema is refused unless --replace, and the command's
 usage errors and refusals have their exit codes."""
 
+import signal
 import subprocess
 import time
 import unittest
 
 from harness import StackTestCase
 from helpers import log_head, published_event, seat_statuses, seatmap, wait_checkpoint
-from replay_util import dump, replay, schemas
+from replay_util import dump, fill, replay, schemas
 
 
 def hold(stack, token, event_id, seats):
@@ -108,6 +109,22 @@ class ReplayPointInTime(StackTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(summary["head_seq"], 0)
         self.assertEqual(s.psql("select count(*) from empty.events"), [("0",)])
+
+    def test_interrupted_build_leaves_the_live_model_and_nothing_else(self):
+        s = self.stack
+        fill(s, 150000)
+        before = s.psql("select version from catalog.checkpoints")
+        p = subprocess.Popen([s.bin, "replay", "--projection", "catalog", "--nats", s.nats_url,
+                              "--pg", s.pg_conninfo], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=s._turnstile_env())
+        p.stderr.readline()  # "replay: catalog_v<N>: bulk to seq ...": building now
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn("interrupted", err)
+        self.assertEqual(out, "")
+        self.assertEqual(schemas(s), ["catalog", "information_schema", "public"])
+        self.assertEqual(s.psql("select version from catalog.checkpoints"), before)
 
     def test_usage(self):
         s = self.stack
