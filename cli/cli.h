@@ -36,5 +36,6 @@ int cli_project(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_snapshots(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 #endif

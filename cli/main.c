@@ -5,6 +5,7 @@
  *   user create   an account, from the command line
  *   audit         the event log read back, and its hash chains verified
  *   snapshots     the LMDB snapshot cache verified against the log, or rebuilt
+ *   replay        a read model rebuilt from the log (swapped in, or a copy)
  */
 #include "cli/cli.h"
 
@@ -25,6 +26,8 @@ static const char usage[] =
     "  audit verify       verify every aggregate's hash chain over the whole log\n"
     "  snapshots verify   check the LMDB snapshots against the log\n"
     "  snapshots rebuild  rebuild the LMDB snapshots from the log\n"
+    "  replay             rebuild a read model from the log and swap it in, or\n"
+    "                     copy it as of a point in time into a schema of its own\n"
     "  version            print the version\n"
     "\n"
     "Run `turnstile <command> --help` for the options of each command.\n"
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
         return cli_audit(argc - 1, argv + 1);
     if (strcmp(argv[1], "snapshots") == 0)
         return cli_snapshots(argc - 1, argv + 1);
+    if (strcmp(argv[1], "replay") == 0)
+        return cli_replay(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("turnstile %s\n", TS_VERSION);
         return 0;

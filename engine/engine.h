@@ -157,7 +157,9 @@ ts_status eng_log_scan(eng_t *e, const char *filter, uint64_t from_seq, uint32_t
  * the call, through an ordered push consumer; stops early when fn returns
  * non-zero. Commits appended during the read may or may not be passed.
  * m->time is the stream's timestamp. Messages are valid during the call
- * only. fn runs on the calling thread. Errors: TS_ERR_UNAVAILABLE,
+ * only. fn runs on the calling thread and may take its time: the server
+ * pauses at its flow-control window meanwhile (nats.c buffers up to 256 MB
+ * of commits). Errors: TS_ERR_UNAVAILABLE,
  * TS_ERR_LOG, TS_ERR_TIMEOUT (the server stopped delivering for 10 s). */
 ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);

@@ -168,6 +168,8 @@ ts_status eng__log_next(eng_log_t *log, const char *filter, uint64_t from, natsM
 /* How long a read waits for the next message before it gives up: far more
  * than the server's heartbeat interval of an ordered consumer (5 s). */
 #define ENG_READ_IDLE_MS 10000
+/* What a read lets nats.c buffer for a callback that stalls. */
+#define ENG_READ_PENDING_BYTES (256 * 1024 * 1024)
 
 ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
                         int (*fn)(const eng_log_msg_t *m, void *arg), void *arg)
@@ -205,6 +207,13 @@ ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
                 natsStatus_GetText(s), (int)jerr);
         return from_nats(s) == TS_ERR_NOT_FOUND ? TS_ERR_LOG : from_nats(s);
     }
+    /* fn may stall for seconds (a rebuild commits a big transaction). The
+     * server then stops at its flow-control window, counted in bytes; the
+     * client's default limit of 65,536 pending messages is reached before
+     * that with small commits, and nats.c drops messages as a slow
+     * consumer (seen: up to 102,668 messages, 75 MB, pending while a
+     * rebuild folded). So only the byte limit counts here. */
+    natsSubscription_SetPendingLimits(sub, -1, ENG_READ_PENDING_BYTES);
     for (;;) {
         jsMsgMetaData *meta = NULL;
         s = natsSubscription_NextMsg(&m, sub, ENG_READ_IDLE_MS);

@@ -137,7 +137,10 @@ static ts_status conn_open(proj_db_t *db, proj__conn_t *c)
      * of 0.1 ms during a rebuild). A custom plan sees the current size of
      * each table, for a few tens of microseconds of planning. */
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
-    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan");
+    /* Tables are named unqualified: the search_path finds the live model
+     * (projections.h, "Schemas"), and the helper functions in public. */
+    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan;"
+                                  " SET search_path = " PROJ_CATALOG_SCHEMA ", public");
     PQclear(res);
     return TS_OK;
 }

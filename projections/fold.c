@@ -49,7 +49,7 @@ void proj__fold_deinit(proj__fold_t *f)
     free(f->deltas);
     f->deltas = NULL;
     f->n_deltas = f->cap_deltas = 0;
-    proj__seg_deinit(&f->seg);
+    proj__seg_deinit(&f->own_seg);
 }
 
 /* Adds a hold statement's answer, rows of (event_id, section, delta, seq),
@@ -104,8 +104,10 @@ ts_status proj__fold_drain(proj__fold_t *f)
         /* Each statement yields its result(s), then NULL. */
         while ((res = PQgetResult(pg)) != NULL) {
             ExecStatusType st = PQresultStatus(res);
+            proj__stmt_t stmt = f->sent[i].stmt;
             if (st == PGRES_TUPLES_OK && !f->failed &&
-                (f->sent[i].stmt == PROJ_F_HOLDS_PLACED || f->sent[i].stmt == PROJ_F_HOLDS_ENDED)) {
+                (stmt == PROJ_F_HOLDS_PLACED || stmt == PROJ_F_HOLDS_ENDED ||
+                 stmt == PROJ_F_HOLDS_PLACED_STAGED || stmt == PROJ_F_HOLDS_ENDED_STAGED)) {
                 add_deltas(f, res);
             } else if (st == PGRES_FATAL_ERROR && !f->failed) {
                 const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -156,10 +158,10 @@ ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
 
 static ts_status seg_flush(proj__fold_t *f);
 
-ts_status proj__fold_sections(proj__fold_t *f)
+ts_status proj__fold_sections(proj__fold_t *f, int keep_segment)
 {
     /* The deltas are known only once every hold's answer is read. */
-    ts_status rc = seg_flush(f);
+    ts_status rc = keep_segment ? TS_OK : seg_flush(f);
     if (rc == TS_OK)
         rc = proj__fold_drain(f);
     for (size_t i = 0; rc == TS_OK && i < f->n_deltas; i++) {
@@ -261,14 +263,135 @@ static ts_status fold_event_published(proj__fold_t *f, const evt_event_published
     return rc;
 }
 
+/* ---- a build's segments, through COPY ---- */
+
+/* Bookings per chunk of COPY data. */
+#define PROJ_COPY_CHUNK 4096
+
+/* Records a failure outside the pipeline like one inside it. */
+static ts_status copy_failed(proj__fold_t *f, PGresult *res, const char *what)
+{
+    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(f->c->pg);
+    snprintf(f->sqlstate, sizeof f->sqlstate, "%s", code ? code : "");
+    proj__log("fold: %s: %.*s (SQLSTATE %s)", what, (int)strcspn(msg, "\n"), msg, f->sqlstate);
+    f->failed = 1;
+    PQclear(res);
+    return PQstatus(f->c->pg) == CONNECTION_OK ? TS_ERR_DB : TS_ERR_UNAVAILABLE;
+}
+
+static ts_status copy_begin(proj__fold_t *f, const char *sql)
+{
+    PGresult *res = PQexec(f->c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        return copy_failed(f, res, sql);
+    PQclear(res);
+    return TS_OK;
+}
+
+static ts_status copy_put(proj__fold_t *f, ts_buf_t *b)
+{
+    int ok = b->len == 0 || PQputCopyData(f->c->pg, (const char *)b->data, (int)b->len) == 1;
+    b->len = 0;
+    return ok ? TS_OK : copy_failed(f, NULL, "COPY data");
+}
+
+static ts_status copy_end(proj__fold_t *f, const char *what)
+{
+    PGresult *res;
+    ts_status rc = TS_OK;
+    if (PQputCopyEnd(f->c->pg, NULL) != 1)
+        return copy_failed(f, NULL, what);
+    while ((res = PQgetResult(f->c->pg)) != NULL) {
+        if (rc == TS_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            rc = copy_failed(f, res, what);
+            continue;
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* Fills the staging tables with the segment by COPY (outside the
+ * pipeline, which COPY cannot join). */
+static ts_status seg_copy(proj__fold_t *f, proj__segment_t *g, uint64_t *ended_seq,
+                          uint64_t *placed_seq)
+{
+    ts_buf_t rows, seats;
+    ts_status rc;
+    PGresult *res = PQexec(f->c->pg, "TRUNCATE seg_placed, seg_seats, seg_ended");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return copy_failed(f, res, "TRUNCATE staging");
+    PQclear(res);
+    ts_buf_init(&rows);
+    ts_buf_init(&seats);
+    rc = copy_begin(f, "COPY seg_ended FROM STDIN");
+    if (rc == TS_OK) {
+        proj__seg_copy_ended(g, &rows, ended_seq);
+        rc = copy_put(f, &rows);
+        ts_status end = copy_end(f, "COPY seg_ended");
+        rc = rc == TS_OK ? end : rc;
+    }
+    if (rc == TS_OK)
+        rc = copy_begin(f, "COPY seg_placed FROM STDIN");
+    if (rc == TS_OK) {
+        /* In chunks: the text of every booking at once could take
+         * hundreds of megabytes. */
+        for (size_t i = 0; i < g->n_placed && rc == TS_OK; i += PROJ_COPY_CHUNK) {
+            proj__seg_copy_placed(g, i, i + PROJ_COPY_CHUNK, &rows, &seats, placed_seq);
+            rc = copy_put(f, &rows);
+        }
+        ts_status end = copy_end(f, "COPY seg_placed");
+        rc = rc == TS_OK ? end : rc;
+    }
+    if (rc == TS_OK)
+        rc = copy_begin(f, "COPY seg_seats FROM STDIN");
+    if (rc == TS_OK) {
+        rc = copy_put(f, &seats);
+        ts_status end = copy_end(f, "COPY seg_seats");
+        rc = rc == TS_OK ? end : rc;
+    }
+    ts_buf_deinit(&rows);
+    ts_buf_deinit(&seats);
+    return rc;
+}
+
+/* The segment through the staging tables: the same statements as
+ * seg_flush's, reading the tables instead of array parameters. */
+static ts_status seg_flush_staged(proj__fold_t *f, proj__segment_t *g)
+{
+    uint64_t ended_seq = 0, placed_seq = 0;
+    int ended = g->n_ended > 0, placed = g->n_placed > 0;
+    /* The staging tables are refilled: what reads them must be done. */
+    ts_status rc = proj__fold_drain(f);
+    if (rc != TS_OK)
+        return rc;
+    if (!PQexitPipelineMode(f->c->pg))
+        return TS_ERR_UNAVAILABLE;
+    rc = seg_copy(f, g, &ended_seq, &placed_seq);
+    proj__seg_reset(g);
+    if (rc != TS_OK)
+        return rc;
+    if (!PQenterPipelineMode(f->c->pg))
+        return TS_ERR_UNAVAILABLE;
+    if (ended)
+        rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED_STAGED, ended_seq, 0, NULL);
+    if (rc == TS_OK && placed)
+        rc = proj__fold_send(f, PROJ_F_HOLDS_PLACED_STAGED, placed_seq, 0, NULL);
+    return rc;
+}
+
 /* Sends the open segment: its ended bookings first, then its new ones (see
  * proj__segment_t for why that order is the log's). */
 static ts_status seg_flush(proj__fold_t *f)
 {
-    proj__segment_t *g = &f->seg;
+    proj__segment_t *g = f->seg ? f->seg : &f->own_seg;
     const char *p[PROJ_PLACED_COLS];
     uint64_t seq;
     ts_status rc = TS_OK;
+
+    if (f->c->staging && proj__seg_size(g) > 0)
+        return seg_flush_staged(f, g);
 
     if (proj__seg_ended_params(g, p, &seq))
         rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED, seq, PROJ_ENDED_COLS, p);
@@ -282,11 +405,12 @@ static ts_status fold_hold_placed(proj__fold_t *f, const evt_hold_placed_t *h, u
 {
     if (!h->booking_id || !h->event_id || !h->section || !h->user_id)
         return TS_ERR_INVALID;
-    if (proj__seg_place(&f->seg, h, seq))
+    proj__segment_t *g = f->seg ? f->seg : &f->own_seg;
+    if (proj__seg_place(g, h, seq))
         return TS_OK;
     /* The same booking placed again (a re-hold) waits for what came before. */
     ts_status rc = seg_flush(f);
-    if (rc == TS_OK && !proj__seg_place(&f->seg, h, seq))
+    if (rc == TS_OK && !proj__seg_place(g, h, seq))
         rc = TS_ERR_INVALID; /* cannot happen: the segment is empty */
     return rc;
 }
@@ -296,12 +420,13 @@ static ts_status fold_hold_ended(proj__fold_t *f, const evt_hold_ended_t *h, con
 {
     if (!h->booking_id)
         return TS_ERR_INVALID;
-    proj__seg_end(&f->seg, h->booking_id, status, seq);
+    proj__seg_end(f->seg ? f->seg : &f->own_seg, h->booking_id, status, seq);
     return TS_OK;
 }
 
 ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_t seq)
 {
+    f->events += commit->n_events;
     for (uint32_t i = 0; i < commit->n_events; i++) {
         const evt_event_t *e = &commit->events[i];
         ts_status rc = TS_OK;

@@ -9,8 +9,9 @@
  * prepared once per connection, lazily, and again after a reconnect.
  *
  * The fold (fold.c) turns one decoded commit into statements sent in libpq
- * pipeline mode on the projector's connection; projector.c wraps a batch of
- * them in BEGIN ... COMMIT with the checkpoint update.
+ * pipeline mode; batch.c folds a batch of commits with the checkpoint update,
+ * in one transaction, for the projector (projector.c) and for the builds of
+ * fresh schemas (build.c) alike.
  *
  * Nothing here is part of the public contract; no other folder includes it.
  */
@@ -32,6 +33,7 @@ typedef struct {
     PGconn *pg;     /* NULL until first use */
     int busy;       /* handed out */
     uint64_t ready; /* bit i set: prepared statement i exists on pg */
+    int staging;    /* has the staging tables (a build's own connection) */
 } proj__conn_t;
 
 /* A seated section's seats, serialised (a compact JSON array), as of the
@@ -58,6 +60,7 @@ struct proj_db {
     proj__conn_t *conns;
     int down; /* the last connection attempt failed (under mu) */
     pthread_mutex_t cache_mu;
+    uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
 };
 
@@ -90,7 +93,9 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_SECTION_DELTA, "proj_f_section_delta")                                                \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
-    X(PROJ_F_NOTIFY, "proj_f_notify")
+    X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
+    X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -104,6 +109,9 @@ extern const char *const proj__stmt_sql[PROJ_STMT_COUNT];
 /* The events list query (sql.c), run unnamed: its optional filters want a
  * plan made for the actual parameters. */
 extern const char proj__sql_events_list[];
+/* The DDL of a build's staging tables (sql.c): a connection that ran it
+ * sets proj__conn_t.staging, and its hold segments go through COPY. */
+extern const char proj__staging_sql[];
 
 /* Prepares statement s on c when not yet done. Must not be called in
  * pipeline mode. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
@@ -127,9 +135,27 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 #define PROJ_LOCK_CLASS "1414746194"
 #define PROJ_LOCK_SCHEMA "1"  /* transaction lock around the DDL */
 #define PROJ_LOCK_CATALOG "2" /* session lock of the active catalog projector */
+#define PROJ_LOCK_BUILD "3"   /* session lock of the one build (build.c) */
 
-/* Runs the schema DDL on pg (schema.c), inside its own transaction. */
+/* The tables of a catalog schema, in the order the swap locks them: the
+ * seat map's order first (see seatmap.c), then the others. */
+#define PROJ_TABLE_COUNT 6
+extern const char *const proj__tables[PROJ_TABLE_COUNT];
+
+/* Runs the live schema DDL on pg (schema.c), inside its own transaction:
+ * schema "catalog" with every table, index and the checkpoint row, moving
+ * a model found in public there first. */
 ts_status proj__schema_apply(PGconn *pg);
+/* In the caller's transaction: creates schema quoted (an identifier
+ * already quoted) with UNLOGGED tables, no secondary index and the
+ * checkpoint row of build version, and sets the session's search_path to
+ * it. */
+ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version);
+/* Makes the tables of the search_path's first schema LOGGED, adds the
+ * secondary indexes and analyzes them (schema.c), each statement in a
+ * transaction of its own. side (may be NULL): another connection with the
+ * same search_path, which finishes the bookings meanwhile. */
+ts_status proj__schema_finish(PGconn *pg, PGconn *side);
 
 /* Logs one line to stderr, "proj: ..." with a UTC timestamp. */
 void proj__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -187,6 +213,10 @@ typedef struct {
     int32_t *slots; /* heap */
     size_t n_slots;
     ts_buf_t cols[PROJ_PLACED_COLS]; /* array literals, reused */
+    /* A segment carried across batches (proj__seg_own) owns copies of
+     * its records here, up to placed[n_own_placed], ended[n_own_ended]. */
+    ts_arena_t own;
+    size_t n_own_placed, n_own_ended;
 } proj__segment_t;
 
 /* Adds a HoldPlaced to the segment (g zero-initialised at first). Returns
@@ -200,6 +230,19 @@ void proj__seg_end(proj__segment_t *g, const char *booking_id, const char *statu
  * to send. Send ended before placed. */
 int proj__seg_ended_params(proj__segment_t *g, const char *p[PROJ_ENDED_COLS], uint64_t *seq);
 int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS], uint64_t *seq);
+/* The same records as COPY text rows (tab-separated, \N for NULL) for a
+ * build's staging tables (proj__staging_sql): seg_ended rows into out;
+ * seg_placed rows of placed[from..to) into placed and their held seats'
+ * seg_seats rows into seats (appended). *seq is raised to the last seq
+ * they cover. */
+void proj__seg_copy_ended(const proj__segment_t *g, ts_buf_t *out, uint64_t *seq);
+void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_buf_t *placed,
+                           ts_buf_t *seats, uint64_t *seq);
+/* Copies what the segment points to (the HoldPlaced events, the ended
+ * booking ids) into its own memory, so it outlives the batch's arena. */
+void proj__seg_own(proj__segment_t *g);
+/* Bookings in the segment. */
+size_t proj__seg_size(const proj__segment_t *g);
 /* Empties the segment, keeping its memory; proj__seg_deinit frees it. */
 void proj__seg_reset(proj__segment_t *g);
 void proj__seg_deinit(proj__segment_t *g);
@@ -218,7 +261,11 @@ typedef struct {
     char sqlstate[6];            /* of the first failure */
     proj__delta_t *deltas;
     size_t n_deltas, cap_deltas;
-    proj__segment_t seg;
+    /* The open hold segment: a caller's, carried across batches, or NULL
+     * for one of the batch's own (own_seg). */
+    proj__segment_t *seg;
+    proj__segment_t own_seg;
+    uint64_t events; /* events given to proj__fold_commit */
 } proj__fold_t;
 
 void proj__fold_deinit(proj__fold_t *f);
@@ -233,10 +280,61 @@ ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
                           const char *const *values);
 /* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
-/* Sends the open hold segment, drains, then sends one update per section
- * the batch touched (its available delta and last seq). Call once, after
- * the last commit. */
-ts_status proj__fold_sections(proj__fold_t *f);
+/* Sends the open hold segment (unless keep_segment), drains, then sends one
+ * update per section the batch touched (its available delta and last seq).
+ * Call once, after the last commit. */
+ts_status proj__fold_sections(proj__fold_t *f, int keep_segment);
+
+/* ---- batches (batch.c) ---- */
+
+/* One commit as read from the log; the bytes are borrowed. */
+typedef struct {
+    uint64_t seq;
+    const char *subject;
+    const void *data;
+    size_t len;
+} proj__item_t;
+
+typedef struct {
+    uint64_t checkpoint; /* after the batch */
+    uint64_t commits;    /* folded: above the checkpoint and decoded */
+    uint64_t events;     /* in those commits */
+    char sqlstate[6];    /* of a failed statement, "" otherwise */
+} proj__batch_t;
+
+/* How a batch treats hold segments. The projector's batches (carry NULL)
+ * send every hold they fold. A build (build.c) may carry the open segment
+ * from batch to batch (carry: its segment, flush: send it at the end of
+ * this batch), so that a booking placed in one batch and ended in a later
+ * one is written once, already ended, and its seats never at all: the
+ * result is the same as one huge batch's, but a checkpoint committed in
+ * between is ahead of what the tables hold. Only a build, which nobody
+ * reads before it is complete, may do that. */
+typedef struct {
+    proj__segment_t *carry;
+    int flush;
+} proj__carry_t;
+
+/* Folds items[0..n) (in stream order) into the transaction open on c and
+ * moves the catalog checkpoint of the search_path's schema past them; with
+ * skip set only the checkpoint moves (a poison commit). Commits at or below
+ * the checkpoint (read FOR UPDATE) are skipped, so a redelivery never
+ * applies twice. notify: also NOTIFY PROJ_CATALOG_CHANNEL. cy may be NULL
+ * (no carrying). arena holds the decoded commits and is reset first. *out
+ * is filled in any case (sqlstate says which statement failed). Errors:
+ * TS_ERR_DB, TS_ERR_UNAVAILABLE; a carried segment is then unusable. */
+ts_status proj__fold_items(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
+                           int skip, int notify, const proj__carry_t *cy, proj__batch_t *out);
+/* The same in a transaction of its own (BEGIN ... COMMIT). When it fails on
+ * the data of a commit (SQLSTATE class 22, 23 or 54) and nothing is
+ * carried, the items are folded one per transaction and those that fail
+ * alone are skipped (logged), so a poison commit never blocks the
+ * projection. out sums the transactions. With a carried segment a failure
+ * is final (the failing statement may hold bookings of earlier batches). */
+ts_status proj__fold_batch(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
+                           int notify, const proj__carry_t *cy, proj__batch_t *out);
+/* 1 when sqlstate names a data error (the classes above). */
+int proj__data_error(const char sqlstate[6]);
 
 /* ---- pure helpers (shape.c, cursor.c): no I/O ---- */
 
@@ -259,6 +357,11 @@ json_t *proj__tiers_json(const evt_tier_t *tiers, uint32_t n);
 json_t *proj__policy_json(const evt_policy_t *p);
 /* bookings.items: one entry per seat or GA unit (API.md). */
 json_t *proj__items_json(const evt_hold_placed_t *h);
+/* The same value as JSON text appended to b (NUL-terminated, the NUL not
+ * counted), written directly (segment.c): a build writes hundreds of
+ * thousands, and a jansson tree for each costs ten times as much. jsonb
+ * stores the value, not the text, so both give the same column. */
+void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
 

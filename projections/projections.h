@@ -8,10 +8,12 @@
  * commits into tables; the queries (proj_venue_get ... proj_booking_get) read
  * them through a small pool of connections (proj_db_t) and shape API.md JSON.
  *
- * Data layout (one projection, "catalog"; all DDL lives in schema.c):
+ * Data layout (one projection, "catalog", in the PostgreSQL schema of the
+ * same name; all DDL lives in schema.c):
  *
- *   checkpoints(projection pk, last_seq, updated_at)
- *       the stream sequence of the last commit folded, per projection
+ *   checkpoints(projection pk, last_seq, updated_at, version)
+ *       the stream sequence of the last commit folded, per projection, and
+ *       the number of the build that made the schema (see below)
  *   venues(venue_id pk, name, city, country, capacity, layout jsonb, updated_seq)
  *       layout = {"sections": [{key, name, kind, capacity, rows?}]} (API.md)
  *   events(event_id pk, venue_id, organizer_id, title, description, genre,
@@ -49,11 +51,45 @@
  *    projector (re)starts: the checkpoint, not the consumer's ack floor,
  *    says what the tables hold, so dropping the tables rebuilds them.
  *
+ * Schemas, builds and the swap (build.c). The live model is always the
+ * schema named "catalog"; every connection of the pool has search_path
+ * "catalog, public" (the helper functions and the version sequence live in
+ * public). A build folds the log into a fresh schema "catalog_v<N>", N the
+ * next value of public.ts_catalog_version, which nobody reads: UNLOGGED
+ * tables with only their primary keys, big transactions, asynchronous
+ * commit; once the bulk is in, the tables become LOGGED and get their
+ * secondary indexes. A build either becomes an analyst's copy (renamed to
+ * a schema of their choosing, left alone afterwards) or replaces the live
+ * model, blue/green, in one transaction:
+ *   1. lock every table of "catalog" ACCESS EXCLUSIVE, with a short
+ *      lock_timeout (the caller retries): in-flight readers and the
+ *      projector's batch finish first, later ones queue behind the swap;
+ *   2. fold into the build what the log holds beyond its checkpoint (the
+ *      build ends at or past the live checkpoint: never behind a min_seq
+ *      already answered);
+ *   3. DROP SCHEMA catalog CASCADE, rename catalog_v<N> to catalog, NOTIFY.
+ * Queued readers then resolve their table names again and find the new
+ * tables (PostgreSQL re-looks a name up when an invalidation arrived while
+ * it waited for the lock, and replans prepared statements after a schema
+ * change); the projector's next batch finds the new schema's checkpoint and
+ * skips what the build already holds. No reader sees a half-built model: a
+ * build schema is never on a search_path, the swapped-in one is complete,
+ * and the seat map locks its tables before taking its snapshot (seatmap.c).
+ * Only one build runs at a time (a session advisory lock). A build that
+ * fails or is interrupted drops its schema; one whose process died is
+ * dropped by the next build.
+ *
  * Speed. A batch is sent in libpq pipeline mode; holds are folded set-wise
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
  * generated server-side by one INSERT. The seat map is assembled from a
- * per-section cache of serialised seats (proj_seatmap_text).
+ * per-section cache of serialised seats (proj_seatmap_text). A build goes
+ * further: it folds 20,000 commits per transaction and carries the open
+ * hold segment across its transactions, so a booking placed and ended
+ * during the build is inserted once, already ended, and its seats are never
+ * written; segments reach PostgreSQL through COPY into temporary staging
+ * tables rather than as array parameters (see BENCHMARKS.md for what each
+ * step saved on a million events).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.
@@ -67,8 +103,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-/* The one projection of this module and its JetStream durable. */
+/* The one projection of this module, its schema and its JetStream durable. */
 #define PROJ_CATALOG "catalog"
+#define PROJ_CATALOG_SCHEMA "catalog"
 #define PROJ_CATALOG_DURABLE "proj_catalog"
 /* Channel of the NOTIFY sent after each committed batch (payload: seq). */
 #define PROJ_CATALOG_CHANNEL "proj_catalog"
@@ -90,8 +127,9 @@ void proj_db_free(proj_db_t *db);
 /* SELECT 1 (for /readyz). Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_db_ping(proj_db_t *db);
 
-/* Creates the tables, indexes and the checkpoint rows when missing.
- * Idempotent; safe from two processes at once (pg_advisory_xact_lock).
+/* Creates schema "catalog", its tables, indexes and checkpoint row when
+ * missing (moving a model found in schema public there). Idempotent; safe
+ * from two processes at once (pg_advisory_xact_lock).
  * Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_schema_ensure(proj_db_t *db);
 
@@ -160,6 +198,92 @@ ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, siz
  * API's ownership check (strip it before answering if needed).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out);
+
+/* ---- builds: the log folded into a fresh schema (build.c) ---- */
+
+typedef struct proj_build proj_build_t;
+
+typedef struct {
+    const char *pg_conninfo; /* libpq connection string */
+    /* NULL: a rebuild of the live model, swapped in by proj_build_swap.
+     * Else the schema an analyst's copy will have (proj_schema_name_valid),
+     * made by proj_build_keep. */
+    const char *into;
+    int replace; /* into: an existing schema of that name is replaced */
+    int batch;   /* commits per transaction; 0 picks 20,000 */
+    /* Fold hold segments within each transaction, as the projector does.
+     * Otherwise (the default, several times faster) a booking placed and
+     * ended anywhere between two other kinds of event is written once,
+     * already ended, and its seats never: the same tables in the end, but
+     * a commit whose data PostgreSQL refuses can then not be singled out
+     * (see TS_ERR_CORRUPT below). */
+    int exact;
+} proj_build_config_t;
+
+typedef struct {
+    uint64_t checkpoint; /* the last commit folded and committed */
+    uint64_t commits;    /* commits folded (decoded) */
+    uint64_t events;     /* events in them */
+} proj_build_stats_t;
+
+/* 1 when s may name an analyst's copy: 1..63 of [a-z0-9_], not starting
+ * with a digit, and none of public, information_schema, pg_*, catalog*
+ * (the live model and the builds). Pure. */
+int proj_schema_name_valid(const char *s);
+
+/* Connects (a connection of its own, for the whole build), takes the build
+ * lock, drops the schemas of builds whose process died, and creates schema
+ * catalog_v<N> with empty tables. Errors: TS_ERR_INVALID (bad config, or
+ * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build
+ * runs; into exists and replace is not set), TS_ERR_UNAVAILABLE, TS_ERR_DB.
+ * *out is written only on success; free it with proj_build_free. */
+ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out);
+
+/* "catalog_v<N>" (valid as long as b), and N. */
+const char *proj_build_schema(const proj_build_t *b);
+uint64_t proj_build_version(const proj_build_t *b);
+
+/* Adds the commit at stream sequence seq (bytes copied; calls in stream
+ * order). Every `batch` commits the buffered ones are folded in one
+ * transaction, as the projector folds them (a commit that does not decode
+ * is logged and skipped, and so is one whose data PostgreSQL refuses when
+ * the build is exact). Errors: TS_ERR_CORRUPT (PostgreSQL refused the data
+ * of a commit and the build is not exact: build again with exact set),
+ * TS_ERR_DB, TS_ERR_UNAVAILABLE; b is then unusable. */
+ts_status proj_build_add(proj_build_t *b, uint64_t seq, const char *subject, const void *data,
+                         size_t len);
+/* Folds what is buffered. Errors: as proj_build_add. */
+ts_status proj_build_flush(proj_build_t *b);
+void proj_build_stats(const proj_build_t *b, proj_build_stats_t *out);
+
+/* Flushes, then makes the tables LOGGED, builds the secondary indexes and
+ * analyzes (seconds for millions of rows; nobody reads the build meanwhile).
+ * Commits may still be added afterwards. Errors: as proj_build_add. */
+ts_status proj_build_finish(proj_build_t *b);
+
+/* An analyst's copy: renames the finished build to cfg->into, replacing an
+ * existing schema of that name when cfg->replace, in one transaction.
+ * Errors: TS_ERR_CONFLICT (into exists, replace not set), TS_ERR_DB,
+ * TS_ERR_UNAVAILABLE. */
+ts_status proj_build_keep(proj_build_t *b);
+
+/* One attempt at the swap (see "Schemas, builds and the swap" above). tail
+ * is called once the live tables are locked, inside the swap's transaction;
+ * it must add (proj_build_add) every commit after proj_build_stats'
+ * checkpoint up to the log's head, and return TS_OK or its error. On
+ * success *live_seq (may be NULL) gets the live checkpoint replaced and the
+ * build is the live model. Errors: TS_ERR_TIMEOUT (the locks were not
+ * granted within lock_timeout_ms: catch up and try again), TS_ERR_INVALID
+ * (finish was not called, or the build ended behind the live checkpoint),
+ * tail's error, TS_ERR_CORRUPT (as proj_build_add), TS_ERR_DB,
+ * TS_ERR_UNAVAILABLE. On an error the live model and the build are as
+ * before the call. */
+ts_status proj_build_swap(proj_build_t *b, ts_status (*tail)(proj_build_t *b, void *arg), void *arg,
+                          int lock_timeout_ms, uint64_t *live_seq);
+
+/* Drops the build schema unless it was kept or swapped in, and closes the
+ * connection. Accepts NULL. */
+void proj_build_free(proj_build_t *b);
 
 /* ---- the projector ---- */
 

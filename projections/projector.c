@@ -14,8 +14,14 @@
  * (messages lost in transit and due for redelivery after AckWait) would let
  * a later commit move the checkpoint past an earlier one that was never
  * applied, so a gap ends the session after folding what came before it; the
- * fresh consumer of the next session then proves the gap real. */
-#include "events/codec.h"
+ * fresh consumer of the next session then proves the gap real.
+ *
+ * A rebuild swapping a fresh schema in (build.c) needs nothing from this
+ * file: the swap holds the old tables locked, so the next batch waits at its
+ * checkpoint lock, and once the swap commits that statement resolves
+ * "checkpoints" again, to the new schema's row. Everything the new schema
+ * already holds is then at or below the checkpoint and skipped like a
+ * redelivery; the batch folds the rest into the new tables. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
@@ -231,117 +237,22 @@ static void nats_end_session(runner_t *r)
     r->nc = NULL;
 }
 
-/* ---- one transaction ---- */
+/* ---- one batch ---- */
 
-typedef struct {
-    natsMsg *msg;
-    uint64_t seq;
-} item_t;
-
-/* Folds items[0..n) in one transaction that moves the checkpoint past them;
- * with skip set, only the checkpoint moves (a poison commit). Commits at or
- * below the checkpoint read FOR UPDATE are skipped. On a data error *sqlstate
- * gets its SQLSTATE. Errors: TS_ERR_DB, TS_ERR_UNAVAILABLE. */
-static ts_status fold_tx(runner_t *r, const item_t *items, int n, int skip, char sqlstate[6])
+/* Folds msgs[0..n) (in stream order) with proj__fold_batch. */
+static ts_status fold_msgs(runner_t *r, natsMsg **msgs, const uint64_t *seqs, int n,
+                           proj__item_t *items)
 {
-    proj__fold_t f = {.c = r->c, .arena = &r->arena};
-    PGconn *pg = r->c->pg;
-    PGresult *res = NULL;
-    const char *name = PROJ_CATALOG;
-    uint64_t ck, last;
-    ts_status rc;
-    char seqbuf[24];
-
-    sqlstate[0] = '\0';
-    /* The fold keeps pointers into the decoded commits until the end of the
-     * batch (proj__segment_t): one arena per transaction. */
-    ts_arena_reset(&r->arena);
-    rc = exec_simple(pg, "BEGIN");
-    if (rc != TS_OK)
-        return rc;
-    rc = proj__exec(r->c, PROJ_F_CHECKPOINT_LOCK, 1, &name, &res);
-    if (rc != TS_OK)
-        goto done;
-    ck = last = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-    PQclear(res);
-    res = NULL;
-    if (!PQenterPipelineMode(pg)) {
-        rc = TS_ERR_UNAVAILABLE;
-        goto done;
-    }
-    for (int i = 0; i < n && rc == TS_OK; i++) {
-        evt_commit_t commit;
-        if (items[i].seq <= ck)
-            continue; /* already folded: a redelivery */
-        last = items[i].seq;
-        if (skip)
-            continue;
-        if (evt_commit_decode(natsMsg_GetData(items[i].msg),
-                              (size_t)natsMsg_GetDataLength(items[i].msg), &r->arena,
-                              &commit) != TS_OK) {
-            /* The log is the truth: a commit we cannot read is skipped,
-             * never allowed to block the projection. */
-            proj__log("seq %" PRIu64 " on %s does not decode; skipped", items[i].seq,
-                      natsMsg_GetSubject(items[i].msg));
-            continue;
-        }
-        rc = proj__fold_commit(&f, &commit, items[i].seq);
-    }
+    proj__batch_t out;
+    for (int i = 0; i < n; i++)
+        items[i] = (proj__item_t){.seq = seqs[i],
+                                  .subject = natsMsg_GetSubject(msgs[i]),
+                                  .data = natsMsg_GetData(msgs[i]),
+                                  .len = (size_t)natsMsg_GetDataLength(msgs[i])};
+    ts_status rc = proj__fold_batch(r->c, &r->arena, items, n, 1, NULL, &out);
     if (rc == TS_OK)
-        rc = proj__fold_sections(&f);
-    if (rc == TS_OK && last > ck) {
-        snprintf(seqbuf, sizeof seqbuf, "%" PRIu64, last);
-        const char *cp[2] = {name, seqbuf};
-        const char *np[2] = {PROJ_CATALOG_CHANNEL, seqbuf};
-        rc = proj__fold_send(&f, PROJ_F_CHECKPOINT_SET, last, 2, cp);
-        if (rc == TS_OK)
-            rc = proj__fold_send(&f, PROJ_F_NOTIFY, last, 2, np);
-    }
-    ts_status drained = proj__fold_drain(&f);
-    if (rc == TS_OK || drained == TS_ERR_UNAVAILABLE)
-        rc = drained;
-    memcpy(sqlstate, f.sqlstate, sizeof f.sqlstate);
-    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg))
-        rc = TS_ERR_UNAVAILABLE;
-    if (rc == TS_OK)
-        rc = exec_simple(pg, "COMMIT");
-    if (rc == TS_OK)
-        r->checkpoint = last;
-done:
-    proj__fold_deinit(&f);
-    PQclear(res);
-    if (rc != TS_OK && PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_IDLE)
-        exec_simple(pg, "ROLLBACK");
+        r->checkpoint = out.checkpoint;
     return rc;
-}
-
-/* SQLSTATE classes that mean "this commit's data", not "the database": data
- * exceptions (22), integrity violations (23), program limits (54). */
-static int data_error(const char sqlstate[6])
-{
-    return strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0 ||
-           strncmp(sqlstate, "54", 2) == 0;
-}
-
-/* Folds a batch; when it fails on a data error, folds its commits one per
- * transaction and skips (logged) those that fail alone. */
-static ts_status fold_batch(runner_t *r, const item_t *items, int n)
-{
-    char sqlstate[6];
-    ts_status rc = fold_tx(r, items, n, 0, sqlstate);
-    if (rc != TS_ERR_DB || !data_error(sqlstate))
-        return rc;
-    for (int i = 0; i < n; i++) {
-        rc = fold_tx(r, &items[i], 1, 0, sqlstate);
-        if (rc == TS_ERR_DB && data_error(sqlstate)) {
-            proj__log("seq %" PRIu64 " on %s cannot be folded (SQLSTATE %s); skipped", items[i].seq,
-                      natsMsg_GetSubject(items[i].msg), sqlstate);
-            rc = fold_tx(r, &items[i], 1, 1, sqlstate);
-        }
-        if (rc != TS_OK)
-            return rc;
-    }
-    return TS_OK;
 }
 
 /* ---- the loop ---- */
@@ -349,8 +260,10 @@ static ts_status fold_batch(runner_t *r, const item_t *items, int n)
 /* Fetches and folds until stop or an error. */
 static ts_status pump(runner_t *r)
 {
-    item_t *items = calloc((size_t)r->batch, sizeof *items);
-    ts_status rc = items ? TS_OK : TS_ERR_NOMEM;
+    natsMsg **msgs = calloc((size_t)r->batch, sizeof *msgs);
+    uint64_t *seqs = calloc((size_t)r->batch, sizeof *seqs);
+    proj__item_t *items = calloc((size_t)r->batch, sizeof *items);
+    ts_status rc = msgs && seqs && items ? TS_OK : TS_ERR_NOMEM;
 
     while (rc == TS_OK && !stopping(r)) {
         natsMsgList list = {0};
@@ -382,21 +295,23 @@ static ts_status pump(runner_t *r)
                 break;
             }
             r->fresh = 0;
-            items[n].msg = list.Msgs[i];
-            items[n].seq = seq;
+            msgs[n] = list.Msgs[i];
+            seqs[n] = seq;
             n++;
             if (seq >= expect)
                 expect = seq + 1;
         }
         if (rc == TS_OK && n > 0)
-            rc = fold_batch(r, items, n);
+            rc = fold_msgs(r, msgs, seqs, n, items);
         /* Ack only what the committed transaction covers. */
         for (int i = 0; rc == TS_OK && i < n; i++)
-            natsMsg_Ack(items[i].msg, NULL);
+            natsMsg_Ack(msgs[i], NULL);
         natsMsgList_Destroy(&list);
         if (rc == TS_OK && gap)
             rc = TS_ERR_LOG;
     }
+    free(msgs);
+    free(seqs);
     free(items);
     return rc;
 }

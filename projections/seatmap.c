@@ -5,7 +5,18 @@
  * checkpoint (as_of_seq), the event's sections in venue order, and for each
  * seated section its seats, taken from db's cache when the section has not
  * changed since (its updated_seq), else read and cached. During a sale only
- * the sections that sold since the last request are read again. */
+ * the sections that sold since the last request are read again.
+ *
+ * A rebuild may swap another schema in (build.c). Two things keep a map
+ * whole across that. The transaction locks its four tables before it takes
+ * its snapshot (LOCK needs none), so it either finishes on the old tables
+ * before the swap can lock them, or waits for the swap and then resolves
+ * every name, and takes its snapshot, in the new schema; a snapshot taken
+ * before the swap would see the new tables as they were before it (empty,
+ * after their switch to LOGGED). And the cache belongs to one build: every
+ * entry was made from checkpoints.version, and a map read from another
+ * version empties the cache first, since the same seq in two builds only
+ * means the same seats while both came from the same code. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
@@ -30,19 +41,34 @@ static proj__seat_slot_t *way(proj_db_t *db, size_t h, size_t w)
     return &db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS];
 }
 
+/* Empties the cache when it was filled from another build than version. */
+static void cache_use_version(proj_db_t *db, uint64_t version)
+{
+    pthread_mutex_lock(&db->cache_mu);
+    if (db->cache_version != version) {
+        for (size_t i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++) {
+            free(db->cache[i].text);
+            db->cache[i].text = NULL;
+        }
+        db->cache_version = version;
+    }
+    pthread_mutex_unlock(&db->cache_mu);
+}
+
 static int slot_is(const proj__seat_slot_t *s, const char *event_id, const char *section)
 {
     return s->text && strcmp(s->event_id, event_id) == 0 && strcmp(s->section, section) == 0;
 }
 
 /* Appends the cached seats of (event, section) at seq to out; 0 on a miss. */
-static int cache_append(proj_db_t *db, const char *event_id, const char *section, uint64_t seq,
-                        ts_buf_t *out)
+static int cache_append(proj_db_t *db, uint64_t version, const char *event_id, const char *section,
+                        uint64_t seq, ts_buf_t *out)
 {
     size_t h = slot_of(event_id, section);
     int hit = 0;
     pthread_mutex_lock(&db->cache_mu);
-    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !hit; w++) {
+    /* Another map may have moved the cache to a newer build meanwhile. */
+    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !hit && db->cache_version == version; w++) {
         proj__seat_slot_t *s = way(db, h, w);
         if (slot_is(s, event_id, section) && s->seq == seq) {
             ts_buf_append(out, s->text, s->len);
@@ -53,9 +79,10 @@ static int cache_append(proj_db_t *db, const char *event_id, const char *section
     return hit;
 }
 
-/* Stores a copy of text as the seats of (event, section) at seq. */
-static void cache_put(proj_db_t *db, const char *event_id, const char *section, uint64_t seq,
-                      const char *text, size_t len)
+/* Stores a copy of text as the seats of (event, section) at seq, read from
+ * build version. */
+static void cache_put(proj_db_t *db, uint64_t version, const char *event_id, const char *section,
+                      uint64_t seq, const char *text, size_t len)
 {
     size_t h = slot_of(event_id, section);
     proj__seat_slot_t *s = NULL;
@@ -68,6 +95,12 @@ static void cache_put(proj_db_t *db, const char *event_id, const char *section, 
         return; /* a cache: not having it is fine */
     memcpy(copy, text, len);
     pthread_mutex_lock(&db->cache_mu);
+    if (db->cache_version != version) {
+        /* Read from a build the cache no longer holds. */
+        pthread_mutex_unlock(&db->cache_mu);
+        free(copy);
+        return;
+    }
     /* The key's own slot, else an empty one, else the first way. */
     for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
         if (slot_is(way(db, h, w), event_id, section))
@@ -111,15 +144,16 @@ static void append_str(ts_buf_t *out, const char *s)
 }
 
 /* Appends the seats array of one seated section. */
-static ts_status section_seats(proj_db_t *db, proj__conn_t *c, const char *event_id,
-                               const char *section, uint64_t seq, ts_buf_t *out)
+static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
+                               const char *event_id, const char *section, uint64_t seq,
+                               ts_buf_t *out)
 {
     const char *p[2] = {event_id, section};
     PGresult *r = NULL;
     json_t *seats;
     ts_status rc;
 
-    if (cache_append(db, event_id, section, seq, out))
+    if (cache_append(db, version, event_id, section, seq, out))
         return TS_OK;
     rc = proj__exec(c, PROJ_Q_SEATMAP_SEATS, 2, p, &r);
     if (rc != TS_OK)
@@ -137,7 +171,7 @@ static ts_status section_seats(proj_db_t *db, proj__conn_t *c, const char *event
     if (!text)
         return TS_ERR_NOMEM;
     size_t len = strlen(text);
-    cache_put(db, event_id, section, seq, text, len);
+    cache_put(db, version, event_id, section, seq, text, len);
     ts_buf_append(out, text, len);
     free(text);
     return TS_OK;
@@ -165,8 +199,11 @@ static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *ou
     if (rc != TS_OK)
         goto done;
     /* One snapshot for the checkpoint, the sections and every seat, so
-     * as_of_seq tells exactly which commits the answer reflects. */
-    rc = exec_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+     * as_of_seq tells exactly which commits the answer reflects; the tables
+     * locked before it is taken (see the top of this file), in the order
+     * the swap locks them. */
+    rc = exec_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                        " LOCK TABLE checkpoints, events, sections, seats IN ACCESS SHARE MODE");
     if (rc != TS_OK)
         goto done;
     in_tx = 1;
@@ -177,6 +214,8 @@ static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *ou
         rc = TS_ERR_NOT_FOUND;
         goto done;
     }
+    uint64_t version = (uint64_t)proj__col_i64(r, 0, 7);
+    cache_use_version(db, version);
     append_str(out, "{\"event_id\":");
     append_json(out, json_string(event_id));
     snprintf(num, sizeof num, ",\"as_of_seq\":%" PRId64 ",\"sections\":[", proj__col_i64(r, 0, 0));
@@ -197,7 +236,7 @@ static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *ou
             continue;
         }
         append_str(out, ",\"seats\":");
-        rc = section_seats(db, c, event_id, key, (uint64_t)proj__col_i64(r, i, 6), out);
+        rc = section_seats(db, c, version, event_id, key, (uint64_t)proj__col_i64(r, i, 6), out);
         if (rc != TS_OK)
             goto done;
         append_str(out, "}");

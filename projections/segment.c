@@ -188,11 +188,196 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
     return 1;
 }
 
+/* ---- COPY rows for a build's staging tables ---- */
+
+/* One field of COPY's text format: \N for NULL, and the four characters
+ * that would end a field or row escaped. */
+static void copy_field(ts_buf_t *b, const char *s, int last)
+{
+    if (!s) {
+        ts_buf_append(b, "\\N", 2);
+    } else {
+        for (const char *p = s; *p;) {
+            size_t run = strcspn(p, "\\\t\n\r");
+            ts_buf_append(b, p, run);
+            p += run;
+            if (!*p)
+                break;
+            ts_buf_put_u8(b, '\\');
+            ts_buf_put_u8(b, *p == '\\' ? '\\' : *p == '\t' ? 't' : *p == '\n' ? 'n' : 'r');
+            p++;
+        }
+    }
+    ts_buf_put_u8(b, last ? '\n' : '\t');
+}
+
+/* An integer, digits only (no escaping needed): snprintf costs more than
+ * the rest of a row. */
+static void put_num(ts_buf_t *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    ts_buf_append(b, tmp + n, sizeof tmp - n);
+}
+
+static void copy_num(ts_buf_t *b, int64_t v, int last)
+{
+    put_num(b, v);
+    ts_buf_put_u8(b, last ? '\n' : '\t');
+}
+
+/* A JSON string (null for NULL): '"', '\\' and control characters
+ * escaped, every other byte as it is. Bytes that are not UTF-8 make
+ * PostgreSQL refuse the row, and the build then starts again exact, folding
+ * as the projector does (build.c). */
+static void json_str(ts_buf_t *b, const char *s)
+{
+    if (!s) {
+        ts_buf_append(b, "null", 4);
+        return;
+    }
+    ts_buf_put_u8(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            ts_buf_put_u8(b, '\\');
+            ts_buf_put_u8(b, *p);
+        } else if (*p < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            ts_buf_append(b, esc, 6);
+        } else {
+            ts_buf_put_u8(b, *p);
+        }
+    }
+    ts_buf_put_u8(b, '"');
+}
+
+void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h)
+{
+    /* As proj__items_json: one entry per seat, or per GA unit with a null
+     * seat (API.md). */
+    uint32_t n = h->n_seats ? h->n_seats : h->quantity;
+    ts_buf_put_u8(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        ts_buf_append(b, i ? ",{\"seat\":" : "{\"seat\":", i ? 9 : 8);
+        json_str(b, h->n_seats ? h->seats[i] : NULL);
+        ts_buf_append(b, ",\"tier\":", 8);
+        json_str(b, h->tier_key);
+        ts_buf_append(b, ",\"price\":{\"amount\":", 19);
+        put_num(b, h->unit_price.amount);
+        ts_buf_append(b, ",\"currency\":", 12);
+        json_str(b, h->unit_price.currency);
+        ts_buf_append(b, "}}", 2);
+    }
+    ts_buf_put_u8(b, ']');
+    ts_buf_put_u8(b, '\0');
+    b->len--;
+}
+
+void proj__seg_copy_ended(const proj__segment_t *g, ts_buf_t *out, uint64_t *seq)
+{
+    for (size_t i = 0; i < g->n_ended; i++) {
+        copy_field(out, g->ended[i].booking_id, 0);
+        copy_field(out, g->ended[i].status, 0);
+        copy_num(out, (int64_t)g->ended[i].seq, 1);
+        *seq = g->ended[i].seq;
+    }
+}
+
+void proj__seg_copy_placed(const proj__segment_t *g, size_t from, size_t to, ts_buf_t *placed,
+                           ts_buf_t *seats, uint64_t *seq)
+{
+    ts_buf_t items;
+    ts_buf_init(&items);
+    for (size_t i = from; i < to && i < g->n_placed; i++) {
+        const proj__placed_t *r = &g->placed[i];
+        const evt_hold_placed_t *h = r->h;
+        items.len = 0;
+        proj__items_text(&items, h);
+        /* The columns of seg_placed, in the order of PROJ_F_HOLDS_PLACED. */
+        copy_field(placed, h->booking_id, 0);
+        copy_field(placed, h->event_id, 0);
+        copy_field(placed, h->section, 0);
+        copy_field(placed, h->user_id, 0);
+        copy_field(placed, h->tier_key, 0);
+        copy_num(placed, h->quantity, 0);
+        copy_num(placed, h->expires_at, 0);
+        copy_field(placed, (const char *)items.data, 0);
+        copy_num(placed, h->subtotal, 0);
+        copy_num(placed, h->discount, 0);
+        copy_num(placed, h->service_fee, 0);
+        copy_num(placed, h->total, 0);
+        copy_num(placed, h->vat_included, 0);
+        copy_field(placed, h->unit_price.currency, 0);
+        copy_num(placed, (int64_t)r->created_seq, 0);
+        copy_field(placed, r->status, 0);
+        copy_num(placed, (int64_t)r->updated_seq, 1);
+        if (r->updated_seq > *seq)
+            *seq = r->updated_seq;
+        /* As proj__seg_placed_params: only the still held take seats. */
+        if (strcmp(r->status, "held") != 0)
+            continue;
+        for (uint32_t k = 0; k < h->n_seats; k++) {
+            if (!h->seats[k])
+                continue;
+            copy_field(seats, h->event_id, 0);
+            copy_field(seats, h->seats[k], 0);
+            copy_field(seats, h->booking_id, 1);
+        }
+    }
+    ts_buf_deinit(&items);
+}
+
+/* A deep copy of h in a (the fields the segment sends). */
+static const evt_hold_placed_t *copy_hold(ts_arena_t *a, const evt_hold_placed_t *h)
+{
+    evt_hold_placed_t *c = ts_arena_memdup(a, h, sizeof *h);
+    c->booking_id = ts_arena_strdup(a, h->booking_id);
+    c->event_id = ts_arena_strdup(a, h->event_id);
+    c->section = ts_arena_strdup(a, h->section);
+    c->user_id = ts_arena_strdup(a, h->user_id);
+    c->command_id = ts_arena_strdup(a, h->command_id);
+    c->tier_key = ts_arena_strdup(a, h->tier_key);
+    if (h->n_seats) {
+        const char **seats = ts_arena_alloc(a, h->n_seats * sizeof *seats);
+        for (uint32_t i = 0; i < h->n_seats; i++)
+            seats[i] = ts_arena_strdup(a, h->seats[i]);
+        c->seats = seats;
+    }
+    return c;
+}
+
+void proj__seg_own(proj__segment_t *g)
+{
+    if (!g->own.block_size)
+        ts_arena_init(&g->own, 1 << 20);
+    for (; g->n_own_placed < g->n_placed; g->n_own_placed++)
+        g->placed[g->n_own_placed].h = copy_hold(&g->own, g->placed[g->n_own_placed].h);
+    for (; g->n_own_ended < g->n_ended; g->n_own_ended++)
+        g->ended[g->n_own_ended].booking_id =
+            ts_arena_strdup(&g->own, g->ended[g->n_own_ended].booking_id);
+}
+
+size_t proj__seg_size(const proj__segment_t *g)
+{
+    return g->n_placed + g->n_ended;
+}
+
 void proj__seg_reset(proj__segment_t *g)
 {
     g->n_placed = g->n_ended = 0;
+    g->n_own_placed = g->n_own_ended = 0;
     if (g->slots)
         memset(g->slots, 0, g->n_slots * sizeof *g->slots);
+    if (g->own.block_size)
+        ts_arena_reset(&g->own);
 }
 
 void proj__seg_deinit(proj__segment_t *g)
@@ -202,5 +387,6 @@ void proj__seg_deinit(proj__segment_t *g)
     free(g->slots);
     for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
         ts_buf_deinit(&g->cols[i]);
+    ts_arena_deinit(&g->own);
     memset(g, 0, sizeof *g);
 }

@@ -4,6 +4,61 @@
  * Times travel as epoch milliseconds (ts_ms_to_tstz / ts_tstz_to_ms). */
 #include "projections/proj_int.h"
 
+/* The two hold statements, over a source of bookings V (a parenthesised
+ * query, or NOT MATERIALIZED and one) and, for HOLDS_PLACED, of held seats
+ * X (a row source of (event_id, seat_id, booking_id)). The projector gives
+ * them as array parameters; a build gives the staging tables it filled by
+ * COPY (fold.c), which PostgreSQL reads much faster than arrays of hundreds
+ * of thousands of elements. One text, so both fold alike. */
+#define HOLDS_PLACED(V, X)                                                                         \
+    "WITH v AS " V ",\n"                                                                           \
+    "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"          \
+    "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"               \
+    "        vat_included, currency, created_seq, updated_seq)\n"                                  \
+    "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"               \
+    "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"     \
+    "        currency, created_seq, updated_seq FROM v\n"                                          \
+    "      ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,\n"                     \
+    "        quantity = EXCLUDED.quantity, expires_at = EXCLUDED.expires_at,\n"                    \
+    "        items = EXCLUDED.items, subtotal = EXCLUDED.subtotal,\n"                              \
+    "        discount = EXCLUDED.discount, service_fee = EXCLUDED.service_fee,\n"                  \
+    "        total = EXCLUDED.total, vat_included = EXCLUDED.vat_included,\n"                      \
+    "        currency = EXCLUDED.currency, updated_seq = EXCLUDED.updated_seq),\n"                 \
+    "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"                          \
+    "      FROM " X " AS x(event_id, seat_id, booking_id)\n"                                       \
+    "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
+    "        AND seats.status = 'free'\n"                                                          \
+    "      RETURNING seats.event_id, seats.section),\n"                                            \
+    "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"                       \
+    "g AS (SELECT v.event_id, v.section, max(v.updated_seq) AS seq,\n"                             \
+    "        sum(CASE WHEN k.kind = 'standing' AND v.status = 'held' THEN v.quantity\n"            \
+    "            ELSE 0 END) AS units\n"                                                           \
+    "      FROM v JOIN sections k ON k.event_id = v.event_id AND k.key = v.section\n"              \
+    "      GROUP BY 1, 2)\n"                                                                       \
+    "SELECT g.event_id, g.section, -(g.units + coalesce(c.n, 0)), g.seq\n"                         \
+    "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section"
+
+/* V: (booking_id, status, seq) of the ended bookings. */
+#define HOLDS_ENDED(V)                                                                             \
+    "WITH v AS " V ",\n"                                                                           \
+    "b AS (UPDATE bookings SET status = v.status, updated_seq = v.seq FROM v\n"                    \
+    "      WHERE bookings.booking_id = v.booking_id AND bookings.status = 'held'\n"                \
+    "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"                  \
+    "        bookings.quantity, bookings.items, v.seq),\n"                                         \
+    "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"                             \
+    "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"          \
+    "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"                           \
+    "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
+    "        AND seats.booking_id = x.booking_id\n"                                                \
+    "      RETURNING seats.event_id, seats.section),\n"                                            \
+    "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"                       \
+    "g AS (SELECT b.event_id, b.section, max(b.seq) AS seq,\n"                                     \
+    "        sum(CASE WHEN k.kind = 'standing' THEN b.quantity ELSE 0 END) AS units\n"             \
+    "      FROM b JOIN sections k ON k.event_id = b.event_id AND k.key = b.section\n"              \
+    "      GROUP BY 1, 2)\n"                                                                       \
+    "SELECT g.event_id, g.section, g.units + coalesce(c.n, 0), g.seq\n"                            \
+    "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section"
+
 const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_Q_CHECKPOINT_GET] = "SELECT last_seq FROM checkpoints WHERE projection = $1::text",
 
@@ -22,11 +77,12 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "FROM events e WHERE e.event_id = $1::text",
 
     /* One row per section in venue order (none for a draft: s.* NULL), with
-     * the checkpoint of the same snapshot. */
+     * the checkpoint and the build version of the same snapshot. */
     [PROJ_Q_SEATMAP_SECTIONS] =
-        "SELECT (SELECT last_seq FROM checkpoints WHERE projection = '" PROJ_CATALOG "'),\n"
-        "  s.key, s.kind, s.tier, s.capacity, s.available, s.updated_seq\n"
+        "SELECT c.last_seq, s.key, s.kind, s.tier, s.capacity, s.available, s.updated_seq,\n"
+        "  c.version\n"
         "FROM events e LEFT JOIN sections s ON s.event_id = e.event_id\n"
+        "  LEFT JOIN checkpoints c ON c.projection = '" PROJ_CATALOG "'\n"
         "WHERE e.event_id = $1::text ORDER BY s.ord",
 
     /* The section's key range of the primary key (see schema.c). */
@@ -106,65 +162,22 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
      * section touched: (event, section, available delta, last seq), summed
      * per batch into PROJ_F_SECTION_DELTA: minus the seats actually taken,
      * or the units of held bookings in a standing section. */
-    [PROJ_F_HOLDS_PLACED] =
-        "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],\n"
-        "             $5::text[], $6::int[], $7::bigint[], $8::jsonb[], $9::bigint[],\n"
-        "             $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],\n"
-        "             $15::bigint[], $16::text[], $17::bigint[])\n"
-        "           AS v(booking_id, event_id, section, user_id, tier, quantity, expires_ms,\n"
-        "             items, subtotal, discount, service_fee, total, vat, currency,\n"
-        "             created_seq, status, updated_seq)),\n"
-        "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"
-        "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"
-        "        vat_included, currency, created_seq, updated_seq)\n"
-        "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"
-        "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"
-        "        currency, created_seq, updated_seq FROM v\n"
-        "      ON CONFLICT (booking_id) DO UPDATE SET status = EXCLUDED.status,\n"
-        "        quantity = EXCLUDED.quantity, expires_at = EXCLUDED.expires_at,\n"
-        "        items = EXCLUDED.items, subtotal = EXCLUDED.subtotal,\n"
-        "        discount = EXCLUDED.discount, service_fee = EXCLUDED.service_fee,\n"
-        "        total = EXCLUDED.total, vat_included = EXCLUDED.vat_included,\n"
-        "        currency = EXCLUDED.currency, updated_seq = EXCLUDED.updated_seq),\n"
-        "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"
-        "      FROM unnest($18::text[], $19::text[], $20::text[]) AS x(event_id, seat_id, "
-        "booking_id)\n"
-        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
-        "        AND seats.status = 'free'\n"
-        "      RETURNING seats.event_id, seats.section),\n"
-        "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"
-        "g AS (SELECT v.event_id, v.section, max(v.updated_seq) AS seq,\n"
-        "        sum(CASE WHEN k.kind = 'standing' AND v.status = 'held' THEN v.quantity\n"
-        "            ELSE 0 END) AS units\n"
-        "      FROM v JOIN sections k ON k.event_id = v.event_id AND k.key = v.section\n"
-        "      GROUP BY 1, 2)\n"
-        "SELECT g.event_id, g.section, -(g.units + coalesce(c.n, 0)), g.seq\n"
-        "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section",
+    [PROJ_F_HOLDS_PLACED] = HOLDS_PLACED(
+        "(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],\n"
+        "    $5::text[], $6::int[], $7::bigint[], $8::jsonb[], $9::bigint[],\n"
+        "    $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],\n"
+        "    $15::bigint[], $16::text[], $17::bigint[])\n"
+        "  AS v(booking_id, event_id, section, user_id, tier, quantity, expires_ms,\n"
+        "    items, subtotal, discount, service_fee, total, vat, currency,\n"
+        "    created_seq, status, updated_seq))",
+        "unnest($18::text[], $19::text[], $20::text[])"),
 
     /* A segment's ended bookings: $1 ids, $2 new statuses (released,
      * expired), $3 seqs. Only a held booking ends; its seats (found through
      * its items, by primary key: seats has no index on booking_id) or units
      * become free again. Answers like PROJ_F_HOLDS_PLACED. */
-    [PROJ_F_HOLDS_ENDED] =
-        "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])\n"
-        "           AS v(booking_id, status, seq)),\n"
-        "b AS (UPDATE bookings SET status = v.status, updated_seq = v.seq FROM v\n"
-        "      WHERE bookings.booking_id = v.booking_id AND bookings.status = 'held'\n"
-        "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"
-        "        bookings.quantity, bookings.items, v.seq),\n"
-        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"
-        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
-        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"
-        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
-        "        AND seats.booking_id = x.booking_id\n"
-        "      RETURNING seats.event_id, seats.section),\n"
-        "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"
-        "g AS (SELECT b.event_id, b.section, max(b.seq) AS seq,\n"
-        "        sum(CASE WHEN k.kind = 'standing' THEN b.quantity ELSE 0 END) AS units\n"
-        "      FROM b JOIN sections k ON k.event_id = b.event_id AND k.key = b.section\n"
-        "      GROUP BY 1, 2)\n"
-        "SELECT g.event_id, g.section, g.units + coalesce(c.n, 0), g.seq\n"
-        "FROM g LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section",
+    [PROJ_F_HOLDS_ENDED] = HOLDS_ENDED("(SELECT * FROM unnest($1::text[], $2::text[], "
+                                       "$3::bigint[]) AS v(booking_id, status, seq))"),
 
     /* The sum of a batch's deltas for one section. updated_seq also keys
      * the seat-map cache, so it moves even when the delta is 0.
@@ -180,7 +193,22 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
                               "WHERE projection = $1::text",
 
     [PROJ_F_NOTIFY] = "SELECT pg_notify($1::text, $2::text)",
+
+    /* The same from a build's staging tables (proj__staging_sql). */
+    [PROJ_F_HOLDS_PLACED_STAGED] =
+        HOLDS_PLACED("NOT MATERIALIZED (SELECT * FROM seg_placed)", "seg_seats"),
+    [PROJ_F_HOLDS_ENDED_STAGED] = HOLDS_ENDED("NOT MATERIALIZED (SELECT * FROM seg_ended)"),
 };
+
+/* A build's staging tables, one per connection and session (pg_temp), in
+ * the columns HOLDS_PLACED and HOLDS_ENDED read. */
+const char proj__staging_sql[] =
+    "CREATE TEMP TABLE seg_placed (booking_id text, event_id text, section text, user_id text,\n"
+    "  tier text, quantity int, expires_ms bigint, items jsonb, subtotal bigint,\n"
+    "  discount bigint, service_fee bigint, total bigint, vat bigint, currency text,\n"
+    "  created_seq bigint, status text, updated_seq bigint);\n"
+    "CREATE TEMP TABLE seg_seats (event_id text, seat_id text, booking_id text);\n"
+    "CREATE TEMP TABLE seg_ended (booking_id text, status text, seq bigint);\n";
 
 /* Published events, soonest first, keyset-paginated on (starts_at,
  * event_id). A NULL parameter switches its filter off. The text matches the

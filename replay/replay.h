@@ -38,8 +38,30 @@
  * Reordering commits of different subjects changes no chain: the order
  * between aggregates is not part of what the chain protects.
  *
+ * Rebuilds (rebuild.c). rpl_rebuild folds the whole log into a fresh
+ * PostgreSQL schema (projections.h, "Schemas, builds and the swap") and
+ * either swaps it in for the live model or keeps it as an analyst's copy as
+ * of a point in time. The phases of a rebuild of the live model:
+ *   bulk      the log from seq 1 to its head, one ordered read, folded in
+ *             big transactions into UNLOGGED tables;
+ *   flush     the hold segment the bulk carried to its end, sent (most of
+ *             the database's work: every booking, the seats still held);
+ *   catch-up  what was appended meanwhile, in rounds, until the rest is
+ *             small (the live projector keeps folding into the old model);
+ *   finish    LOGGED tables, secondary indexes, ANALYZE;
+ *   swap      with the live tables locked, the last commits, then the
+ *             rename; retried after another catch-up when the locks are not
+ *             granted within 250 ms (a reader or the projector holds them),
+ *             from the third attempt on within 1.5 s (past PostgreSQL's
+ *             deadlock_timeout, so that a blocking autovacuum is cancelled).
+ * A copy has only bulk (stopping at until_seq / until_time) and finish, then
+ * the rename to its own name. The read is in stream order, so a model as of
+ * seq N is the fold of exactly the commits 1..N, and one as of time T the
+ * fold of the longest prefix of the log whose stream timestamps are <= T.
+ *
  * Threading: rpl_commit_json and rpl_verify are reentrant; a rpl_chain_t
- * belongs to one thread.
+ * belongs to one thread; rpl_rebuild blocks its thread (and calls progress
+ * on it).
  */
 #ifndef TS_REPLAY_H
 #define TS_REPLAY_H
@@ -114,5 +136,72 @@ ts_status rpl_verify(eng_t *e, const char *filter, ts_arena_t *arena, rpl_verify
 /* {subjects, commits, ok, broken, first_bad?: {subject, seq, reason}}.
  * New reference. */
 json_t *rpl_verify_json(const rpl_verify_t *v);
+
+/* ---- read models rebuilt from the log ---- */
+
+typedef enum {
+    RPL_PHASE_BULK = 0,
+    RPL_PHASE_FLUSH, /* the bulk's last transaction: the held bookings */
+    RPL_PHASE_CATCH_UP,
+    RPL_PHASE_FINISH,
+    RPL_PHASE_SWAP,
+    RPL_PHASE_DONE,
+} rpl_phase_t;
+
+/* "bulk", "flush", "catch-up", "finish", "swap", "done". */
+const char *rpl_phase_name(rpl_phase_t p);
+
+typedef struct {
+    rpl_phase_t phase;
+    const char *schema; /* the build's, catalog_v<N> */
+    uint64_t seq;       /* the last commit read from the log */
+    uint64_t target;    /* where the phase stops: the log's head (or until_seq) */
+    uint64_t commits;   /* folded and committed so far */
+    uint64_t events;    /* in those commits */
+    double seconds;     /* since the start */
+} rpl_progress_t;
+
+typedef struct {
+    const char *pg_conninfo; /* libpq connection string */
+    /* NULL: rebuild the live model and swap it in. Else an analyst's copy,
+     * made under this schema name (proj_schema_name_valid). */
+    const char *into;
+    int replace;        /* into: replace an existing schema of that name */
+    int has_until_seq;  /* into: stop after commit until_seq */
+    uint64_t until_seq; /*       (0: an empty model) */
+    int64_t until_time; /* into: stop before the first commit stored after
+                           until_time (ms); 0: no limit */
+    int batch;          /* commits per transaction; 0 picks 20,000 */
+    int exact;          /* proj_build_config_t.exact; a build that meets a
+                           commit PostgreSQL refuses is made again exact */
+    volatile int *stop; /* set non-zero to give up (may be NULL) */
+    /* Called on the rebuild's thread at each change of phase and then about
+     * every progress_ms (0: 1000) while commits are read. May be NULL. */
+    void (*progress)(const rpl_progress_t *p, void *arg);
+    void *progress_arg;
+    int progress_ms;
+} rpl_rebuild_config_t;
+
+typedef struct {
+    char schema[64];       /* where the model is now: "catalog" or into */
+    char built_as[32];     /* the build's own name, catalog_v<N> */
+    uint64_t version;      /* N */
+    uint64_t checkpoint;   /* the model's last commit (its checkpoint) */
+    uint64_t log_head;     /* the log's last sequence when the build ended */
+    uint64_t replaced_seq; /* rebuild: the live checkpoint at the swap */
+    uint64_t commits, events;
+    double seconds;
+    int swap_attempts;
+} rpl_rebuild_report_t;
+
+/* Builds the catalog read model from the log (see "Rebuilds" above). *out
+ * is written only on success. The live model is untouched unless the swap
+ * succeeds; a build that fails is dropped.
+ * Errors: TS_ERR_INVALID (config, e.g. until without into),
+ * TS_ERR_NOT_FOUND (until_seq is past the log's head), TS_ERR_CONFLICT
+ * (another build runs; into exists and replace is not set),
+ * TS_ERR_SHUTDOWN (*stop was set), TS_ERR_TIMEOUT (the swap's locks were
+ * never granted), those of eng_log_read, TS_ERR_DB, TS_ERR_UNAVAILABLE. */
+ts_status rpl_rebuild(eng_t *e, const rpl_rebuild_config_t *cfg, rpl_rebuild_report_t *out);
 
 #endif

@@ -128,7 +128,7 @@ def seat_statuses(m):
 def checkpoint(stack):
     """The catalog projection's checkpoint (0 before the schema exists)."""
     try:
-        rows = stack.psql("select last_seq from checkpoints where projection = 'catalog'")
+        rows = stack.psql("select last_seq from catalog.checkpoints where projection = 'catalog'")
     except Exception:  # the projector has not created the schema yet
         return 0
     return int(rows[0][0]) if rows else 0

@@ -54,10 +54,10 @@ class ConcurrentHolds(StackTestCase):
         st = seat_statuses(seatmap(s, self.ev, win["commit_seq"]))
         self.assertEqual((st["B-1-4"], st["B-1-5"]), ("held", "held"))
         self.assertEqual(sorted(k for k, v in st.items() if v != "free"), seats)
-        rows = s.psql(f"select seat_id, booking_id from seats where event_id = '{self.ev}' "
+        rows = s.psql(f"select seat_id, booking_id from catalog.seats where event_id = '{self.ev}' "
                       "and booking_id is not null order by seat_id")
         self.assertEqual(rows, [(x, win["booking_id"]) for x in seats])
-        rows = s.psql(f"select booking_id, user_id, status from bookings "
+        rows = s.psql(f"select booking_id, user_id, status from catalog.bookings "
                       f"where event_id = '{self.ev}'")
         self.assertEqual(rows, [(win["booking_id"], winner_user, "held")])
 
@@ -99,10 +99,10 @@ class ConcurrentHolds(StackTestCase):
         m = seatmap(s, self.ev, max(b["commit_seq"] for b in bookings.values()))
         st = seat_statuses(m)
         self.assertEqual({k: st[k] for k in seats}, {k: "held" for k in seats})
-        rows = s.psql(f"select seat_id, booking_id from seats where event_id = '{self.ev}' "
+        rows = s.psql(f"select seat_id, booking_id from catalog.seats where event_id = '{self.ev}' "
                       "and section = 'A'")
         self.assertEqual(dict(rows), {k: bookings[k]["booking_id"] for k in seats})
-        rows = s.psql(f"select available from sections where event_id = '{self.ev}' "
+        rows = s.psql(f"select available from catalog.sections where event_id = '{self.ev}' "
                       "and key = 'A'")
         self.assertEqual(rows, [("0",)])
 

@@ -76,7 +76,8 @@ class Idempotency(StackTestCase):
         self.assertEqual([d["booking_id"] for _, d in placed], [booking["booking_id"]])
         st = seat_statuses(seatmap(self.stack, self.ev, booking["commit_seq"]))
         self.assertEqual(st["B-2-3"], "held")
-        rows = self.stack.psql(f"select count(*) from bookings where event_id = '{self.ev}'")
+        rows = self.stack.psql(f"select count(*) from catalog.bookings "
+                               f"where event_id = '{self.ev}'")
         self.assertEqual(rows, [("1",)])
         # Afterwards the key answers with the stored booking.
         again = expect(self.hold(body, key), 201)

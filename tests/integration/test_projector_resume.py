@@ -153,19 +153,20 @@ class ProjectorResume(StackTestCase):
 
         owner = truth.seat_owner()
         # Seats: each one's status and booking as the API answered.
-        rows = s.psql(f"select seat_id, status, booking_id from seats "
+        rows = s.psql(f"select seat_id, status, booking_id from catalog.seats "
                       f"where event_id = '{self.ev}' and section = 'A'")
         got = {r[0]: (r[1], r[2]) for r in rows}
         want = {seat: ("held", owner[seat]) if seat in owner else ("free", None)
                 for seat in SEATS}
         self.assertEqual(got, want)
         # Availability: a double-applied hold or release would shift these.
-        rows = dict(s.psql(f"select key, available from sections where event_id = '{self.ev}'"))
+        rows = dict(s.psql(f"select key, available from catalog.sections "
+                           f"where event_id = '{self.ev}'"))
         self.assertEqual(int(rows["A"]), len(SEATS) - len(owner))
         self.assertEqual(int(rows["GA"]), GA_CAPACITY - truth.ga_taken())
         self.assertEqual(int(rows["B"]), 2)
         # Bookings: one row per successful hold, each with its final status.
-        rows = s.psql(f"select booking_id, status, quantity from bookings "
+        rows = s.psql(f"select booking_id, status, quantity from catalog.bookings "
                       f"where event_id = '{self.ev}'")
         self.assertEqual(len(rows), truth.holds_ok)
         self.assertEqual({r[0]: (r[1], int(r[2])) for r in rows},

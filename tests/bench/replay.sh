@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# tests/bench/replay.sh — the rebuild benchmark of DESIGN.md ("Performance
+# targets": a 1 M-event rebuild of the read models in <= 30 s), in one
+# command:
+#
+#   1. builds the Release tree if needed (turnstile, ts_fill);
+#   2. starts nats-server (JetStream) and PostgreSQL (durable settings, as in
+#      ops/up) on free ports in a temp dir;
+#   3. fills the stream with BENCH_EVENTS events with tests/tools/ts_fill: one
+#      venue of 12 seated sections (40 rows x 50 seats) and a standing one,
+#      20 published events on it (480,000 seats), then commits of 1..4 holds,
+#      releases and expiries on random sections until the log holds
+#      BENCH_EVENTS events (straight to JetStream, through the real codec);
+#   4. runs `turnstile replay --projection catalog` once to make the live
+#      model (the "cold" run: there is nothing to swap out), starts
+#      `turnstile project` on it (caught up, idle), then times BENCH_RUNS
+#      rebuilds of the live model (bulk, catch-up, finish, swap) while the
+#      projector runs;
+#   5. prints a summary and appends one JSON line per run to the results file;
+#      stops everything and removes the temp dir (trap).
+#
+# Settings (environment):
+#   BENCH_EVENTS       events in the log                 1000000
+#   BENCH_RUNS         timed rebuilds                    3
+#   BENCH_BUILD_DIR    Release build tree                <repo>/build
+#   BENCH_RESULTS      JSON lines appended per run       <repo>/tests/bench/replay-results.jsonl
+#   BENCH_PG_FAST      1: PostgreSQL with fsync off      0 (durable, like ops/up)
+#   BENCH_KEEP_DIR     copy the logs here before cleanup
+#   TMPDIR             where the temp dir goes
+set -eu -o pipefail
+cd "$(dirname "$0")/../.."
+. ops/lib.sh
+root=$TS_ROOT
+bench=$root/tests/bench
+
+events=${BENCH_EVENTS:-1000000}
+runs=${BENCH_RUNS:-3}
+build=${BENCH_BUILD_DIR:-$root/build}
+results=${BENCH_RESULTS:-$bench/replay-results.jsonl}
+keep=${BENCH_KEEP_DIR:-}
+for tool in nats-server jq python3; do
+    command -v "$tool" >/dev/null || { ts_err "$tool is missing (ops/lib.sh ts_install_deps)"; exit 1; }
+done
+
+# ---- 1. build (Release) ----
+if [ "$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null)" != Release ]; then
+    ts_log "configuring $build (Release)"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+ts_log "building $build"
+cmake --build "$build" -j"$(nproc)" --target turnstile ts_fill >/dev/null
+bin=$build/cli/turnstile
+fill_bin=$build/tests/tools/ts_fill
+
+# ---- 2. the stack, in a temp dir removed on exit ----
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ts-replay-bench.XXXXXX")
+chmod 755 "$tmp" # the postgres account walks to its cluster under it
+cleanup() {
+    local rc=$?
+    set +e
+    ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
+    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
+    ts_pg_destroy "$tmp/pg"
+    if [ -n "$keep" ]; then
+        mkdir -p "$keep" && cp -r "$tmp/logs" "$keep/" 2>/dev/null
+        ts_log "logs kept in $keep"
+    fi
+    rm -rf "$tmp"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$tmp/run" "$tmp/logs"
+
+nats_port=$(ts_free_port)
+pg_port=$(ts_free_port)
+pg_flag=""
+[ "${BENCH_PG_FAST:-0}" != 1 ] || pg_flag=fast
+ts_start_nats "$nats_port" "$tmp/nats" "$tmp/logs/nats.log" "$tmp/run/nats.pid"
+ts_start_pg "$pg_port" "$tmp/pg" "$tmp/logs/postgres.log" $pg_flag
+ts_pg_createdb "$pg_port" turnstile
+export TURNSTILE_NATS_URL=nats://127.0.0.1:$nats_port
+export TURNSTILE_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/turnstile
+
+# ---- 3. the log ----
+ts_log "ts_fill: $events events"
+fill=$("$fill_bin" --nats "$TURNSTILE_NATS_URL" --events "$events")
+ts_log "ts_fill: $fill"
+
+# ---- machine and build ----
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
+ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
+ncpu=$(nproc)
+commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+git -C "$root" diff --quiet HEAD -- . 2>/dev/null || commit="$commit+dirty"
+date_utc=$(date -u +%FT%TZ)
+nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
+pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
+
+# CPU seconds (user + system) of processes, and of the postgres cluster.
+hz=$(getconf CLK_TCK)
+ticks() {
+    local p sum=0 f
+    for p in "$@"; do
+        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        f=${f##*) }
+        set -- $f
+        sum=$((sum + ${12} + ${13}))
+    done
+    echo $sum
+}
+pg_pids() {
+    local pm
+    pm=$(head -n 1 "$(readlink -f "$tmp/pg")/postmaster.pid" 2>/dev/null) || return 0
+    echo "$pm" $(ps -o pid= --ppid "$pm")
+}
+# Backends come and go (the rebuild's own connection ends with it): the
+# cluster's CPU is read from the postmaster's children, living or reaped.
+pg_ticks() {
+    local p
+    for p in $(pg_pids); do cat "/proc/$p/stat" 2>/dev/null || true; done |
+        awk '{ s += $14 + $15 + $16 + $17 } END { print s + 0 }'
+}
+
+# replay NAME: one `turnstile replay`, timed; appends its JSON line.
+replay() {
+    local name=$1 t0 t1 p0 p1 n0 n1 out wall cpu
+    p0=$(pg_ticks)
+    n0=$(ticks "$(cat "$tmp/run/nats.pid")")
+    t0=$(date +%s.%N)
+    out=$(/usr/bin/time -f '%U %S %M' -o "$tmp/logs/time.$name" \
+        "$bin" replay --projection catalog 2>"$tmp/logs/replay.$name.log")
+    t1=$(date +%s.%N)
+    p1=$(pg_ticks)
+    n1=$(ticks "$(cat "$tmp/run/nats.pid")")
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    read -r u s rss <"$tmp/logs/time.$name"
+    cpu=$(jq -nc --argjson u "$u" --argjson s "$s" --argjson pg "$(((p1 - p0)))" \
+        --argjson nats "$(((n1 - n0)))" --argjson hz "$hz" --argjson rss "$rss" \
+        '{replay: ($u + $s), postgres: ($pg / $hz), nats_server: ($nats / $hz),
+          replay_max_rss_mib: ($rss / 1024 | floor)}')
+    ts_log "$name: ${wall} s: $out"
+    jq -nc --arg name "$name" --argjson r "$out" --argjson wall "$wall" --argjson cpu "$cpu" \
+        --argjson fill "$fill" --arg date "$date_utc" --arg commit "$commit" \
+        --arg cpu_model "$cpu_model" --argjson ncpu "$ncpu" --argjson ram "$ram_gib" \
+        --arg nats "$nats_version" --arg pg "$pg_version" --arg pgfast "${BENCH_PG_FAST:-0}" \
+        '{run: $name, wall_seconds: $wall, replay: $r, cpu_seconds: $cpu, log: $fill,
+          date: $date, commit: $commit, pg_fast: ($pgfast == "1"),
+          machine: {nproc: $ncpu, cpu: $cpu_model, ram_gib: $ram},
+          versions: {nats_server: $nats, postgres: $pg}}' | tee -a "$results" >"$tmp/logs/result.$name"
+}
+
+# ---- 4. the rebuilds ----
+ts_log "cold build (no live model yet)"
+replay cold
+ts_log "starting turnstile project on the live model"
+ts_spawn "$tmp/run/project.pid" "$tmp/logs/project.log" "$bin" project
+sleep 2
+for i in $(seq "$runs"); do
+    ts_log "rebuild $i of $runs (the projector runs)"
+    replay "rebuild$i"
+done
+
+# ---- 5. summary ----
+{
+    echo
+    echo "Turnstile rebuild benchmark — $date_utc, commit $commit"
+    echo "machine: $ncpu cores, $cpu_model, $ram_gib GiB RAM; nats-server $nats_version, PostgreSQL $pg_version$([ -z "$pg_flag" ] || echo ', fsync off')"
+    echo "log: $fill"
+    echo
+    printf '%-10s %9s %9s %11s %8s %11s %11s %9s %9s\n' run "wall s" "events" "events/s" "swaps" \
+        "replay cpu" "postgres" "nats" "rss MiB"
+    for f in "$tmp"/logs/result.*; do
+        jq -r '[.run, .wall_seconds, .replay.events, (.replay.events / .wall_seconds | floor),
+                (.replay.swap_attempts // "-"), .cpu_seconds.replay, .cpu_seconds.postgres,
+                .cpu_seconds.nats_server, .cpu_seconds.replay_max_rss_mib] | @tsv' "$f" |
+            awk -F'\t' '{ printf "%-10s %9.2f %9d %11d %8s %11.2f %11.2f %9.2f %9d\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+    done
+    echo
+    echo "results appended to $results"
+} | tee "$tmp/logs/summary.txt"

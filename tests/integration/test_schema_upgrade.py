@@ -1,0 +1,56 @@
+"""A read model made before models had a schema of their own (its tables in
+schema public, a checkpoint without a version) is moved into schema
+"catalog" when serve or the projector starts (projections/schema.c): the
+rows and the checkpoint stay, the seat map answers from them at once, and
+the projector goes on from that checkpoint without folding anything twice."""
+
+import unittest
+
+from harness import StackTestCase
+from helpers import log_head, published_event, seat_statuses, seatmap, wait_checkpoint
+from replay_util import schemas
+
+TABLES = ("checkpoints", "venues", "events", "sections", "seats", "bookings")
+
+
+class SchemaUpgrade(StackTestCase):
+    def test_a_model_in_public_moves_into_catalog(self):
+        s = self.stack
+        tok = s.admin_token()
+        _, e, _ = published_event(s, tok)
+        ev = e["event_id"]
+        st, _, first = s.request("POST", f"/events/{ev}/holds", {"seats": ["A-1-1"]}, token=tok)
+        self.assertEqual(st, 201, first)
+        wait_checkpoint(s, log_head(s))
+
+        # Put the model back where it used to live.
+        s.stop_project()
+        s.stop_serve()
+        moves = "; ".join(f"alter table catalog.{t} set schema public" for t in TABLES)
+        s.psql(f"{moves}; drop schema catalog; alter table public.checkpoints drop column version")
+        self.assertEqual(schemas(s), ["information_schema", "public"])
+        bookings_before = s.psql("select * from public.bookings order by booking_id")
+        checkpoint_before = s.psql("select last_seq from public.checkpoints")
+
+        s.start_serve()
+        s.start_project()
+        self.assertEqual(schemas(s), ["catalog", "information_schema", "public"])
+        self.assertEqual(s.psql("select count(*) from pg_tables where schemaname = 'public'"),
+                         [("0",)])
+        self.assertEqual(s.psql("select * from catalog.bookings order by booking_id"),
+                         bookings_before)
+        self.assertEqual(s.psql("select last_seq from catalog.checkpoints"), checkpoint_before)
+        self.assertEqual(len(s.psql("select version from catalog.checkpoints")), 1)
+        self.assertEqual(seat_statuses(seatmap(s, ev, first["commit_seq"]))["A-1-1"], "held")
+
+        # The projector goes on from the moved checkpoint.
+        st, _, second = s.request("POST", f"/events/{ev}/holds", {"seats": ["A-1-2"]}, token=tok)
+        self.assertEqual(st, 201, second)
+        m = seatmap(s, ev, second["commit_seq"])
+        self.assertEqual([seat_statuses(m)[x] for x in ("A-1-1", "A-1-2")], ["held", "held"])
+        self.assertEqual(s.psql(f"select available from catalog.sections "
+                                f"where event_id = '{ev}' and key = 'A'"), [("28",)])
+
+
+if __name__ == "__main__":
+    unittest.main()
