@@ -421,9 +421,10 @@ ts_status proj_build_swap(proj_build_t *b, ts_status (*tail)(proj_build_t *b, vo
                           int lock_timeout_ms, uint64_t *live_seq)
 {
     proj_build_stats_t before;
+    PGresult *res = NULL;
     uint64_t live = 0;
     int exists = 0;
-    char sql[160];
+    char sql[160], num[24];
     ts_status rc;
 
     if (b->into_quoted || !b->finished || b->done || !tail)
@@ -438,17 +439,19 @@ ts_status proj_build_swap(proj_build_t *b, ts_status (*tail)(proj_build_t *b, vo
     /* The timeout bounds how long readers queue behind a swap that waits
      * for a long transaction; it covers the schema lock too (DDL of a
      * starting serve or projector). */
-    snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = %d",
-             lock_timeout_ms > 0 ? lock_timeout_ms : 1);
-    rc = run(b, sql);
+    snprintf(num, sizeof num, "%d", lock_timeout_ms > 0 ? lock_timeout_ms : 1);
+    rc = query1(b, "SELECT set_config('lock_timeout', $1::text, true)", num, &res);
+    PQclear(res);
+    res = NULL;
     if (rc == TS_OK) {
-        PGresult *res = PQexec(b->c.pg, "SELECT pg_advisory_xact_lock(" PROJ_LOCK_CLASS
-                                        ", " PROJ_LOCK_SCHEMA ")");
+        res = PQexec(b->c.pg,
+                     "SELECT pg_advisory_xact_lock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_SCHEMA ")");
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         rc = state && strcmp(state, "55P03") == 0
                  ? TS_ERR_TIMEOUT
                  : proj__pg_check(b->c.pg, res, "swap: schema lock");
         PQclear(res);
+        res = NULL;
     }
     if (rc == TS_OK)
         rc = lock_live(b, &exists, &live);
@@ -473,9 +476,10 @@ ts_status proj_build_swap(proj_build_t *b, ts_status (*tail)(proj_build_t *b, vo
         rc = run(b, sql);
     }
     if (rc == TS_OK) {
-        snprintf(sql, sizeof sql, "SELECT pg_notify('%s', '%" PRIu64 "')", PROJ_CATALOG_CHANNEL,
-                 b->stats.checkpoint);
-        rc = run(b, sql);
+        snprintf(num, sizeof num, "%" PRIu64, b->stats.checkpoint);
+        rc = query1(b, "SELECT pg_notify('" PROJ_CATALOG_CHANNEL "', $1::text)", num, &res);
+        PQclear(res);
+        res = NULL;
     }
     /* Durable before the answer, whatever the session's setting. */
     if (rc == TS_OK)

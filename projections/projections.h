@@ -257,8 +257,9 @@ ts_status proj_build_flush(proj_build_t *b);
 void proj_build_stats(const proj_build_t *b, proj_build_stats_t *out);
 
 /* Flushes, then makes the tables LOGGED, builds the secondary indexes and
- * analyzes (seconds for millions of rows; nobody reads the build meanwhile).
- * Commits may still be added afterwards. Errors: as proj_build_add. */
+ * analyzes (seconds for millions of rows; nobody reads the build meanwhile),
+ * the bookings on a second connection of their own in parallel with the
+ * rest. Commits may still be added afterwards. Errors: as proj_build_add. */
 ts_status proj_build_finish(proj_build_t *b);
 
 /* An analyst's copy: renames the finished build to cfg->into, replacing an

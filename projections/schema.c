@@ -243,11 +243,15 @@ ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version)
     if (rc == TS_OK)
         rc = create_tables(pg, 1);
     if (rc == TS_OK) {
-        snprintf(sql, sizeof sql,
-                 "INSERT INTO checkpoints (projection, version) VALUES ('" PROJ_CATALOG
-                 "', %" PRIu64 ")",
-                 version);
-        rc = run(pg, sql, "build: checkpoint");
+        char num[24];
+        const char *p = num;
+        snprintf(num, sizeof num, "%" PRIu64, version);
+        PGresult *res = PQexecParams(pg,
+                                     "INSERT INTO checkpoints (projection, version)"
+                                     " VALUES ('" PROJ_CATALOG "', $1::bigint)",
+                                     1, NULL, &p, NULL, NULL, 0);
+        rc = proj__pg_check(pg, res, "build: checkpoint");
+        PQclear(res);
     }
     return rc;
 }
