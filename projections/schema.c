@@ -147,19 +147,23 @@ static const char *const tables[] = {
 static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL;
 
 /* A build's finish, in two halves of about the same cost: bookings, and
- * everything else. SET LOGGED rewrites each table and its primary key into
- * the WAL once; the secondary indexes are built afterwards, straight into
- * logged storage, instead of being built unlogged and then rewritten.
- * ANALYZE now, not whenever autovacuum comes by: the first queries after
- * the swap plan with these statistics. */
-static const char finish_bookings_sql[] =
-    "ALTER TABLE bookings SET LOGGED;\n" BOOKINGS_INDEXES_SQL "ANALYZE bookings;\n";
+ * everything else; each in two steps. SET LOGGED rewrites each table and
+ * its primary key into the WAL once; the secondary indexes are built
+ * afterwards, straight into logged storage, instead of being built unlogged
+ * and then rewritten. Then VACUUM (ANALYZE): statistics now, for the first
+ * queries after the swap, and the tables marked vacuumed, or autovacuum
+ * would come for a million fresh rows a minute after the swap (seen: it
+ * then held up the next rebuild's swap). VACUUM runs outside any
+ * transaction block, so it is a query string of its own. */
+static const char finish_bookings_sql[] = "ALTER TABLE bookings SET LOGGED;\n" BOOKINGS_INDEXES_SQL;
+static const char vacuum_bookings_sql[] = "VACUUM (ANALYZE) bookings";
 static const char finish_others_sql[] = "ALTER TABLE checkpoints SET LOGGED;\n"
                                         "ALTER TABLE venues SET LOGGED;\n"
                                         "ALTER TABLE events SET LOGGED;\n"
                                         "ALTER TABLE sections SET LOGGED;\n"
-                                        "ALTER TABLE seats SET LOGGED;\n" EVENTS_INDEXES_SQL
-                                        "ANALYZE checkpoints, venues, events, sections, seats;\n";
+                                        "ALTER TABLE seats SET LOGGED;\n" EVENTS_INDEXES_SQL;
+static const char vacuum_others_sql[] =
+    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats";
 
 /* Under the schema lock, so the version is drawn once per schema. */
 static const char checkpoint_row_sql[] =
@@ -256,21 +260,34 @@ ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version)
     return rc;
 }
 
-ts_status proj__schema_finish(PGconn *pg, PGconn *side)
+/* Waits for what side was sent; TS_OK when every statement succeeded. */
+static ts_status side_done(PGconn *side, const char *what)
 {
-    ts_status rc, side_rc = TS_OK;
+    ts_status rc = TS_OK;
     PGresult *res;
-    /* Two backends, two cores: bookings on side while pg does the rest. */
-    if (!side || !PQsendQuery(side, finish_bookings_sql)) {
-        rc = run(pg, finish_bookings_sql, "build: finish bookings");
-        return rc == TS_OK ? run(pg, finish_others_sql, "build: finish") : rc;
-    }
-    rc = run(pg, finish_others_sql, "build: finish");
-    /* Every statement of the string answers; all must succeed. */
     while ((res = PQgetResult(side)) != NULL) {
-        if (side_rc == TS_OK)
-            side_rc = proj__pg_check(side, res, "build: finish bookings");
+        if (rc == TS_OK)
+            rc = proj__pg_check(side, res, what);
         PQclear(res);
     }
+    return rc;
+}
+
+/* One step: bookings' part on side (or after the rest, on pg alone). */
+static ts_status finish_step(PGconn *pg, PGconn *side, const char *bookings, const char *others)
+{
+    if (!side || !PQsendQuery(side, bookings)) {
+        ts_status rc = run(pg, bookings, bookings);
+        return rc == TS_OK ? run(pg, others, others) : rc;
+    }
+    ts_status rc = run(pg, others, others);
+    ts_status side_rc = side_done(side, bookings);
     return rc != TS_OK ? rc : side_rc;
+}
+
+ts_status proj__schema_finish(PGconn *pg, PGconn *side)
+{
+    /* Two backends, two cores: bookings on side while pg does the rest. */
+    ts_status rc = finish_step(pg, side, finish_bookings_sql, finish_others_sql);
+    return rc == TS_OK ? finish_step(pg, side, vacuum_bookings_sql, vacuum_others_sql) : rc;
 }
