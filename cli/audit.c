@@ -107,13 +107,13 @@ int cli_audit(int argc, char **argv)
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (r == CLI_OPT_HELP) {
             fputs(help, stdout);
             return 0;
         }
+        if (r)
+            continue;
+        const char *a = argv[i];
         if (i + 1 >= argc) {
             fprintf(stderr, "turnstile audit %s: unknown option or missing value '%s'\n", what, a);
             return 2;

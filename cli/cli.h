@@ -21,7 +21,9 @@ typedef struct {
 /* Fills defaults from the environment (TURNSTILE_*). */
 void cli_settings_from_env(cli_settings_t *s);
 /* Consumes a shared option at argv[*i] (advancing *i past its value).
- * Returns 1 when consumed, 0 when not a shared option, -1 on a bad value. */
+ * Returns 1 when consumed, 0 when not a shared option, -1 on a bad value,
+ * CLI_OPT_HELP for --help / -h (the caller prints its own help). */
+#define CLI_OPT_HELP 2
 int cli_settings_option(cli_settings_t *s, int argc, char **argv, int *i);
 /* The help text of the shared options. */
 extern const char cli_settings_help[];

@@ -35,12 +35,12 @@ int cli_project(int argc, char **argv)
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r)
-            continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (r == CLI_OPT_HELP) {
             printf(help, cli_settings_help);
             return 0;
         }
+        if (r)
+            continue;
         if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
             batch = atoi(argv[++i]);
             if (batch < 1 || batch > 100000) {

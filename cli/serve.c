@@ -88,12 +88,12 @@ int cli_serve(int argc, char **argv)
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r)
-            continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (r == CLI_OPT_HELP) {
             printf(help, cli_settings_help);
             return 0;
         }
+        if (r)
+            continue;
         if ((strcmp(argv[i], "--port") == 0 || strcmp(argv[i], "--bind") == 0 ||
              strcmp(argv[i], "--workers") == 0) &&
             i + 1 < argc) {

@@ -36,6 +36,8 @@ void cli_settings_from_env(cli_settings_t *s)
 int cli_settings_option(cli_settings_t *s, int argc, char **argv, int *i)
 {
     static const char *names[] = {"--nats", "--pg", "--data", "--stream"};
+    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0)
+        return CLI_OPT_HELP;
     const char **slots[] = {&s->nats_url, &s->pg_conninfo, &s->data_dir, &s->stream};
     for (size_t k = 0; k < TS_ARRAY_LEN(names); k++) {
         if (strcmp(argv[*i], names[k]) != 0)

@@ -89,12 +89,12 @@ int cli_snapshots(int argc, char **argv)
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r)
-            continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (r == CLI_OPT_HELP) {
             fputs(help, stdout);
             return 0;
         }
+        if (r)
+            continue;
         if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc) {
             subject = argv[++i];
             if (!cli_subject_filter_valid(subject)) {

@@ -37,13 +37,13 @@ int cli_user(int argc, char **argv)
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
             return 2;
-        if (r)
-            continue;
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (r == CLI_OPT_HELP) {
             printf(help, cli_settings_help);
             return 0;
         }
+        if (r)
+            continue;
+        const char *a = argv[i];
         if (strcmp(a, "--admin") == 0) {
             roles |= EVT_ROLE_ADMIN | EVT_ROLE_ORGANIZER | EVT_ROLE_ATTENDEE;
             continue;
