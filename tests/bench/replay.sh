@@ -101,22 +101,7 @@ nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
 pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
 
 # CPU seconds (user + system) of processes, and of the postgres cluster.
-hz=$(getconf CLK_TCK)
-ticks() {
-    local p sum=0 f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        set -- $f
-        sum=$((sum + ${12} + ${13}))
-    done
-    echo $sum
-}
-pg_pids() {
-    local pm
-    pm=$(head -n 1 "$(readlink -f "$tmp/pg")/postmaster.pid" 2>/dev/null) || return 0
-    echo "$pm" $(ps -o pid= --ppid "$pm")
-}
+. tests/bench/lib.sh # ticks, pg_pids, hz
 # Backends come and go (the rebuild's own connection ends with it): the
 # cluster's CPU is read from the postmaster's children, living or reaped.
 pg_ticks() {

@@ -203,23 +203,7 @@ pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
 wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 {print $2}')
 
 # ---- CPU accounting: seconds of CPU per process (group) over a scenario ----
-hz=$(getconf CLK_TCK)
-# ticks PID...: utime+stime of the given processes.
-ticks() {
-    local p sum=0 f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        set -- $f
-        sum=$((sum + ${12} + ${13}))
-    done
-    echo $sum
-}
-pg_pids() {
-    local pm
-    pm=$(head -n 1 "$(readlink -f "$tmp/pg")/postmaster.pid" 2>/dev/null) || return 0
-    echo "$pm" $(ps -o pid= --ppid "$pm")
-}
+. tests/bench/lib.sh # ticks, pg_pids, hz
 # cpu_snapshot: "serve project nats postgres bare machine_busy irq+softirq" in
 # ticks (interrupt time, mostly loopback TCP, is charged to no process).
 cpu_snapshot() {
