@@ -49,6 +49,36 @@ CODEC_SAME(sc::EventBody::HoldReleased, EVT_HOLD_RELEASED);
 CODEC_SAME(sc::EventBody::HoldExpired, EVT_HOLD_EXPIRED);
 CODEC_SAME(sc::EventBody::UserRegistered, EVT_USER_REGISTERED);
 CODEC_SAME(sc::EventBody::Claimed, EVT_CLAIMED);
+CODEC_SAME(sc::EventBody::EventUpdated, EVT_EVENT_UPDATED);
+CODEC_SAME(sc::EventBody::EventCancelled, EVT_EVENT_CANCELLED);
+CODEC_SAME(sc::EventBody::PromoCreated, EVT_PROMO_CREATED);
+CODEC_SAME(sc::EventBody::PromoUsed, EVT_PROMO_USED);
+CODEC_SAME(sc::EventBody::PromoReleased, EVT_PROMO_RELEASED);
+CODEC_SAME(sc::EventBody::PaymentRequested, EVT_PAYMENT_REQUESTED);
+CODEC_SAME(sc::EventBody::PaymentFailed, EVT_PAYMENT_FAILED);
+CODEC_SAME(sc::EventBody::BookingConfirmed, EVT_BOOKING_CONFIRMED);
+CODEC_SAME(sc::EventBody::BookingRefundDue, EVT_BOOKING_REFUND_DUE);
+CODEC_SAME(sc::EventBody::BookingCancelled, EVT_BOOKING_CANCELLED);
+CODEC_SAME(sc::EventBody::RefundCompleted, EVT_REFUND_COMPLETED);
+CODEC_SAME(sc::EventBody::TicketCheckedIn, EVT_TICKET_CHECKED_IN);
+CODEC_SAME(sc::EventBody::TicketTransferred, EVT_TICKET_TRANSFERRED);
+CODEC_SAME(sc::EventBody::InventoryCancelled, EVT_INVENTORY_CANCELLED);
+CODEC_SAME(sc::EventBody::InventoryRescheduled, EVT_INVENTORY_RESCHEDULED);
+CODEC_SAME(sc::EventBody::LoginFailed, EVT_LOGIN_FAILED);
+CODEC_SAME(sc::EventBody::RolesChanged, EVT_ROLES_CHANGED);
+CODEC_SAME(sc::EventBody::UserBlocked, EVT_USER_BLOCKED);
+CODEC_SAME(sc::EventBody::UserUnblocked, EVT_USER_UNBLOCKED);
+CODEC_SAME(sc::EventBody::RefreshIssued, EVT_REFRESH_ISSUED);
+CODEC_SAME(sc::EventBody::RefreshRotated, EVT_REFRESH_ROTATED);
+CODEC_SAME(sc::EventBody::RefreshRevoked, EVT_REFRESH_REVOKED);
+CODEC_SAME(sc::EventBody::QuotaTaken, EVT_QUOTA_TAKEN);
+CODEC_SAME(sc::EventBody::QuotaConfirmed, EVT_QUOTA_CONFIRMED);
+CODEC_SAME(sc::EventBody::QuotaReturned, EVT_QUOTA_RETURNED);
+CODEC_SAME(sc::EventBody::WaitlistJoined, EVT_WAITLIST_JOINED);
+CODEC_SAME(sc::EventBody::WaitlistLeft, EVT_WAITLIST_LEFT);
+CODEC_SAME(sc::EventBody::WaitlistOffered, EVT_WAITLIST_OFFERED);
+CODEC_SAME(sc::EventBody::WaitlistOfferLapsed, EVT_WAITLIST_OFFER_LAPSED);
+CODEC_SAME(sc::EventBody::WaitlistFulfilled, EVT_WAITLIST_FULFILLED);
 CODEC_SAME(sc::SectionKind::Seated, EVT_SEATED);
 CODEC_SAME(sc::SectionKind::Standing, EVT_STANDING);
 #undef CODEC_SAME
@@ -152,16 +182,31 @@ struct Encoder {
         return fbb.CreateVector(out);
     }
 
+    fb::Offset<fb::Vector<fb::Offset<sc::RefundStep>>> refund_steps(uint32_t n,
+                                                                    const evt_refund_step_t *v)
+    {
+        if (!has(n, v))
+            return 0;
+        std::vector<fb::Offset<sc::RefundStep>> out;
+        for (uint32_t i = 0; i < n; i++)
+            out.push_back(sc::CreateRefundStep(fbb, v[i].min_hours_before, v[i].percent));
+        return fbb.CreateVector(out);
+    }
+
+    /* A currency code of a struct (char[4]): NUL-terminated, may be empty. */
+    fb::Offset<fb::String> currency(const char (&c)[4])
+    {
+        size_t n = strnlen(c, sizeof c);
+        if (n == sizeof c) {
+            ok = false;
+            return 0;
+        }
+        return n ? fbb.CreateString(c, n) : 0;
+    }
+
     fb::Offset<sc::Policy> policy(const evt_policy_t &p)
     {
-        fb::Offset<fb::Vector<fb::Offset<sc::RefundStep>>> steps = 0;
-        if (has(p.n_refund, p.refund)) {
-            std::vector<fb::Offset<sc::RefundStep>> out;
-            for (uint32_t i = 0; i < p.n_refund; i++)
-                out.push_back(
-                    sc::CreateRefundStep(fbb, p.refund[i].min_hours_before, p.refund[i].percent));
-            steps = fbb.CreateVector(out);
-        }
+        auto steps = refund_steps(p.n_refund, p.refund);
         return sc::CreatePolicy(fbb, p.max_per_order, p.max_per_user, p.hold_minutes,
                                 p.transfer_cutoff_hours, p.service_fee_bps, p.vat_bps, steps);
     }
@@ -208,7 +253,8 @@ struct Encoder {
     {
         auto id = req(x.event_id);
         auto secs = sections(x.n_sections, x.sections);
-        return sc::CreateEventPublished(fbb, id, secs).Union();
+        auto key = str(x.ticket_key);
+        return sc::CreateEventPublished(fbb, id, secs, key).Union();
     }
 
     fb::Offset<void> inventory_opened(const evt_inventory_opened_t &x)
@@ -217,9 +263,11 @@ struct Encoder {
         auto sec = section(x.section);
         auto tier_key = req(x.tier_key);
         auto price = money(x.price);
+        auto refund = refund_steps(x.n_refund, x.refund);
         return sc::CreateInventoryOpened(fbb, event_id, sec, tier_key, price, x.sale_starts_at,
                                          x.sale_ends_at, x.max_per_order, x.hold_minutes,
-                                         x.service_fee_bps, x.vat_bps)
+                                         x.service_fee_bps, x.vat_bps, x.starts_at, x.ends_at,
+                                         x.max_per_user, x.transfer_cutoff_hours, refund)
             .Union();
     }
 
@@ -233,9 +281,12 @@ struct Encoder {
         auto tier_key = str(x.tier_key);
         auto seats = strings(x.n_seats, x.seats);
         auto price = money(x.unit_price);
+        auto promo = str(x.promo_code);
+        auto offer = str(x.offer_entry);
         return sc::CreateHoldPlaced(fbb, booking_id, event_id, section_key, user_id, command_id,
                                     tier_key, x.created_at, x.expires_at, seats, x.quantity, price,
-                                    x.subtotal, x.discount, x.service_fee, x.total, x.vat_included)
+                                    x.subtotal, x.discount, x.service_fee, x.total, x.vat_included,
+                                    promo, offer)
             .Union();
     }
 
@@ -246,6 +297,127 @@ struct Encoder {
         auto name = str(x.name);
         auto hash = str(x.password_hash);
         return sc::CreateUserRegistered(fbb, user_id, email, name, hash, x.roles).Union();
+    }
+
+    fb::Offset<void> event_updated(const evt_event_created_t &x)
+    {
+        return event_created(x);
+    }
+
+    fb::Offset<void> payment(const evt_payment_t &x)
+    {
+        auto booking_id = req(x.booking_id);
+        auto payment_id = req(x.payment_id);
+        auto provider = str(x.provider);
+        auto provider_event_id = str(x.provider_event_id);
+        auto cur = currency(x.currency);
+        auto reason = str(x.reason);
+        return sc::CreatePayment(fbb, booking_id, payment_id, provider, provider_event_id, x.amount,
+                                 cur, x.at, reason)
+            .Union();
+    }
+
+    fb::Offset<void> booking_confirmed(const evt_booking_confirmed_t &x)
+    {
+        std::vector<fb::Offset<sc::Ticket>> tickets;
+        if (has(x.n_tickets, x.tickets)) {
+            for (uint32_t i = 0; i < x.n_tickets; i++) {
+                const evt_ticket_t &t = x.tickets[i];
+                auto id = req(t.ticket_id);
+                auto seat = str(t.seat);
+                auto holder = req(t.holder_id);
+                tickets.push_back(sc::CreateTicket(fbb, id, seat, holder, t.version));
+            }
+        }
+        auto booking_id = req(x.booking_id);
+        auto payment_id = str(x.payment_id);
+        auto provider_event_id = str(x.provider_event_id);
+        auto tv = tickets.empty() ? 0 : fbb.CreateVector(tickets);
+        return sc::CreateBookingConfirmed(fbb, booking_id, payment_id, provider_event_id, x.at,
+                                          x.reacquired != 0, tv)
+            .Union();
+    }
+
+    fb::Offset<void> booking_cancelled(const evt_booking_cancelled_t &x)
+    {
+        auto booking_id = req(x.booking_id);
+        auto reason = str(x.reason);
+        return sc::CreateBookingCancelled(fbb, booking_id, x.refund, reason, x.at).Union();
+    }
+
+    fb::Offset<void> ticket_checked_in(const evt_ticket_checked_in_t &x)
+    {
+        auto id = req(x.ticket_id);
+        auto gate = str(x.gate);
+        auto nonce = str(x.nonce);
+        return sc::CreateTicketCheckedIn(fbb, id, x.at, gate, nonce).Union();
+    }
+
+    fb::Offset<void> ticket_transferred(const evt_ticket_transferred_t &x)
+    {
+        auto id = req(x.ticket_id);
+        auto new_id = req(x.new_ticket_id);
+        auto to = req(x.to_user_id);
+        return sc::CreateTicketTransferred(fbb, id, new_id, to, x.version, x.at).Union();
+    }
+
+    fb::Offset<void> promo(const evt_promo_t &x)
+    {
+        auto event_id = req(x.event_id);
+        auto code = req(x.code);
+        return sc::CreatePromo(fbb, event_id, code, x.percent_off, x.amount_off, x.max_uses,
+                               x.valid_from, x.valid_until)
+            .Union();
+    }
+
+    fb::Offset<void> promo_use(const evt_promo_use_t &x)
+    {
+        auto event_id = req(x.event_id);
+        auto code = req(x.code);
+        auto booking_id = req(x.booking_id);
+        return sc::CreatePromoUse(fbb, event_id, code, booking_id).Union();
+    }
+
+    fb::Offset<void> inventory_change(const evt_inventory_change_t &x)
+    {
+        auto event_id = req(x.event_id);
+        auto reason = str(x.reason);
+        return sc::CreateInventoryChange(fbb, event_id, reason, x.starts_at, x.ends_at).Union();
+    }
+
+    fb::Offset<void> user_note(const evt_user_note_t &x)
+    {
+        auto user_id = req(x.user_id);
+        auto reason = str(x.reason);
+        return sc::CreateUserNote(fbb, user_id, x.at, x.roles, reason).Union();
+    }
+
+    fb::Offset<void> refresh_token(const evt_refresh_token_t &x)
+    {
+        auto user_id = req(x.user_id);
+        auto family = req(x.family_id);
+        auto hash = str(x.token_hash);
+        auto reason = str(x.reason);
+        return sc::CreateRefreshToken(fbb, user_id, family, hash, x.expires_at, reason).Union();
+    }
+
+    fb::Offset<void> quota(const evt_quota_t &x)
+    {
+        auto event_id = req(x.event_id);
+        auto booking_id = req(x.booking_id);
+        return sc::CreateQuota(fbb, event_id, booking_id, x.quantity, x.expires_at).Union();
+    }
+
+    fb::Offset<void> waitlist(const evt_waitlist_entry_t &x)
+    {
+        auto event_id = req(x.event_id);
+        auto tier = str(x.tier);
+        auto entry_id = req(x.entry_id);
+        auto user_id = str(x.user_id);
+        auto booking_id = str(x.booking_id);
+        return sc::CreateWaitlistEntry(fbb, event_id, tier, entry_id, user_id, x.quantity, x.at,
+                                       booking_id, x.expires_at)
+            .Union();
     }
 
     fb::Offset<sc::Event> event(const evt_event_t &e)
@@ -268,9 +440,12 @@ struct Encoder {
         case EVT_HOLD_PLACED:
             body = hold_placed(e.u.hold_placed);
             break;
-        case EVT_HOLD_RELEASED:
-            body = sc::CreateHoldReleased(fbb, req(e.u.hold_ended.booking_id)).Union();
+        case EVT_HOLD_RELEASED: {
+            auto booking_id = req(e.u.hold_ended.booking_id);
+            auto reason = str(e.u.hold_ended.reason);
+            body = sc::CreateHoldReleased(fbb, booking_id, reason).Union();
             break;
+        }
         case EVT_HOLD_EXPIRED:
             body = sc::CreateHoldExpired(fbb, req(e.u.hold_ended.booking_id)).Union();
             break;
@@ -283,6 +458,67 @@ struct Encoder {
             body = sc::CreateClaimed(fbb, kind, owner).Union();
             break;
         }
+        case EVT_EVENT_UPDATED:
+            body = event_updated(e.u.event_created);
+            break;
+        case EVT_EVENT_CANCELLED: {
+            auto event_id = req(e.u.event_cancelled.event_id);
+            auto reason = str(e.u.event_cancelled.reason);
+            body = sc::CreateEventCancelled(fbb, event_id, reason).Union();
+            break;
+        }
+        case EVT_PROMO_CREATED:
+            body = promo(e.u.promo);
+            break;
+        case EVT_PROMO_USED:
+        case EVT_PROMO_RELEASED:
+            body = promo_use(e.u.promo_use);
+            break;
+        case EVT_PAYMENT_REQUESTED:
+        case EVT_PAYMENT_FAILED:
+        case EVT_BOOKING_REFUND_DUE:
+        case EVT_REFUND_COMPLETED:
+            body = payment(e.u.payment);
+            break;
+        case EVT_BOOKING_CONFIRMED:
+            body = booking_confirmed(e.u.booking_confirmed);
+            break;
+        case EVT_BOOKING_CANCELLED:
+            body = booking_cancelled(e.u.booking_cancelled);
+            break;
+        case EVT_TICKET_CHECKED_IN:
+            body = ticket_checked_in(e.u.ticket_checked_in);
+            break;
+        case EVT_TICKET_TRANSFERRED:
+            body = ticket_transferred(e.u.ticket_transferred);
+            break;
+        case EVT_INVENTORY_CANCELLED:
+        case EVT_INVENTORY_RESCHEDULED:
+            body = inventory_change(e.u.inventory_change);
+            break;
+        case EVT_LOGIN_FAILED:
+        case EVT_ROLES_CHANGED:
+        case EVT_USER_BLOCKED:
+        case EVT_USER_UNBLOCKED:
+            body = user_note(e.u.user_note);
+            break;
+        case EVT_REFRESH_ISSUED:
+        case EVT_REFRESH_ROTATED:
+        case EVT_REFRESH_REVOKED:
+            body = refresh_token(e.u.refresh_token);
+            break;
+        case EVT_QUOTA_TAKEN:
+        case EVT_QUOTA_CONFIRMED:
+        case EVT_QUOTA_RETURNED:
+            body = quota(e.u.quota);
+            break;
+        case EVT_WAITLIST_JOINED:
+        case EVT_WAITLIST_LEFT:
+        case EVT_WAITLIST_OFFERED:
+        case EVT_WAITLIST_OFFER_LAPSED:
+        case EVT_WAITLIST_FULFILLED:
+            body = waitlist(e.u.waitlist);
+            break;
         case EVT_NONE:
         default:
             ok = false;
@@ -408,6 +644,33 @@ struct Decoder {
         return out;
     }
 
+    evt_refund_step_t *refund_steps(const fb::Vector<fb::Offset<sc::RefundStep>> *v, uint32_t *n)
+    {
+        evt_refund_step_t *out = array<evt_refund_step_t>(v, 4, n);
+        for (uint32_t i = 0; i < *n; i++) {
+            const sc::RefundStep *r = v->Get(i);
+            if (!table(r))
+                continue;
+            out[i].min_hours_before = r->min_hours_before();
+            out[i].percent = r->percent();
+        }
+        return out;
+    }
+
+    /* A currency string into a char[4]; absent reads as "". */
+    void currency(const fb::String *cur, char (&x)[4])
+    {
+        std::memset(x, 0, sizeof x);
+        if (!cur)
+            return;
+        if (cur->size() >= sizeof x || std::memchr(cur->data(), 0, cur->size()) ||
+            !spend(4 + static_cast<size_t>(cur->size()) + 1)) {
+            ok = false;
+            return;
+        }
+        std::memcpy(x, cur->data(), cur->size());
+    }
+
     void policy(const sc::Policy *p, evt_policy_t *x)
     {
         if (!table(p))
@@ -418,14 +681,7 @@ struct Decoder {
         x->transfer_cutoff_hours = p->transfer_cutoff_hours();
         x->service_fee_bps = p->service_fee_bps();
         x->vat_bps = p->vat_bps();
-        x->refund = array<evt_refund_step_t>(p->refund(), 4, &x->n_refund);
-        for (uint32_t i = 0; i < x->n_refund; i++) {
-            const sc::RefundStep *r = p->refund()->Get(i);
-            if (!table(r))
-                continue;
-            x->refund[i].min_hours_before = r->min_hours_before();
-            x->refund[i].percent = r->percent();
-        }
+        x->refund = refund_steps(p->refund(), &x->n_refund);
     }
 
     void venue_created(const sc::VenueCreated *b, evt_venue_created_t *x)
@@ -476,6 +732,11 @@ struct Decoder {
         x->hold_minutes = b->hold_minutes();
         x->service_fee_bps = b->service_fee_bps();
         x->vat_bps = b->vat_bps();
+        x->starts_at = b->starts_at();
+        x->ends_at = b->ends_at();
+        x->max_per_user = b->max_per_user();
+        x->transfer_cutoff_hours = b->transfer_cutoff_hours();
+        x->refund = refund_steps(b->refund(), &x->n_refund);
     }
 
     void hold_placed(const sc::HoldPlaced *b, evt_hold_placed_t *x)
@@ -496,6 +757,54 @@ struct Decoder {
         x->service_fee = b->service_fee();
         x->total = b->total();
         x->vat_included = b->vat_included();
+        x->promo_code = str(b->promo_code());
+        x->offer_entry = str(b->offer_entry());
+    }
+
+    void payment(const sc::Payment *b, evt_payment_t *x)
+    {
+        x->booking_id = req(b->booking_id());
+        x->payment_id = req(b->payment_id());
+        x->provider = str(b->provider());
+        x->provider_event_id = str(b->provider_event_id());
+        x->amount = b->amount();
+        currency(b->currency(), x->currency);
+        x->at = b->at();
+        x->reason = str(b->reason());
+    }
+
+    void booking_confirmed(const sc::BookingConfirmed *b, evt_booking_confirmed_t *x)
+    {
+        x->booking_id = req(b->booking_id());
+        x->payment_id = str(b->payment_id());
+        x->provider_event_id = str(b->provider_event_id());
+        x->at = b->at();
+        x->reacquired = b->reacquired() ? 1 : 0;
+        x->tickets = array<evt_ticket_t>(b->tickets(), 4, &x->n_tickets);
+        for (uint32_t i = 0; i < x->n_tickets; i++) {
+            const sc::Ticket *t = b->tickets()->Get(i);
+            evt_ticket_t *tk = &x->tickets[i];
+            if (!table(t)) {
+                ok = false;
+                continue;
+            }
+            tk->ticket_id = req(t->ticket_id());
+            tk->seat = str(t->seat());
+            tk->holder_id = req(t->holder_id());
+            tk->version = t->version();
+        }
+    }
+
+    void waitlist(const sc::WaitlistEntry *b, evt_waitlist_entry_t *x)
+    {
+        x->event_id = req(b->event_id());
+        x->tier = str(b->tier());
+        x->entry_id = req(b->entry_id());
+        x->user_id = str(b->user_id());
+        x->quantity = b->quantity();
+        x->at = b->at();
+        x->booking_id = str(b->booking_id());
+        x->expires_at = b->expires_at();
     }
 
     void user_registered(const sc::UserRegistered *b, evt_user_registered_t *x)
@@ -529,6 +838,7 @@ struct Decoder {
             x->u.event_published.event_id = req(e->body_as_EventPublished()->event_id());
             x->u.event_published.sections =
                 sections(e->body_as_EventPublished()->sections(), &x->u.event_published.n_sections);
+            x->u.event_published.ticket_key = str(e->body_as_EventPublished()->ticket_key());
             break;
         case sc::EventBody::InventoryOpened:
             x->type = EVT_INVENTORY_OPENED;
@@ -541,6 +851,7 @@ struct Decoder {
         case sc::EventBody::HoldReleased:
             x->type = EVT_HOLD_RELEASED;
             x->u.hold_ended.booking_id = req(e->body_as_HoldReleased()->booking_id());
+            x->u.hold_ended.reason = str(e->body_as_HoldReleased()->reason());
             break;
         case sc::EventBody::HoldExpired:
             x->type = EVT_HOLD_EXPIRED;
@@ -554,6 +865,132 @@ struct Decoder {
             x->type = EVT_CLAIMED;
             x->u.claimed.kind = req(e->body_as_Claimed()->kind());
             x->u.claimed.owner = req(e->body_as_Claimed()->owner());
+            break;
+        case sc::EventBody::EventUpdated:
+            x->type = EVT_EVENT_UPDATED;
+            event_created(e->body_as_EventUpdated(), &x->u.event_created);
+            break;
+        case sc::EventBody::EventCancelled: {
+            const sc::EventCancelled *b = e->body_as_EventCancelled();
+            x->type = EVT_EVENT_CANCELLED;
+            x->u.event_cancelled.event_id = req(b->event_id());
+            x->u.event_cancelled.reason = str(b->reason());
+            break;
+        }
+        case sc::EventBody::PromoCreated: {
+            const sc::Promo *b = e->body_as_PromoCreated();
+            evt_promo_t *p = &x->u.promo;
+            x->type = EVT_PROMO_CREATED;
+            p->event_id = req(b->event_id());
+            p->code = req(b->code());
+            p->percent_off = b->percent_off();
+            p->amount_off = b->amount_off();
+            p->max_uses = b->max_uses();
+            p->valid_from = b->valid_from();
+            p->valid_until = b->valid_until();
+            break;
+        }
+        case sc::EventBody::PromoUsed:
+        case sc::EventBody::PromoReleased: {
+            const sc::PromoUse *b = static_cast<const sc::PromoUse *>(e->body());
+            x->type =
+                e->body_type() == sc::EventBody::PromoUsed ? EVT_PROMO_USED : EVT_PROMO_RELEASED;
+            x->u.promo_use.event_id = req(b->event_id());
+            x->u.promo_use.code = req(b->code());
+            x->u.promo_use.booking_id = req(b->booking_id());
+            break;
+        }
+        case sc::EventBody::PaymentRequested:
+        case sc::EventBody::PaymentFailed:
+        case sc::EventBody::BookingRefundDue:
+        case sc::EventBody::RefundCompleted:
+            x->type = static_cast<evt_type_t>(e->body_type());
+            payment(static_cast<const sc::Payment *>(e->body()), &x->u.payment);
+            break;
+        case sc::EventBody::BookingConfirmed:
+            x->type = EVT_BOOKING_CONFIRMED;
+            booking_confirmed(e->body_as_BookingConfirmed(), &x->u.booking_confirmed);
+            break;
+        case sc::EventBody::BookingCancelled: {
+            const sc::BookingCancelled *b = e->body_as_BookingCancelled();
+            x->type = EVT_BOOKING_CANCELLED;
+            x->u.booking_cancelled.booking_id = req(b->booking_id());
+            x->u.booking_cancelled.refund = b->refund();
+            x->u.booking_cancelled.reason = str(b->reason());
+            x->u.booking_cancelled.at = b->at();
+            break;
+        }
+        case sc::EventBody::TicketCheckedIn: {
+            const sc::TicketCheckedIn *b = e->body_as_TicketCheckedIn();
+            x->type = EVT_TICKET_CHECKED_IN;
+            x->u.ticket_checked_in.ticket_id = req(b->ticket_id());
+            x->u.ticket_checked_in.at = b->at();
+            x->u.ticket_checked_in.gate = str(b->gate());
+            x->u.ticket_checked_in.nonce = str(b->nonce());
+            break;
+        }
+        case sc::EventBody::TicketTransferred: {
+            const sc::TicketTransferred *b = e->body_as_TicketTransferred();
+            x->type = EVT_TICKET_TRANSFERRED;
+            x->u.ticket_transferred.ticket_id = req(b->ticket_id());
+            x->u.ticket_transferred.new_ticket_id = req(b->new_ticket_id());
+            x->u.ticket_transferred.to_user_id = req(b->to_user_id());
+            x->u.ticket_transferred.version = b->version();
+            x->u.ticket_transferred.at = b->at();
+            break;
+        }
+        case sc::EventBody::InventoryCancelled:
+        case sc::EventBody::InventoryRescheduled: {
+            const sc::InventoryChange *b = static_cast<const sc::InventoryChange *>(e->body());
+            x->type = static_cast<evt_type_t>(e->body_type());
+            x->u.inventory_change.event_id = req(b->event_id());
+            x->u.inventory_change.reason = str(b->reason());
+            x->u.inventory_change.starts_at = b->starts_at();
+            x->u.inventory_change.ends_at = b->ends_at();
+            break;
+        }
+        case sc::EventBody::LoginFailed:
+        case sc::EventBody::RolesChanged:
+        case sc::EventBody::UserBlocked:
+        case sc::EventBody::UserUnblocked: {
+            const sc::UserNote *b = static_cast<const sc::UserNote *>(e->body());
+            x->type = static_cast<evt_type_t>(e->body_type());
+            x->u.user_note.user_id = req(b->user_id());
+            x->u.user_note.at = b->at();
+            x->u.user_note.roles = b->roles();
+            x->u.user_note.reason = str(b->reason());
+            break;
+        }
+        case sc::EventBody::RefreshIssued:
+        case sc::EventBody::RefreshRotated:
+        case sc::EventBody::RefreshRevoked: {
+            const sc::RefreshToken *b = static_cast<const sc::RefreshToken *>(e->body());
+            x->type = static_cast<evt_type_t>(e->body_type());
+            x->u.refresh_token.user_id = req(b->user_id());
+            x->u.refresh_token.family_id = req(b->family_id());
+            x->u.refresh_token.token_hash = str(b->token_hash());
+            x->u.refresh_token.expires_at = b->expires_at();
+            x->u.refresh_token.reason = str(b->reason());
+            break;
+        }
+        case sc::EventBody::QuotaTaken:
+        case sc::EventBody::QuotaConfirmed:
+        case sc::EventBody::QuotaReturned: {
+            const sc::Quota *b = static_cast<const sc::Quota *>(e->body());
+            x->type = static_cast<evt_type_t>(e->body_type());
+            x->u.quota.event_id = req(b->event_id());
+            x->u.quota.booking_id = req(b->booking_id());
+            x->u.quota.quantity = b->quantity();
+            x->u.quota.expires_at = b->expires_at();
+            break;
+        }
+        case sc::EventBody::WaitlistJoined:
+        case sc::EventBody::WaitlistLeft:
+        case sc::EventBody::WaitlistOffered:
+        case sc::EventBody::WaitlistOfferLapsed:
+        case sc::EventBody::WaitlistFulfilled:
+            x->type = static_cast<evt_type_t>(e->body_type());
+            waitlist(static_cast<const sc::WaitlistEntry *>(e->body()), &x->u.waitlist);
             break;
         default:
             /* NONE, or a member appended by a newer schema: the verifier

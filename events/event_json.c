@@ -86,21 +86,26 @@ static json_t *sections_json(uint32_t n, const evt_section_t *v)
     return a;
 }
 
+static json_t *refund_json(uint32_t n, const evt_refund_step_t *v)
+{
+    json_t *steps = json_array();
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(steps, json_pack("{s:I, s:I}", "min_hours_before",
+                                               (json_int_t)v[i].min_hours_before, "percent",
+                                               (json_int_t)v[i].percent));
+    return steps;
+}
+
 static json_t *policy_json(const evt_policy_t *p)
 {
     json_t *o = json_object();
-    json_t *steps = json_array();
     set(o, "max_per_order", json_integer(p->max_per_order));
     set(o, "max_per_user", json_integer(p->max_per_user));
     set(o, "hold_minutes", json_integer(p->hold_minutes));
     set(o, "transfer_cutoff_hours", json_integer(p->transfer_cutoff_hours));
     set(o, "service_fee_bps", json_integer(p->service_fee_bps));
     set(o, "vat_bps", json_integer(p->vat_bps));
-    for (uint32_t i = 0; i < p->n_refund; i++)
-        json_array_append_new(steps, json_pack("{s:I, s:I}", "min_hours_before",
-                                               (json_int_t)p->refund[i].min_hours_before, "percent",
-                                               (json_int_t)p->refund[i].percent));
-    set(o, "refund", steps);
+    set(o, "refund", refund_json(p->n_refund, p->refund));
     return o;
 }
 
@@ -146,6 +151,11 @@ static json_t *inventory_opened_json(const evt_inventory_opened_t *x)
     set(o, "hold_minutes", json_integer(x->hold_minutes));
     set(o, "service_fee_bps", json_integer(x->service_fee_bps));
     set(o, "vat_bps", json_integer(x->vat_bps));
+    set(o, "starts_at", time_json(x->starts_at));
+    set(o, "ends_at", time_json(x->ends_at));
+    set(o, "max_per_user", json_integer(x->max_per_user));
+    set(o, "transfer_cutoff_hours", json_integer(x->transfer_cutoff_hours));
+    set(o, "refund", refund_json(x->n_refund, x->refund));
     return o;
 }
 
@@ -169,23 +179,77 @@ static json_t *hold_placed_json(const evt_hold_placed_t *x)
     set(o, "service_fee", amount_json(x->service_fee, cur));
     set(o, "total", amount_json(x->total, cur));
     set(o, "vat_included", amount_json(x->vat_included, cur));
+    set(o, "promo_code", str_json(x->promo_code));
+    set(o, "offer_entry", str_json(x->offer_entry));
     return o;
+}
+
+static json_t *payment_json(const evt_payment_t *x)
+{
+    json_t *o = json_object();
+    set(o, "booking_id", str_json(x->booking_id));
+    set(o, "payment_id", str_json(x->payment_id));
+    set(o, "provider", str_json(x->provider));
+    set(o, "provider_event_id", str_json(x->provider_event_id));
+    set(o, "amount", amount_json(x->amount, x->currency));
+    set(o, "at", time_json(x->at));
+    set(o, "reason", str_json(x->reason));
+    return o;
+}
+
+static json_t *booking_confirmed_json(const evt_booking_confirmed_t *x)
+{
+    json_t *o = json_object();
+    json_t *tickets = json_array();
+    set(o, "booking_id", str_json(x->booking_id));
+    set(o, "payment_id", str_json(x->payment_id));
+    set(o, "provider_event_id", str_json(x->provider_event_id));
+    set(o, "at", time_json(x->at));
+    set(o, "reacquired", json_boolean(x->reacquired));
+    for (uint32_t i = 0; i < x->n_tickets; i++) {
+        const evt_ticket_t *t = &x->tickets[i];
+        json_array_append_new(tickets,
+                              json_pack("{s:o, s:o, s:o, s:I}", "ticket_id", str_json(t->ticket_id),
+                                        "seat", str_json(t->seat), "holder_id",
+                                        str_json(t->holder_id), "version", (json_int_t)t->version));
+    }
+    set(o, "tickets", tickets);
+    return o;
+}
+
+static json_t *waitlist_json(const evt_waitlist_entry_t *x)
+{
+    json_t *o = json_object();
+    set(o, "event_id", str_json(x->event_id));
+    set(o, "tier", str_json(x->tier));
+    set(o, "entry_id", str_json(x->entry_id));
+    set(o, "user_id", str_json(x->user_id));
+    set(o, "quantity", json_integer(x->quantity));
+    set(o, "at", time_json(x->at));
+    set(o, "booking_id", str_json(x->booking_id));
+    set(o, "expires_at", time_json(x->expires_at));
+    return o;
+}
+
+static json_t *roles_json(uint32_t bits)
+{
+    json_t *roles = json_array();
+    for (uint32_t bit = 1; bit != 0; bit <<= 1) {
+        const char *name = (bits & bit) ? evt_role_name(bit) : NULL;
+        if (name)
+            json_array_append_new(roles, json_string(name));
+    }
+    return roles;
 }
 
 static json_t *user_registered_json(const evt_user_registered_t *x)
 {
     json_t *o = json_object();
-    json_t *roles = json_array();
     set(o, "user_id", str_json(x->user_id));
     set(o, "email", str_json(x->email));
     set(o, "name", str_json(x->name));
     /* password_hash is left out on purpose: never in JSON, never in Loki. */
-    for (uint32_t bit = 1; bit != 0; bit <<= 1) {
-        const char *name = (x->roles & bit) ? evt_role_name(bit) : NULL;
-        if (name)
-            json_array_append_new(roles, json_string(name));
-    }
-    set(o, "roles", roles);
+    set(o, "roles", roles_json(x->roles));
     return o;
 }
 
@@ -203,13 +267,16 @@ static json_t *data_json(const evt_event_t *e)
         return event_created_json(&e->u.event_created);
     case EVT_EVENT_PUBLISHED:
         return json_pack(
-            "{s:o, s:o}", "event_id", str_json(e->u.event_published.event_id), "sections",
-            sections_json(e->u.event_published.n_sections, e->u.event_published.sections));
+            "{s:o, s:o, s:o}", "event_id", str_json(e->u.event_published.event_id), "sections",
+            sections_json(e->u.event_published.n_sections, e->u.event_published.sections),
+            "ticket_key", str_json(e->u.event_published.ticket_key));
     case EVT_INVENTORY_OPENED:
         return inventory_opened_json(&e->u.inventory_opened);
     case EVT_HOLD_PLACED:
         return hold_placed_json(&e->u.hold_placed);
     case EVT_HOLD_RELEASED:
+        return json_pack("{s:o, s:o}", "booking_id", str_json(e->u.hold_ended.booking_id), "reason",
+                         str_json(e->u.hold_ended.reason));
     case EVT_HOLD_EXPIRED:
         return json_pack("{s:o}", "booking_id", str_json(e->u.hold_ended.booking_id));
     case EVT_USER_REGISTERED:
@@ -217,6 +284,88 @@ static json_t *data_json(const evt_event_t *e)
     case EVT_CLAIMED:
         return json_pack("{s:o, s:o}", "kind", str_json(e->u.claimed.kind), "owner",
                          str_json(e->u.claimed.owner));
+    case EVT_EVENT_UPDATED:
+        return event_created_json(&e->u.event_created);
+    case EVT_EVENT_CANCELLED:
+        return json_pack("{s:o, s:o}", "event_id", str_json(e->u.event_cancelled.event_id),
+                         "reason", str_json(e->u.event_cancelled.reason));
+    case EVT_PROMO_CREATED: {
+        const evt_promo_t *x = &e->u.promo;
+        return json_pack("{s:o, s:o, s:I, s:I, s:I, s:o, s:o}", "event_id", str_json(x->event_id),
+                         "code", str_json(x->code), "percent_off", (json_int_t)x->percent_off,
+                         "amount_off", (json_int_t)x->amount_off, "max_uses",
+                         (json_int_t)x->max_uses, "valid_from", time_json(x->valid_from),
+                         "valid_until", time_json(x->valid_until));
+    }
+    case EVT_PROMO_USED:
+    case EVT_PROMO_RELEASED:
+        return json_pack("{s:o, s:o, s:o}", "event_id", str_json(e->u.promo_use.event_id), "code",
+                         str_json(e->u.promo_use.code), "booking_id",
+                         str_json(e->u.promo_use.booking_id));
+    case EVT_PAYMENT_REQUESTED:
+    case EVT_PAYMENT_FAILED:
+    case EVT_BOOKING_REFUND_DUE:
+    case EVT_REFUND_COMPLETED:
+        return payment_json(&e->u.payment);
+    case EVT_BOOKING_CONFIRMED:
+        return booking_confirmed_json(&e->u.booking_confirmed);
+    case EVT_BOOKING_CANCELLED: {
+        const evt_booking_cancelled_t *x = &e->u.booking_cancelled;
+        return json_pack("{s:o, s:I, s:o, s:o}", "booking_id", str_json(x->booking_id), "refund",
+                         (json_int_t)x->refund, "reason", str_json(x->reason), "at",
+                         time_json(x->at));
+    }
+    case EVT_TICKET_CHECKED_IN: {
+        const evt_ticket_checked_in_t *x = &e->u.ticket_checked_in;
+        return json_pack("{s:o, s:o, s:o, s:o}", "ticket_id", str_json(x->ticket_id), "at",
+                         time_json(x->at), "gate", str_json(x->gate), "nonce", str_json(x->nonce));
+    }
+    case EVT_TICKET_TRANSFERRED: {
+        const evt_ticket_transferred_t *x = &e->u.ticket_transferred;
+        return json_pack("{s:o, s:o, s:o, s:I, s:o}", "ticket_id", str_json(x->ticket_id),
+                         "new_ticket_id", str_json(x->new_ticket_id), "to_user_id",
+                         str_json(x->to_user_id), "version", (json_int_t)x->version, "at",
+                         time_json(x->at));
+    }
+    case EVT_INVENTORY_CANCELLED:
+    case EVT_INVENTORY_RESCHEDULED: {
+        const evt_inventory_change_t *x = &e->u.inventory_change;
+        return json_pack("{s:o, s:o, s:o, s:o}", "event_id", str_json(x->event_id), "reason",
+                         str_json(x->reason), "starts_at", time_json(x->starts_at), "ends_at",
+                         time_json(x->ends_at));
+    }
+    case EVT_LOGIN_FAILED:
+    case EVT_USER_BLOCKED:
+    case EVT_USER_UNBLOCKED:
+        return json_pack("{s:o, s:o, s:o}", "user_id", str_json(e->u.user_note.user_id), "at",
+                         time_json(e->u.user_note.at), "reason", str_json(e->u.user_note.reason));
+    case EVT_ROLES_CHANGED:
+        return json_pack("{s:o, s:o, s:o}", "user_id", str_json(e->u.user_note.user_id), "at",
+                         time_json(e->u.user_note.at), "roles", roles_json(e->u.user_note.roles));
+    case EVT_REFRESH_ISSUED:
+    case EVT_REFRESH_ROTATED:
+    case EVT_REFRESH_REVOKED: {
+        /* The token hash is left out like the password hash: it is not
+         * the token, but an auditor has no use for it. */
+        const evt_refresh_token_t *x = &e->u.refresh_token;
+        return json_pack("{s:o, s:o, s:o, s:o}", "user_id", str_json(x->user_id), "family_id",
+                         str_json(x->family_id), "expires_at", time_json(x->expires_at), "reason",
+                         str_json(x->reason));
+    }
+    case EVT_QUOTA_TAKEN:
+    case EVT_QUOTA_CONFIRMED:
+    case EVT_QUOTA_RETURNED: {
+        const evt_quota_t *x = &e->u.quota;
+        return json_pack("{s:o, s:o, s:I, s:o}", "event_id", str_json(x->event_id), "booking_id",
+                         str_json(x->booking_id), "quantity", (json_int_t)x->quantity, "expires_at",
+                         time_json(x->expires_at));
+    }
+    case EVT_WAITLIST_JOINED:
+    case EVT_WAITLIST_LEFT:
+    case EVT_WAITLIST_OFFERED:
+    case EVT_WAITLIST_OFFER_LAPSED:
+    case EVT_WAITLIST_FULFILLED:
+        return waitlist_json(&e->u.waitlist);
     case EVT_NONE:
         break;
     }

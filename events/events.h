@@ -34,7 +34,37 @@
     X(EVT_HOLD_RELEASED, 6, "HoldReleased")                                                        \
     X(EVT_HOLD_EXPIRED, 7, "HoldExpired")                                                          \
     X(EVT_USER_REGISTERED, 8, "UserRegistered")                                                    \
-    X(EVT_CLAIMED, 9, "Claimed")
+    X(EVT_CLAIMED, 9, "Claimed")                                                                   \
+    X(EVT_EVENT_UPDATED, 10, "EventUpdated")                                                       \
+    X(EVT_EVENT_CANCELLED, 11, "EventCancelled")                                                   \
+    X(EVT_PROMO_CREATED, 12, "PromoCreated")                                                       \
+    X(EVT_PROMO_USED, 13, "PromoUsed")                                                             \
+    X(EVT_PROMO_RELEASED, 14, "PromoReleased")                                                     \
+    X(EVT_PAYMENT_REQUESTED, 15, "PaymentRequested")                                               \
+    X(EVT_PAYMENT_FAILED, 16, "PaymentFailed")                                                     \
+    X(EVT_BOOKING_CONFIRMED, 17, "BookingConfirmed")                                               \
+    X(EVT_BOOKING_REFUND_DUE, 18, "BookingRefundDue")                                              \
+    X(EVT_BOOKING_CANCELLED, 19, "BookingCancelled")                                               \
+    X(EVT_REFUND_COMPLETED, 20, "RefundCompleted")                                                 \
+    X(EVT_TICKET_CHECKED_IN, 21, "TicketCheckedIn")                                                \
+    X(EVT_TICKET_TRANSFERRED, 22, "TicketTransferred")                                             \
+    X(EVT_INVENTORY_CANCELLED, 23, "InventoryCancelled")                                           \
+    X(EVT_INVENTORY_RESCHEDULED, 24, "InventoryRescheduled")                                       \
+    X(EVT_LOGIN_FAILED, 25, "LoginFailed")                                                         \
+    X(EVT_ROLES_CHANGED, 26, "RolesChanged")                                                       \
+    X(EVT_USER_BLOCKED, 27, "UserBlocked")                                                         \
+    X(EVT_USER_UNBLOCKED, 28, "UserUnblocked")                                                     \
+    X(EVT_REFRESH_ISSUED, 29, "RefreshIssued")                                                     \
+    X(EVT_REFRESH_ROTATED, 30, "RefreshRotated")                                                   \
+    X(EVT_REFRESH_REVOKED, 31, "RefreshRevoked")                                                   \
+    X(EVT_QUOTA_TAKEN, 32, "QuotaTaken")                                                           \
+    X(EVT_QUOTA_CONFIRMED, 33, "QuotaConfirmed")                                                   \
+    X(EVT_QUOTA_RETURNED, 34, "QuotaReturned")                                                     \
+    X(EVT_WAITLIST_JOINED, 35, "WaitlistJoined")                                                   \
+    X(EVT_WAITLIST_LEFT, 36, "WaitlistLeft")                                                       \
+    X(EVT_WAITLIST_OFFERED, 37, "WaitlistOffered")                                                 \
+    X(EVT_WAITLIST_OFFER_LAPSED, 38, "WaitlistOfferLapsed")                                        \
+    X(EVT_WAITLIST_FULFILLED, 39, "WaitlistFulfilled")
 
 typedef enum {
     EVT_NONE = 0,
@@ -42,6 +72,9 @@ typedef enum {
     EVT_TYPE_LIST(EVT_TYPE_ENUM)
 #undef EVT_TYPE_ENUM
 } evt_type_t;
+
+/* The highest evt_type_t value this build knows. */
+#define EVT_TYPE_MAX EVT_WAITLIST_FULFILLED
 
 /* "HoldPlaced" etc.; "Unknown" for anything else. */
 const char *evt_type_name(evt_type_t t);
@@ -114,11 +147,14 @@ typedef struct {
     evt_policy_t policy;
 } evt_event_created_t;
 
-/* RULE-EVT-1: the venue's layout is frozen into the event at publish. */
+/* RULE-EVT-1: the venue's layout is frozen into the event at publish.
+ * RULE-TKT-1: ticket_key is the base64 Ed25519 public key that verifies the
+ * event's ticket codes (the private key stays in the engine's data dir). */
 typedef struct {
     const char *event_id;
     uint32_t n_sections;
     evt_section_t *sections;
+    const char *ticket_key;
 } evt_event_published_t;
 
 /* The first event on an inventory shard tix.inv.<event>.<section>: the
@@ -134,6 +170,14 @@ typedef struct {
     uint32_t hold_minutes;
     uint32_t service_fee_bps;
     uint32_t vat_bps;
+    /* v2: copied from the event so the shard decides tickets, transfers
+     * (RULE-TKT-3) and refunds (RULE-REF-1) alone */
+    int64_t starts_at;
+    int64_t ends_at;
+    uint32_t max_per_user;
+    uint32_t transfer_cutoff_hours;
+    uint32_t n_refund;
+    evt_refund_step_t *refund;
 } evt_inventory_opened_t;
 
 typedef struct {
@@ -154,11 +198,15 @@ typedef struct {
     int64_t service_fee;
     int64_t total;
     int64_t vat_included;
+    const char *promo_code;  /* v2, RULE-PROMO-1: NULL when none */
+    const char *offer_entry; /* v2, RULE-WL-1: the waitlist entry offered this hold */
 } evt_hold_placed_t;
 
-/* HoldReleased and HoldExpired share this shape. */
+/* HoldReleased and HoldExpired share this shape; reason (v2) is written for
+ * HoldReleased only: "holder", "payment_failed", ... */
 typedef struct {
     const char *booking_id;
+    const char *reason;
 } evt_hold_ended_t;
 
 typedef struct {
@@ -183,6 +231,136 @@ typedef struct {
     const char *owner; /* e.g. the user id */
 } evt_claimed_t;
 
+/* ---- v2: the complete domain ---- */
+
+/* EventUpdated has the shape of EventCreated (evt_event_created_t): the
+ * whole new description after a PATCH. */
+
+typedef struct {
+    const char *event_id;
+    const char *reason;
+} evt_event_cancelled_t;
+
+/* PromoCreated (RULE-PROMO-1): percent_off (1..100) or amount_off (minor
+ * units, the event's currency), never both. */
+typedef struct {
+    const char *event_id;
+    const char *code;
+    uint32_t percent_off;
+    int64_t amount_off;
+    uint32_t max_uses;
+    int64_t valid_from; /* 0: from creation */
+    int64_t valid_until;
+} evt_promo_t;
+
+/* PromoUsed, PromoReleased. */
+typedef struct {
+    const char *event_id;
+    const char *code;
+    const char *booking_id;
+} evt_promo_use_t;
+
+/* PaymentRequested, PaymentFailed, BookingRefundDue, RefundCompleted: a
+ * payment's facts on its booking's shard (RULE-PAY-1, -2). */
+typedef struct {
+    const char *booking_id;
+    const char *payment_id;
+    const char *provider;          /* "simulated" */
+    const char *provider_event_id; /* the webhook's id; NULL for requests */
+    int64_t amount;
+    char currency[4];
+    int64_t at;
+    const char *reason;
+} evt_payment_t;
+
+typedef struct {
+    const char *ticket_id;
+    const char *seat; /* NULL for a GA unit */
+    const char *holder_id;
+    uint32_t version;
+} evt_ticket_t;
+
+/* RULE-TKT-1, RULE-PAY-2 */
+typedef struct {
+    const char *booking_id;
+    const char *payment_id;
+    const char *provider_event_id;
+    int64_t at;
+    int reacquired;
+    uint32_t n_tickets;
+    evt_ticket_t *tickets;
+} evt_booking_confirmed_t;
+
+/* RULE-REF-1 */
+typedef struct {
+    const char *booking_id;
+    int64_t refund; /* minor units going back; 0: nothing */
+    const char *reason;
+    int64_t at;
+} evt_booking_cancelled_t;
+
+/* RULE-TKT-2 */
+typedef struct {
+    const char *ticket_id;
+    int64_t at;
+    const char *gate;
+    const char *nonce;
+} evt_ticket_checked_in_t;
+
+/* RULE-TKT-3 */
+typedef struct {
+    const char *ticket_id;
+    const char *new_ticket_id;
+    const char *to_user_id;
+    uint32_t version;
+    int64_t at;
+} evt_ticket_transferred_t;
+
+/* InventoryCancelled, InventoryRescheduled. */
+typedef struct {
+    const char *event_id;
+    const char *reason;
+    int64_t starts_at;
+    int64_t ends_at;
+} evt_inventory_change_t;
+
+/* LoginFailed, RolesChanged, UserBlocked, UserUnblocked. */
+typedef struct {
+    const char *user_id;
+    int64_t at;
+    uint32_t roles;
+    const char *reason;
+} evt_user_note_t;
+
+/* RefreshIssued, RefreshRotated, RefreshRevoked (RULE-AUTH-1). */
+typedef struct {
+    const char *user_id;
+    const char *family_id;
+    const char *token_hash; /* hex SHA-256 of the token; never the token */
+    int64_t expires_at;
+    const char *reason;
+} evt_refresh_token_t;
+
+/* QuotaTaken, QuotaConfirmed, QuotaReturned (RULE-HOLD-4). */
+typedef struct {
+    const char *event_id;
+    const char *booking_id;
+    uint32_t quantity;
+    int64_t expires_at;
+} evt_quota_t;
+
+/* WaitlistJoined, -Left, -Offered, -OfferLapsed, -Fulfilled (RULE-WL-1). */
+typedef struct {
+    const char *event_id;
+    const char *tier;
+    const char *entry_id;
+    const char *user_id;
+    uint32_t quantity;
+    int64_t at;
+    const char *booking_id;
+    int64_t expires_at;
+} evt_waitlist_entry_t;
+
 typedef struct {
     evt_type_t type;
     /* Set only on events of a group commit whose command differs from the
@@ -191,13 +369,26 @@ typedef struct {
     const char *actor;
     union {
         evt_venue_created_t venue_created;
-        evt_event_created_t event_created;
+        evt_event_created_t event_created; /* also EventUpdated */
         evt_event_published_t event_published;
         evt_inventory_opened_t inventory_opened;
         evt_hold_placed_t hold_placed;
         evt_hold_ended_t hold_ended; /* released, expired */
         evt_user_registered_t user_registered;
         evt_claimed_t claimed;
+        evt_event_cancelled_t event_cancelled;
+        evt_promo_t promo;
+        evt_promo_use_t promo_use;
+        evt_payment_t payment;
+        evt_booking_confirmed_t booking_confirmed;
+        evt_booking_cancelled_t booking_cancelled;
+        evt_ticket_checked_in_t ticket_checked_in;
+        evt_ticket_transferred_t ticket_transferred;
+        evt_inventory_change_t inventory_change;
+        evt_user_note_t user_note;
+        evt_refresh_token_t refresh_token;
+        evt_quota_t quota;
+        evt_waitlist_entry_t waitlist;
     } u;
 } evt_event_t;
 

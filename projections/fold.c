@@ -461,6 +461,8 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
         case EVT_CLAIMED:
         case EVT_NONE:
             break;
+        default: /* v2 events: folded by the read models that need them */
+            break;
         }
         if (rc == TS_ERR_INVALID) {
             /* The log is the truth and cannot be fixed; skip the event

@@ -235,7 +235,7 @@ static void check_decoded_sane(const evt_commit_t *c)
     assert_non_null(c->subject);
     assert_true(c->n_events >= 1);
     for (uint32_t i = 0; i < c->n_events; i++) {
-        assert_true(c->events[i].type >= EVT_VENUE_CREATED && c->events[i].type <= EVT_CLAIMED);
+        assert_true(c->events[i].type >= EVT_VENUE_CREATED && c->events[i].type <= EVT_TYPE_MAX);
         json_t *j = evt_event_to_json(&c->events[i]);
         assert_non_null(j);
         json_decref(j);
