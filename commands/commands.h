@@ -35,6 +35,8 @@ typedef enum {
     CMD_AGG_INV,
     CMD_AGG_USER,
     CMD_AGG_CLAIM,
+    CMD_AGG_QUOTA, /* tix.quota.<event>.<user> (RULE-HOLD-4) */
+    CMD_AGG_WAIT,  /* tix.wait.<event>.<tier> (RULE-WL-1) */
     CMD_AGG_COUNT
 } cmd_agg_kind_t;
 
@@ -148,12 +150,44 @@ typedef enum {
     INV_RELEASED = 1,
     INV_EXPIRED = 2,
     INV_CONFIRMED = 3,
+    INV_CANCELLED = 4,  /* cancelled with nothing to refund */
+    INV_REFUND_DUE = 5, /* cancelled or RULE-PAY-2, refund not yet completed */
+    INV_REFUNDED = 6,
 } inv_booking_status_t;
+
+typedef enum {
+    INV_TICKET_VALID = 0,
+    INV_TICKET_USED = 1,
+    INV_TICKET_CANCELLED = 2,
+    INV_TICKET_TRANSFERRED = 3,
+} inv_ticket_status_t;
+
+/* A ticket of a confirmed booking (RULE-TKT-1..3). A transfer adds a new
+ * ticket (to the recipient, version + 1) and marks the old one transferred. */
+typedef struct {
+    evt_ticket_t t;  /* strings in the state arena */
+    int32_t booking; /* index into inv_state_t.bookings */
+    inv_ticket_status_t status;
+    int64_t checked_in_at; /* RULE-TKT-2: the first scan */
+    const char *gate;
+    const char *nonce;
+    uint64_t revoked_version; /* inv_state_t.version when it stopped being valid */
+} inv_ticket_t;
 
 typedef struct {
     evt_hold_placed_t hold; /* as placed; strings in the state arena */
     inv_booking_status_t status;
     uint32_t *seat_index; /* hold.n_seats indexes into inv_state_t.seat_owner */
+    /* v2: payment and after-sale facts */
+    const char *payment_id; /* the last payment intent, NULL when none */
+    int64_t paid_amount;    /* captured by the provider (0 until succeeded) */
+    int64_t refund;         /* RULE-REF-1 / RULE-PAY-2: amount due back */
+    int64_t confirmed_at;
+    const char *end_reason; /* why released/cancelled */
+    uint32_t first_ticket;  /* index into inv_state_t.tickets */
+    uint32_t n_tickets;     /* tickets issued at confirm (transfers append elsewhere) */
+    uint32_t n_provider_events;
+    const char **provider_events; /* RULE-PAY-1: webhook ids seen (duplicates are no-ops) */
 } inv_booking_t;
 
 typedef struct {
@@ -169,6 +203,13 @@ typedef struct {
     ts_map_t by_booking;  /* booking id → index */
     ts_map_t by_command;  /* command id → index (RULE-HOLD-5) */
     ts_map_t by_row;      /* row label → row index */
+    /* v2 */
+    int cancelled;    /* InventoryCancelled: no more holds */
+    uint64_t version; /* events applied (a monotonic clock of the shard) */
+    inv_ticket_t *tickets;
+    uint32_t n_tickets, cap_tickets;
+    ts_map_t by_ticket;  /* ticket id → index */
+    ts_map_t by_payment; /* payment id → booking index */
     ts_arena_t arena;
 } inv_state_t;
 
@@ -184,6 +225,13 @@ typedef struct {
     uint32_t n_seats;
     const char *tier;  /* standing: the tier key */
     uint32_t quantity; /* standing: units; seated: must equal n_seats or 0 */
+    /* v2 */
+    const char *user_id;    /* the holder; NULL: ctx->actor (a waitlist offer names its user) */
+    const char *promo_code; /* RULE-PROMO-1: its use is already reserved on the event */
+    uint32_t percent_off;   /* the promo's terms: percent or amount off the subtotal */
+    int64_t amount_off;
+    const char *offer_entry; /* RULE-WL-1: the waitlist entry this hold is offered to */
+    uint32_t hold_minutes;   /* 0: the shard's hold_minutes; an offer: offer_minutes */
 } inv_hold_cmd_t;
 
 /* RULE-HOLD-1, -2, -3, -5, RULE-EVT-1. Emits HoldExpired for holds found
@@ -213,6 +261,87 @@ const char *inv_booking_status_name(const inv_booking_t *b, int64_t now);
 /* RULE-PRICE-1: fills the money fields of h from unit_price and quantity. */
 void inv_price(evt_hold_placed_t *h, uint32_t service_fee_bps, uint32_t vat_bps);
 
+/* ---- inventory shard v2: payments, tickets, refunds (see /work/domain-v2.md) ---- */
+
+/* A ticket by id, or NULL. */
+const inv_ticket_t *inv_ticket_find(const inv_state_t *s, const char *ticket_id);
+/* "valid", "used", "cancelled", "transferred". */
+const char *inv_ticket_status_name(const inv_ticket_t *t);
+/* The booking of a payment id, or NULL. */
+const inv_booking_t *inv_booking_of_payment(const inv_state_t *s, const char *payment_id);
+
+/* RULE-PAY-1: a payment intent for exactly the booking total. payment_id is
+ * ctx->new_id. Rejections: not_found, forbidden (not the holder), hold_expired,
+ * conflict (not held). A held booking with an intent gets a new one. */
+int inv_payment_request_decide(const inv_state_t *s, const char *booking_id, const char *provider,
+                               const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* A verified provider webhook about a payment of this shard. */
+typedef struct {
+    const char *payment_id;
+    const char *provider_event_id; /* duplicates are no-ops (RULE-PAY-1) */
+    const char *type;              /* "payment.succeeded", "payment.failed", "refund.succeeded" */
+    int64_t amount;
+    const char *currency;
+    const char **ticket_ids; /* fresh ids for the tickets a confirm issues */
+    uint32_t n_ticket_ids;   /* >= the booking's quantity */
+} inv_webhook_cmd_t;
+
+/* succeeded: held → BookingConfirmed with one ticket per seat/unit (RULE-TKT-1);
+ * expired/released with seats still free → BookingConfirmed reacquired; else
+ * BookingRefundDue (RULE-PAY-2). An amount that is not the total → conflict.
+ * failed: PaymentFailed + HoldReleased("payment_failed") while held; else no
+ * events. refund.succeeded: RefundCompleted when a refund is due.
+ * Rejections: not_found (unknown payment), validation_failed. */
+int inv_webhook_decide(const inv_state_t *s, const inv_webhook_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* DELETE /bookings/{id}: held → HoldReleased("holder"); confirmed →
+ * BookingCancelled with the refund of RULE-REF-1 (policy recorded at purchase,
+ * fee kept). Rejections: not_found, forbidden, hold_expired, conflict. */
+int inv_cancel_booking_decide(const inv_state_t *s, const char *booking_id, const cmd_ctx_t *ctx,
+                              cmd_result_t *out);
+
+/* RULE-REF-1 arithmetic: what goes back when the holder cancels at now. */
+int64_t inv_refund_amount(const inv_state_t *s, const inv_booking_t *b, int64_t now);
+
+/* The event is cancelled: InventoryCancelled first, then per call at most max
+ * bookings: BookingCancelled(refund = total, "event_cancelled") for confirmed,
+ * HoldReleased("event_cancelled") for held. No events when all done. */
+int inv_cancel_all_decide(const inv_state_t *s, const char *reason, uint32_t max,
+                          const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* The event's times changed (PATCH): InventoryRescheduled. */
+int inv_reschedule_decide(const inv_state_t *s, int64_t starts_at, int64_t ends_at,
+                          const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* RULE-TKT-2. The code's signature is checked before (by the caller). */
+typedef enum {
+    INV_CHECKIN_ADMITTED = 0,
+    INV_CHECKIN_ALREADY_USED,
+    INV_CHECKIN_REVOKED,
+    INV_CHECKIN_INVALID,
+} inv_checkin_result_t;
+
+typedef struct {
+    const char *ticket_id;
+    uint32_t version; /* from the code */
+    const char *gate;
+    const char *nonce;
+} inv_checkin_cmd_t;
+
+/* Emits TicketCheckedIn on first admission. *result tells the answer; for
+ * already_used (and a same-nonce retry, answered admitted again) *first
+ * points at the ticket holding the first scan's time and gate. */
+int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out, inv_checkin_result_t *result, const inv_ticket_t **first);
+
+/* RULE-TKT-3: new ticket id is ctx->new_id. Rejections: not_found, forbidden
+ * (not the holder; admin may), transfer_closed (at/after starts_at −
+ * transfer_cutoff_hours), conflict (used, cancelled, transferred). */
+int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char *to_user_id,
+                        const cmd_ctx_t *ctx, cmd_result_t *out);
+
 /* ---- user and unique claims ---- */
 
 typedef struct {
@@ -236,6 +365,10 @@ typedef struct {
  * someone else; no events when already claimed by owner. */
 int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner,
                  const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- quota (RULE-HOLD-4): tix.quota.<event>.<user>, commands/quota.c ---- */
+
+/* ---- waitlist (RULE-WL-1): tix.wait.<event>.<tier>, commands/waitlist.c ---- */
 
 /* Lower-cases an e-mail address into the arena (RULE-AUTH-1: uniqueness is
  * case-insensitive); NULL when it is not a plausible address. */

@@ -10,6 +10,8 @@ extern const cmd_aggregate_ops_t cmd__event_ops;
 extern const cmd_aggregate_ops_t cmd__inv_ops;
 extern const cmd_aggregate_ops_t cmd__user_ops;
 extern const cmd_aggregate_ops_t cmd__claim_ops;
+extern const cmd_aggregate_ops_t cmd__quota_ops;
+extern const cmd_aggregate_ops_t cmd__wait_ops;
 
 /* Encodes events as a snapshot (nothing for an empty state). */
 ts_status cmd__snapshot_encode(const evt_event_t *events, uint32_t n, ts_buf_t *out);

@@ -47,6 +47,10 @@ const cmd_aggregate_ops_t *cmd_aggregate_ops(cmd_agg_kind_t kind)
         return &cmd__user_ops;
     case CMD_AGG_CLAIM:
         return &cmd__claim_ops;
+    case CMD_AGG_QUOTA:
+        return &cmd__quota_ops;
+    case CMD_AGG_WAIT:
+        return &cmd__wait_ops;
     case CMD_AGG_COUNT:
         break;
     }
@@ -56,7 +60,8 @@ const cmd_aggregate_ops_t *cmd_aggregate_ops(cmd_agg_kind_t kind)
 int cmd_aggregate_of_subject(const char *subject)
 {
     static const char *prefixes[CMD_AGG_COUNT] = {"tix.venue.", "tix.event.", "tix.inv.",
-                                                  "tix.user.", "tix.claim."};
+                                                  "tix.user.",  "tix.claim.", "tix.quota.",
+                                                  "tix.wait."};
     for (int k = 0; k < CMD_AGG_COUNT; k++)
         if (subject && strncmp(subject, prefixes[k], strlen(prefixes[k])) == 0)
             return k;

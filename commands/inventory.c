@@ -42,6 +42,12 @@ const char *inv_booking_status_name(const inv_booking_t *b, int64_t now)
         return "expired";
     case INV_CONFIRMED:
         return "confirmed";
+    case INV_CANCELLED:
+        return "cancelled";
+    case INV_REFUND_DUE:
+        return "refund_due";
+    case INV_REFUNDED:
+        return "refunded";
     }
     return "unknown";
 }
