@@ -225,7 +225,7 @@ static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *sub
 
 void api_h_hold(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
+    if (api_require_active_user(r) != 0)
         return;
     const char *event_id = r->params[0];
     if (!alnum_id(event_id))

@@ -2,8 +2,9 @@
 #include "engine/engine_int.h"
 
 static const char *names[ENG_CMD_COUNT] = {
-    "venue_create", "event_create", "event_publish", "inventory_open", "hold",
-    "release",      "expire",       "user_register", "claim",
+    "venue_create", "event_create", "event_publish",   "inventory_open", "hold",
+    "release",      "expire",       "user_register",   "claim",          "user_login",
+    "user_refresh", "user_logout",  "user_grant_role", "user_block",
 };
 
 const char *eng_cmd_name(eng_cmd_type_t t)
@@ -40,6 +41,21 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_CLAIM:
         claim_decide(state, cmd->u.claim.kind, cmd->u.claim.owner, ctx, out);
+        break;
+    case ENG_USER_LOGIN:
+        user_login_decide(state, &cmd->u.login, ctx, out);
+        break;
+    case ENG_USER_REFRESH:
+        user_refresh_decide(state, &cmd->u.refresh, ctx, out);
+        break;
+    case ENG_USER_LOGOUT:
+        user_logout_decide(state, &cmd->u.refresh, ctx, out);
+        break;
+    case ENG_USER_GRANT_ROLE:
+        user_grant_role_decide(state, cmd->u.role, ctx, out);
+        break;
+    case ENG_USER_BLOCK:
+        user_block_decide(state, cmd->u.block.blocked, cmd->u.block.reason, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;
