@@ -29,9 +29,10 @@ void api_h_user_roles(api_req_t *r)
     if (!j)
         return;
     json_t *role = json_object_get(j, "role");
-    uint32_t bit = json_is_string(role) ? evt_role_parse(json_string_value(role)) : 0;
+    int is_string = json_is_string(role);
+    uint32_t bit = is_string ? evt_role_parse(json_string_value(role)) : 0;
     json_decref(j);
-    if (!role || !json_is_string(role))
+    if (!is_string)
         return api_problem_validation(r, "role", "a string is required");
     if (!bit)
         return api_problem_validation(r, "role",

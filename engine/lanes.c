@@ -379,10 +379,12 @@ static void *worker_main(void *arg)
 }
 
 /* Which aggregate each command works on: a command sent to another kind of
- * subject is refused before it can misread a state. */
+ * subject is refused before it can misread a state. The account commands
+ * (login, refresh, logout, grant role, block) work on the user. */
 static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
     CMD_AGG_VENUE, CMD_AGG_EVENT, CMD_AGG_EVENT, CMD_AGG_INV,   CMD_AGG_INV,
-    CMD_AGG_INV,   CMD_AGG_INV,   CMD_AGG_USER,  CMD_AGG_CLAIM,
+    CMD_AGG_INV,   CMD_AGG_INV,   CMD_AGG_USER,  CMD_AGG_CLAIM, CMD_AGG_USER,
+    CMD_AGG_USER,  CMD_AGG_USER,  CMD_AGG_USER,  CMD_AGG_USER,
 };
 
 static ts_status enqueue(eng_t *e, eng_job_t *j)
