@@ -73,9 +73,10 @@ void api_h_user_block(api_req_t *r)
         if (!j)
             return;
         json_t *v = json_object_get(j, "reason");
+        int bad = v && !json_is_null(v) && !json_is_string(v);
         reason = json_is_string(v) ? ts_arena_strdup(&r->arena, json_string_value(v)) : NULL;
         json_decref(j);
-        if (v && !json_is_null(v) && !reason)
+        if (bad)
             return api_problem_validation(r, "reason", "a string");
         if (reason && strlen(reason) > 200)
             return api_problem_validation(r, "reason", "at most 200 characters");
