@@ -202,7 +202,9 @@ static enum MHD_Result send_answer(api_req_t *r)
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
     r->out = NULL;
-    MHD_add_response_header(resp, "Content-Type", r->out_type ? r->out_type : "application/json");
+    if (r->status != 204) /* no body, no type */
+        MHD_add_response_header(resp, "Content-Type",
+                                r->out_type ? r->out_type : "application/json");
     if (r->retry_after)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);

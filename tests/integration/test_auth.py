@@ -112,6 +112,7 @@ class Sessions(AuthCase):
                                           {"refresh_token": a["refresh_token"]},
                                           token=a["access_token"])
         self.assertEqual((status, body), (204, None))
+        self.assertIsNone(headers["Content-Type"])
         # Logout, then refresh: 401. The other session still refreshes.
         self.assert_problem(self.refresh(a["refresh_token"]), 401, "unauthorized")
         expect(self.refresh(b["refresh_token"]), 200)
