@@ -7,7 +7,8 @@ module starts on free ports and removes afterwards. A Stack is
       nats/         JetStream store of the Stack's own nats-server
       data/         --data of serve and project; data/engine is the LMDB cache
       pg/           the Stack's own PostgreSQL cluster (only without a shared one)
-      logs/         nats.log, serve.log, project.log, postgres.log, ops.log
+      logs/         nats.log, serve.log, project.log, audit.log (the audit
+                    projector, when a test starts it), postgres.log, ops.log
 
 plus a fresh database with a unique name. ops/test starts one PostgreSQL
 cluster for the whole run and exports TS_TEST_PG_HOST / TS_TEST_PG_PORT; each
@@ -285,7 +286,7 @@ class Stack:
             return
         self._closed = True
         _open_stacks.discard(self)
-        for name in ("serve", "project"):
+        for name in ("serve", "project", "audit"):
             if name in self.procs:
                 self._stop(name)
         if failed or self.problems:
@@ -410,8 +411,25 @@ class Stack:
         """SIGTERM (or SIGKILL) the projector and wait; returns its exit status."""
         return self._stop("project", kill)
 
+    def start_audit(self, loki_url=None, batch=None, env=None):
+        """Start `turnstile project --projection audit` as process "audit"
+        (log logs/audit.log). loki_url: its LOKI_URL (None: it appends to
+        data/audit/audit.log); env: more environment (TURNSTILE_AUDIT_KEY)."""
+        args = [self.bin, "project", "--projection", "audit"] + self._common_args()
+        if batch:
+            args += ["--batch", str(batch)]
+        e = self._turnstile_env()
+        e.update(env or {})
+        if loki_url:
+            e["LOKI_URL"] = loki_url
+        self._spawn("audit", args, e)
+
+    def stop_audit(self, kill=False):
+        """SIGTERM (or SIGKILL) the audit projector and wait; returns its exit status."""
+        return self._stop("audit", kill)
+
     def alive(self, name):
-        """True while process `name` ("serve", "project", "nats") runs."""
+        """True while process `name` ("serve", "project", "audit", "nats") runs."""
         p = self.procs.get(name)
         return p is not None and p.poll() is None
 
@@ -490,7 +508,7 @@ class Stack:
         """Print the last `lines` lines of each log to stderr."""
         if not self.log_dir or not os.path.isdir(self.log_dir):
             return
-        for name in ("serve", "project", "nats", "postgres", "ops"):
+        for name in ("serve", "project", "audit", "nats", "postgres", "ops"):
             path = self._log(name)
             if not os.path.exists(path):
                 continue
