@@ -109,9 +109,10 @@ static ts_status ship(audit_t *a, const proj__audit_entry_t *es, size_t n, const
         }
         /* Every failure is logged: an auditor's records are stuck, and a
          * 4xx other than 429 will not go away without someone's help. */
-        proj__log("audit: %s seq %" PRIu64 "..%" PRIu64 " (%zu events) failed (attempt %d): %s%s; "
+        proj__log("audit: %s seq %" PRIu64 "..%" PRIu64 " (%zu event%s) failed (attempt %d): %s%s; "
                   "retrying in %d ms",
-                  a->loki ? "push of" : "append of", es[0].seq, es[n - 1].seq, n, attempts, why,
+                  a->loki ? "push of" : "append of", es[0].seq, es[n - 1].seq, n, n == 1 ? "" : "s",
+                  attempts, why,
                   rc == TS_ERR_INVALID ? " — REFUSED: fix the cause, nothing is dropped" : "",
                   backoff);
         proj__nap(a->cfg->stop, backoff);
