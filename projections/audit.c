@@ -247,7 +247,7 @@ static ts_status setup(audit_t *a)
     if ((rc = proj__audit_checkpoint_read(a->dir, &a->checkpoint)) != TS_OK)
         return rc;
     if (a->cfg->loki_url && a->cfg->loki_url[0]) {
-        if ((rc = proj__loki_new(a->cfg->loki_url, &a->loki)) != TS_OK)
+        if ((rc = proj__loki_new(a->cfg->loki_url, a->cfg->stop, &a->loki)) != TS_OK)
             return rc;
         proj__log("audit: pushing to %s, batches of up to %d events, checkpoint %" PRIu64,
                   proj__loki_url(a->loki), a->batch, a->checkpoint);

@@ -61,7 +61,10 @@
  *                 "values": [["<ns>", "<line>"], ...]}, ...]}
  * one stream per distinct label set, in the order of their first event in
  * the batch; values in ascending timestamp order within a stream (the log's
- * order where timestamps tie). Any answer but 2xx, and any connection
+ * order where timestamps tie). Commit times follow the log's order only
+ * roughly (engines append in parallel), so a later batch may hold older
+ * timestamps: Loki accepts that within its out-of-order window (the
+ * default since Loki 2.4). Any answer but 2xx, and any connection
  * error, is retried with the same body after 250 ms, doubling up to 10 s,
  * until it succeeds or the process is stopped: a 4xx other than 429 is
  * logged loudly on every attempt but retried all the same, because dropping

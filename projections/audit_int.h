@@ -84,9 +84,10 @@ void proj__audit_file_records(const proj__audit_entry_t *es, size_t n, ts_buf_t 
 typedef struct proj__loki proj__loki_t;
 
 /* A client for <base_url>/loki/api/v1/push (a trailing '/' of base_url is
- * ignored). Call curl_global_init first. Errors: TS_ERR_INVALID, TS_ERR_NOMEM.
+ * ignored); a POST in progress is abandoned as soon as *stop (may be NULL)
+ * is set. Call curl_global_init first. Errors: TS_ERR_INVALID, TS_ERR_NOMEM.
  * *out is written only on success. */
-ts_status proj__loki_new(const char *base_url, proj__loki_t **out);
+ts_status proj__loki_new(const char *base_url, volatile int *stop, proj__loki_t **out);
 void proj__loki_free(proj__loki_t *l);
 /* "<base_url>/loki/api/v1/push", valid as long as l. */
 const char *proj__loki_url(const proj__loki_t *l);

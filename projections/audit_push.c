@@ -114,6 +114,7 @@ void proj__audit_file_records(const proj__audit_entry_t *es, size_t n, ts_buf_t 
 #define LOKI_ANSWER_KEEP 200 /* bytes of an error answer kept for the log */
 
 struct proj__loki {
+    volatile int *stop;
     CURL *curl;
     struct curl_slist *headers;
     char *url;
@@ -133,7 +134,17 @@ static size_t on_answer(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-ts_status proj__loki_new(const char *base_url, proj__loki_t **out)
+/* A stop ends a push at once instead of after the timeout: a Loki that
+ * hangs must not keep the process past its SIGTERM. */
+static int on_progress(void *arg, curl_off_t dl_total, curl_off_t dl, curl_off_t ul_total,
+                       curl_off_t ul)
+{
+    (void)dl_total, (void)dl, (void)ul_total, (void)ul;
+    const proj__loki_t *l = arg;
+    return l->stop && *l->stop != 0;
+}
+
+ts_status proj__loki_new(const char *base_url, volatile int *stop, proj__loki_t **out)
 {
     size_t n = base_url ? strlen(base_url) : 0;
     while (n > 0 && base_url[n - 1] == '/')
@@ -154,6 +165,7 @@ ts_status proj__loki_new(const char *base_url, proj__loki_t **out)
         proj__loki_free(l);
         return TS_ERR_NOMEM;
     }
+    l->stop = stop;
     memcpy(l->url, base_url, n);
     memcpy(l->url + n, LOKI_PUSH_PATH, sizeof LOKI_PUSH_PATH);
     curl_easy_setopt(l->curl, CURLOPT_URL, l->url);
@@ -166,6 +178,9 @@ ts_status proj__loki_new(const char *base_url, proj__loki_t **out)
     curl_easy_setopt(l->curl, CURLOPT_WRITEDATA, l);
     curl_easy_setopt(l->curl, CURLOPT_ERRORBUFFER, l->error);
     curl_easy_setopt(l->curl, CURLOPT_USERAGENT, "turnstile-audit");
+    curl_easy_setopt(l->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(l->curl, CURLOPT_XFERINFODATA, l);
+    curl_easy_setopt(l->curl, CURLOPT_NOPROGRESS, 0L);
     *out = l;
     return TS_OK;
 }
