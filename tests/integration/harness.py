@@ -312,7 +312,11 @@ class Stack:
     # ---- nats-server and PostgreSQL
 
     def _start_nats(self):
+        # The HTTP port is chosen first but bound only when serve starts, so
+        # the kernel may offer it again here.
         self.nats_port = free_port()
+        while self.nats_port == self.http_port:
+            self.nats_port = free_port()
         self.nats_url = f"nats://127.0.0.1:{self.nats_port}"
         store = os.path.join(self.tmp, "nats")
         self._spawn("nats", ["nats-server", "-js", "-sd", store, "-a", "127.0.0.1",
