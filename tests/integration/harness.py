@@ -332,6 +332,8 @@ class Stack:
             self.own_pg = True
             self.pg_host = "127.0.0.1"
             self.pg_port = free_port()
+            while self.pg_port == self.http_port:  # see _start_nats
+                self.pg_port = free_port()
             _ops("ts_start_pg", str(self.pg_port), os.path.join(self.tmp, "pg"),
                  self._log("postgres"), "fast", log=self._log("ops"))
         name = f"ts_it_{os.getpid()}_{secrets.token_hex(4)}"
