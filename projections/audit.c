@@ -113,7 +113,7 @@ static ts_status ship(audit_t *a, const proj__audit_entry_t *es, size_t n, const
                   "retrying in %d ms",
                   a->loki ? "push of" : "append of", es[0].seq, es[n - 1].seq, n, n == 1 ? "" : "s",
                   attempts, why,
-                  rc == TS_ERR_INVALID ? " — REFUSED: fix the cause, nothing is dropped" : "",
+                  rc == TS_ERR_INVALID ? " (REFUSED: fix the cause; nothing is dropped)" : "",
                   backoff);
         proj__nap(a->cfg->stop, backoff);
         if (stopping(a))
