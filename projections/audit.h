@@ -31,14 +31,17 @@
  * masked. An undecodable commit gives one line {seq, subject, aggregate, id,
  * hash, "error": "undecodable"} at the stream's timestamp of the message.
  *
- * Masking (personal data never leaves in clear). Every value is replaced
- * by "<key>_hash": the lowercase hex HMAC-SHA256 of the value under the
- * audit key, at the same place in the object (a non-string value becomes
- * null), for these keys, at any depth of data:
- *   - e-mail addresses: "email" and "*_email" (to_email of a transfer...),
- *     lower-cased (ASCII) first, as e-mail is case-insensitive (RULE-AUTH-1),
- *     so one address gives one hash wherever it appears;
- *   - phone numbers: "phone" and "*_phone";
+ * Masking (personal data never leaves in clear). The value of each of
+ * these keys, at any depth of data, is replaced by "<key>_hash": the
+ * lowercase hex HMAC-SHA256 of the value under the audit key, at the same
+ * place in the object (an array of strings gives an array of hashes; null
+ * or an object gives null; a boolean or a number, such as a flag
+ * email_verified, stays as it is under its own key):
+ *   - e-mail addresses: every key containing "email" (email, to_email,
+ *     email_address, emails...), lower-cased (ASCII) first, as e-mail is
+ *     case-insensitive (RULE-AUTH-1), so one address gives one hash
+ *     wherever it appears;
+ *   - phone numbers: every key containing "phone";
  *   - person names: "name" and "*_name" in the events of a user aggregate
  *     (a venue's or a section's name is not personal), and everywhere
  *     full_name, first_name, last_name, display_name, holder_name,

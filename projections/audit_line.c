@@ -43,9 +43,12 @@ static rule_t rule_of(const char *key, int person_names)
                                          "recipient_name", "customer_name"};
     if (strstr(key, "password") || strstr(key, "secret"))
         return DROP;
-    if (strcmp(key, "email") == 0 || ends_with(key, "_email"))
+    /* Any key that speaks of an e-mail or a phone: to_email, email_address,
+     * emails, recipient_phone... (a flag such as email_verified keeps its
+     * value: see hashed below). */
+    if (strstr(key, "email"))
         return HASH_LOWER;
-    if (strcmp(key, "phone") == 0 || ends_with(key, "_phone"))
+    if (strstr(key, "phone"))
         return HASH;
     if (person_names && (strcmp(key, "name") == 0 || ends_with(key, "_name")))
         return HASH;
@@ -53,6 +56,30 @@ static rule_t rule_of(const char *key, int person_names)
         if (strcmp(key, people[i]) == 0)
             return HASH;
     return KEEP;
+}
+
+/* The masked form of x under a HASH rule: a string's keyed hash, an array
+ * of them (null for an element that is not a string), null for null or an
+ * object. NULL for a boolean or a number, which stays as it is: a flag or a
+ * count about an address is not the address. */
+static json_t *hashed(const proj__audit_key_t *k, const json_t *x, int lower)
+{
+    char hex[65];
+    if (json_is_string(x)) {
+        proj__audit_hmac(k, json_string_value(x), json_string_length(x), lower, hex);
+        return json_string(hex);
+    }
+    if (json_is_array(x)) {
+        json_t *a = json_array();
+        size_t i;
+        const json_t *e;
+        json_array_foreach(x, i, e)
+            json_array_append_new(a, json_is_string(e) ? hashed(k, e, lower) : json_null());
+        return a;
+    }
+    if (json_is_null(x) || json_is_object(x))
+        return json_null();
+    return NULL;
 }
 
 json_t *proj__audit_mask(const proj__audit_key_t *k, const json_t *v, int person_names)
@@ -82,11 +109,10 @@ json_t *proj__audit_mask(const proj__audit_key_t *k, const json_t *v, int person
         }
         if (r == DROP)
             continue;
-        json_t *h = json_null();
-        if (json_is_string(x)) {
-            char hex[65];
-            proj__audit_hmac(k, json_string_value(x), json_string_length(x), r == HASH_LOWER, hex);
-            h = json_string(hex);
+        json_t *h = hashed(k, x, r == HASH_LOWER);
+        if (!h) {
+            json_object_set_new(o, key, json_deep_copy(x));
+            continue;
         }
         char *name = malloc(strlen(key) + sizeof "_hash");
         if (!name)

@@ -173,6 +173,17 @@ def ascii_lower(s):
     return "".join(c.lower() if "A" <= c <= "Z" else c for c in s)
 
 
+def hashed(value, key, lower):
+    """A masked value, or NotImplemented for one that stays (bool, number)."""
+    if isinstance(value, str):
+        return hmac_hex(key, ascii_lower(value) if lower else value)
+    if isinstance(value, list):
+        return [hashed(v, key, lower) if isinstance(v, str) else None for v in value]
+    if value is None or isinstance(value, dict):
+        return None
+    return NotImplemented
+
+
 def mask(value, person_names, key):
     """The masking rules of audit.h, applied to an event's data."""
     if isinstance(value, list):
@@ -183,13 +194,18 @@ def mask(value, person_names, key):
     for k, v in value.items():
         if "password" in k or "secret" in k:
             continue
-        if k == "email" or k.endswith("_email"):
-            out[k + "_hash"] = hmac_hex(key, ascii_lower(v)) if isinstance(v, str) else None
-        elif (k == "phone" or k.endswith("_phone") or k in PERSON_NAME_KEYS
+        if "email" in k:
+            h = hashed(v, key, True)
+        elif ("phone" in k or k in PERSON_NAME_KEYS
               or (person_names and (k == "name" or k.endswith("_name")))):
-            out[k + "_hash"] = hmac_hex(key, v) if isinstance(v, str) else None
+            h = hashed(v, key, False)
         else:
             out[k] = mask(v, person_names, key)
+            continue
+        if h is NotImplemented:
+            out[k] = v
+        else:
+            out[k + "_hash"] = h
     return out
 
 

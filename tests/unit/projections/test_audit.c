@@ -69,7 +69,8 @@ static void test_mask_email_any_depth_in_place(void **state)
     (void)state;
     json_t *v = json_loads("{\"ticket_id\":\"t1\",\"to_email\":\"Bob@X.org\",\"n\":3,"
                            "\"nested\":{\"email\":\"c@d.e\",\"list\":[{\"recipient_email\":"
-                           "\"e@f.g\"},\"plain\"]},\"email\":null,\"backup_email\":5,"
+                           "\"e@f.g\"},\"plain\"]},\"email\":null,\"email_verified\":true,"
+                           "\"emails\":[\"H@i.j\",7],\"email_address\":{\"x\":1},"
                            "\"name\":\"Main Stand\"}",
                            0, NULL);
     assert_non_null(v);
@@ -77,8 +78,9 @@ static void test_mask_email_any_depth_in_place(void **state)
     snprintf(want, sizeof want,
              "{\"ticket_id\":\"t1\",\"to_email_hash\":\"%s\",\"n\":3,\"nested\":{"
              "\"email_hash\":\"%s\",\"list\":[{\"recipient_email_hash\":\"%s\"},\"plain\"]},"
-             "\"email_hash\":null,\"backup_email_hash\":null,\"name\":\"Main Stand\"}",
-             hmac("bob@x.org", 0), hmac("c@d.e", 0), hmac("e@f.g", 0));
+             "\"email_hash\":null,\"email_verified\":true,\"emails_hash\":[\"%s\",null],"
+             "\"email_address_hash\":null,\"name\":\"Main Stand\"}",
+             hmac("bob@x.org", 0), hmac("c@d.e", 0), hmac("e@f.g", 0), hmac("h@i.j", 0));
     /* Not a user aggregate: a name (of a stand) stays. */
     assert_dump(proj__audit_mask(&KEY, v, 0), want);
     json_decref(v);
@@ -89,12 +91,12 @@ static void test_mask_person_names_and_secrets(void **state)
     (void)state;
     json_t *v = json_loads("{\"user_id\":\"u1\",\"email\":\"A@B.C\",\"name\":\"Ana Horvat\","
                            "\"display_name\":\"ana\",\"password_hash\":\"scrypt$x\","
-                           "\"phone\":\"+385 1\",\"roles\":[\"attendee\"]}",
+                           "\"mobile_phone\":\"+385 1\",\"roles\":[\"attendee\"]}",
                            0, NULL);
     char want[1024];
     snprintf(want, sizeof want,
              "{\"user_id\":\"u1\",\"email_hash\":\"%s\",\"name_hash\":\"%s\","
-             "\"display_name_hash\":\"%s\",\"phone_hash\":\"%s\",\"roles\":[\"attendee\"]}",
+             "\"display_name_hash\":\"%s\",\"mobile_phone_hash\":\"%s\",\"roles\":[\"attendee\"]}",
              hmac("a@b.c", 0), hmac("Ana Horvat", 0), hmac("ana", 0), hmac("+385 1", 0));
     /* A user aggregate's event: names are a person's. */
     assert_dump(proj__audit_mask(&KEY, v, 1), want);
