@@ -24,12 +24,7 @@
 static int seat_free(const inv_state_t *s, uint32_t k, int64_t now)
 {
     int32_t o = s->seat_owner[k];
-    if (o < 0)
-        return 1;
-    const inv_booking_t *b = &s->bookings[o];
-    if (b->status == INV_CONFIRMED)
-        return 0;
-    return !(b->status == INV_HELD && now < b->hold.expires_at);
+    return o < 0 || !inv__booking_active(&s->bookings[o], now);
 }
 
 static int row_accessible(const evt_row_t *row, uint32_t number)
