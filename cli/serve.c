@@ -135,6 +135,7 @@ int cli_serve(int argc, char **argv)
     eng_t *e = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
+    eng_saga_t *saga_bookings = NULL;
     eng_config_t ec = {
         .nats_url = s.nats_url, .stream = s.stream, .data_dir = s.data_dir, .workers = s.workers};
     ts_status st = eng_open(&ec, &e);
@@ -148,6 +149,11 @@ int cli_serve(int argc, char **argv)
         goto done;
     }
     ensure_admin(e);
+    /* Quota and promo uses follow their bookings (RULE-HOLD-4, RULE-PROMO-1). */
+    if ((st = eng_saga_bookings_start(e, &saga_bookings)) != TS_OK) {
+        fprintf(stderr, "serve: saga_bookings: %s\n", ts_status_str(st));
+        goto done;
+    }
     api_config_t ac = {.bind = s.bind,
                        .port = (uint16_t)s.port,
                        .jwt_key = (const uint8_t *)secret,
@@ -164,6 +170,7 @@ int cli_serve(int argc, char **argv)
     rc = 0;
 done:
     api_stop(srv);
+    eng_saga_stop(saga_bookings);
     eng_free(e);
     proj_db_free(db);
     return rc;

@@ -2,8 +2,24 @@
 #include "engine/engine_int.h"
 
 static const char *names[ENG_CMD_COUNT] = {
-    "venue_create", "event_create", "event_publish", "inventory_open", "hold",
-    "release",      "expire",       "user_register", "claim",
+    "venue_create",
+    "event_create",
+    "event_publish",
+    "inventory_open",
+    "hold",
+    "release",
+    "expire",
+    "user_register",
+    "claim",
+    "event_update",
+    "promo_create",
+    "promo_use",
+    "promo_release",
+    "quota_take",
+    "quota_confirm",
+    "quota_return",
+    "inventory_reschedule",
+    "hold_best",
 };
 
 const char *eng_cmd_name(eng_cmd_type_t t)
@@ -40,6 +56,35 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_CLAIM:
         claim_decide(state, cmd->u.claim.kind, cmd->u.claim.owner, ctx, out);
+        break;
+    case ENG_EVENT_UPDATE:
+        event_update_decide(state, cmd->dep, &cmd->u.patch, ctx, out);
+        break;
+    case ENG_PROMO_CREATE:
+        promo_create_decide(state, &cmd->u.promo, ctx, out);
+        break;
+    case ENG_PROMO_USE:
+        promo_use_decide(state, cmd->u.promo_use.code, cmd->u.promo_use.booking_id,
+                         cmd->u.promo_use.force, ctx, out);
+        break;
+    case ENG_PROMO_RELEASE:
+        promo_release_decide(state, cmd->u.promo_use.booking_id, ctx, out);
+        break;
+    case ENG_QUOTA_TAKE:
+        quota_take_decide(state, &cmd->u.quota.q, cmd->u.quota.max_per_user, ctx, out);
+        break;
+    case ENG_QUOTA_CONFIRM:
+        quota_confirm_decide(state, &cmd->u.quota.q, ctx, out);
+        break;
+    case ENG_QUOTA_RETURN:
+        quota_return_decide(state, cmd->u.quota.q.event_id, cmd->u.quota.q.booking_id, ctx, out);
+        break;
+    case ENG_INV_RESCHEDULE:
+        inv_reschedule_decide(state, cmd->u.reschedule.starts_at, cmd->u.reschedule.ends_at, ctx,
+                              out);
+        break;
+    case ENG_INV_HOLD_BEST:
+        inv_best_hold_decide(state, &cmd->u.best.hold, cmd->u.best.accessible, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

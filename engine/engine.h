@@ -82,6 +82,16 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
+    /* issue 3, selling rules (append new types here, before ENG_CMD_COUNT) */
+    ENG_EVENT_UPDATE,   /* event: PATCH (dep: the venue when tiers change) */
+    ENG_PROMO_CREATE,   /* event: RULE-PROMO-1 */
+    ENG_PROMO_USE,      /* event: reserve a use for a booking */
+    ENG_PROMO_RELEASE,  /* event: give a booking's use back */
+    ENG_QUOTA_TAKE,     /* quota: RULE-HOLD-4 */
+    ENG_QUOTA_CONFIRM,  /* quota: the booking is sold */
+    ENG_QUOTA_RETURN,   /* quota: the booking ended unsold */
+    ENG_INV_RESCHEDULE, /* inventory: the event's times changed */
+    ENG_INV_HOLD_BEST,  /* inventory: best available, picked in the lane */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -111,6 +121,24 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        event_patch_t patch;
+        evt_promo_t promo; /* ENG_PROMO_CREATE */
+        struct {
+            const char *code; /* NULL for a release */
+            const char *booking_id;
+            int force; /* count a sold booking past the window and max uses */
+        } promo_use;
+        struct {
+            evt_quota_t q;         /* take: all; confirm: event, booking, quantity */
+            uint32_t max_per_user; /* take: the event's policy */
+        } quota;
+        struct {
+            int64_t starts_at, ends_at;
+        } reschedule;
+        struct {
+            inv_hold_cmd_t hold; /* quantity, and the hold's v2 fields */
+            int accessible;      /* 1: accessible seats only */
+        } best;
     } u;
 } eng_cmd_t;
 
@@ -165,6 +193,42 @@ ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
 /* The stream's last sequence (for lag). */
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
+
+/* ---- sagas (saga.c): reactors on the log that issue commands ----
+ *
+ * A saga is a durable JetStream pull consumer "saga_<name>" on the stream,
+ * read by a thread of its own in stream order. fn gets each commit matching
+ * filter (decoded, valid during the call) and returns TS_OK to move on; any
+ * other status retries the same commit after a pause (at least once, in
+ * order: a saga's commands must be idempotent). SERVE mode only. */
+
+typedef struct eng_saga eng_saga_t;
+typedef ts_status (*eng_saga_fn)(eng_t *e, const eng_log_msg_t *m, const evt_commit_t *c,
+                                 void *arg);
+
+/* Starts the saga. Errors: TS_ERR_INVALID (not SERVE mode), TS_ERR_NOMEM.
+ * Connection problems are retried by the saga's thread, not reported. */
+ts_status eng_saga_start(eng_t *e, const char *name, const char *filter, eng_saga_fn fn, void *arg,
+                         eng_saga_t **out);
+/* Stops and frees the saga (waits for the commit in hand). Accepts NULL.
+ * Call before eng_free. */
+void eng_saga_stop(eng_saga_t *s);
+
+/* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
+
+/* Brings the quota (RULE-HOLD-4) and the promo use (RULE-PROMO-1) of one
+ * booking in line with its status on its shard (shard_subject,
+ * tix.inv.<event>.<section>): confirmed → QuotaConfirmed and the promo use
+ * counted; released, expired, cancelled, refund due or refunded →
+ * QuotaReturned and PromoReleased; still held or unknown → nothing. Every
+ * step is a no-op when already done, so it may run any number of times, from
+ * the saga or from a handler that wants it done at once. Errors: those of
+ * eng_read and eng_execute. */
+ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
+
+/* Starts saga_bookings: eng_booking_settle for every booking a shard commit
+ * releases, expires, confirms, cancels, or whose payment fails. */
+ts_status eng_saga_bookings_start(eng_t *e, eng_saga_t **out);
 
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *

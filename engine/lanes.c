@@ -381,8 +381,24 @@ static void *worker_main(void *arg)
 /* Which aggregate each command works on: a command sent to another kind of
  * subject is refused before it can misread a state. */
 static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
-    CMD_AGG_VENUE, CMD_AGG_EVENT, CMD_AGG_EVENT, CMD_AGG_INV,   CMD_AGG_INV,
-    CMD_AGG_INV,   CMD_AGG_INV,   CMD_AGG_USER,  CMD_AGG_CLAIM,
+    CMD_AGG_VENUE,
+    CMD_AGG_EVENT,
+    CMD_AGG_EVENT,
+    CMD_AGG_INV,
+    CMD_AGG_INV,
+    CMD_AGG_INV,
+    CMD_AGG_INV,
+    CMD_AGG_USER,
+    CMD_AGG_CLAIM,
+    [ENG_EVENT_UPDATE] = CMD_AGG_EVENT,
+    [ENG_PROMO_CREATE] = CMD_AGG_EVENT,
+    [ENG_PROMO_USE] = CMD_AGG_EVENT,
+    [ENG_PROMO_RELEASE] = CMD_AGG_EVENT,
+    [ENG_QUOTA_TAKE] = CMD_AGG_QUOTA,
+    [ENG_QUOTA_CONFIRM] = CMD_AGG_QUOTA,
+    [ENG_QUOTA_RETURN] = CMD_AGG_QUOTA,
+    [ENG_INV_RESCHEDULE] = CMD_AGG_INV,
+    [ENG_INV_HOLD_BEST] = CMD_AGG_INV,
 };
 
 static ts_status enqueue(eng_t *e, eng_job_t *j)

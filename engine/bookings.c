@@ -1,0 +1,142 @@
+/*
+ * The bookings saga: a booking's quota (RULE-HOLD-4) and promo use
+ * (RULE-PROMO-1) follow the booking.
+ *
+ * A hold takes quota on tix.quota.<event>.<user> and may reserve a promo use
+ * on tix.event.<event> before it is placed on its shard; the shard alone then
+ * decides what becomes of the booking (confirmed, released, expired,
+ * cancelled, refused payment). This saga watches the shards and brings the
+ * other two aggregates in line: a sold booking's quota is confirmed (and its
+ * promo use counted, RULE-PAY-2 re-acquisitions included); an unsold one's
+ * quota and promo use are given back.
+ *
+ * It reconciles from the booking's status on the shard at the time it runs,
+ * not from the event that woke it: every command it sends is a no-op when
+ * already done, so redeliveries, and events seen out of order after a
+ * restart, converge on the booking's latest status.
+ */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    int found;
+    inv_booking_status_t status;
+    int64_t expires_at;
+    const char *event_id, *user_id, *promo_code;
+    uint32_t quantity;
+    ts_arena_t *arena;
+    const char *booking_id;
+} settle_copy_t;
+
+static void copy_booking(const void *state, void *arg)
+{
+    settle_copy_t *c = arg;
+    const inv_booking_t *b = inv_booking_find(state, c->booking_id);
+    if (!b)
+        return;
+    c->found = 1;
+    c->status = b->status;
+    c->expires_at = b->hold.expires_at;
+    c->event_id = ts_arena_strdup(c->arena, b->hold.event_id);
+    c->user_id = ts_arena_strdup(c->arena, b->hold.user_id);
+    c->promo_code = ts_arena_strdup(c->arena, b->hold.promo_code);
+    c->quantity = b->hold.quantity;
+}
+
+/* Runs a saga command; a business rejection is logged, not retried (it
+ * would be rejected again). */
+static ts_status run(eng_t *e, eng_cmd_t *cmd, ts_arena_t *arena)
+{
+    eng_outcome_t o;
+    cmd->actor = "system";
+    ts_status st = eng_execute(e, cmd, arena, &o);
+    if (st == TS_OK && o.reject)
+        fprintf(stderr, "saga bookings: %s on %s refused: %s (%s)\n", eng_cmd_name(cmd->type),
+                cmd->subject, o.reject->code, o.reject->detail ? o.reject->detail : "");
+    return st;
+}
+
+ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id)
+{
+    ts_arena_t arena;
+    ts_arena_init(&arena, 4096);
+    settle_copy_t c = {.arena = &arena, .booking_id = booking_id};
+    ts_status st = eng_read(e, shard_subject, copy_booking, &c);
+    if (st != TS_OK || !c.found || !c.event_id || !c.user_id)
+        goto done;
+    int sold = c.status == INV_CONFIRMED;
+    int unsold = c.status == INV_RELEASED || c.status == INV_EXPIRED || c.status == INV_CANCELLED ||
+                 c.status == INV_REFUND_DUE || c.status == INV_REFUNDED;
+    if (!sold && !unsold)
+        goto done; /* still held: nothing to settle yet */
+    const char *cmd_id = ts_arena_printf(&arena, "settle-%s-%d", booking_id, (int)c.status);
+
+    eng_cmd_t q = {.type = sold ? ENG_QUOTA_CONFIRM : ENG_QUOTA_RETURN, .command_id = cmd_id};
+    q.subject = ts_arena_printf(&arena, "tix.quota.%s.%s", c.event_id, c.user_id);
+    q.u.quota.q.event_id = c.event_id;
+    q.u.quota.q.booking_id = booking_id;
+    q.u.quota.q.quantity = c.quantity;
+    if ((st = run(e, &q, &arena)) != TS_OK)
+        goto done;
+
+    if (c.promo_code && c.promo_code[0]) {
+        eng_cmd_t p = {.type = sold ? ENG_PROMO_USE : ENG_PROMO_RELEASE, .command_id = cmd_id};
+        p.subject = ts_arena_printf(&arena, "tix.event.%s", c.event_id);
+        p.u.promo_use.code = c.promo_code;
+        p.u.promo_use.booking_id = booking_id;
+        p.u.promo_use.force = 1; /* a sale counts whatever the window and the uses */
+        st = run(e, &p, &arena);
+    }
+done:
+    ts_arena_deinit(&arena);
+    return st;
+}
+
+/* The booking an event of a shard is about, when it may change the
+ * booking's settlement; NULL otherwise. */
+static const char *booking_of(const evt_event_t *ev)
+{
+    switch (ev->type) {
+    case EVT_HOLD_RELEASED:
+    case EVT_HOLD_EXPIRED:
+        return ev->u.hold_ended.booking_id;
+    case EVT_BOOKING_CONFIRMED:
+        return ev->u.booking_confirmed.booking_id;
+    case EVT_BOOKING_CANCELLED:
+        return ev->u.booking_cancelled.booking_id;
+    case EVT_PAYMENT_FAILED:
+    case EVT_BOOKING_REFUND_DUE:
+        return ev->u.payment.booking_id;
+    default:
+        return NULL;
+    }
+}
+
+static ts_status bookings_fn(eng_t *e, const eng_log_msg_t *m, const evt_commit_t *c, void *arg)
+{
+    (void)arg;
+    for (uint32_t i = 0; i < c->n_events; i++) {
+        const char *booking = booking_of(&c->events[i]);
+        if (!booking)
+            continue;
+        /* The same booking twice in one commit needs one settlement. */
+        int seen = 0;
+        for (uint32_t k = 0; k < i && !seen; k++) {
+            const char *prev = booking_of(&c->events[k]);
+            seen = prev && strcmp(prev, booking) == 0;
+        }
+        if (seen)
+            continue;
+        ts_status st = eng_booking_settle(e, m->subject, booking);
+        if (st != TS_OK)
+            return st;
+    }
+    return TS_OK;
+}
+
+ts_status eng_saga_bookings_start(eng_t *e, eng_saga_t **out)
+{
+    return eng_saga_start(e, "bookings", "tix.inv.>", bookings_fn, NULL, out);
+}
