@@ -34,6 +34,10 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    /* issue 3, selling rules (append new routes here) */
+    {"PATCH", "/events/*", api_h_event_patch, 1},
+    {"POST", "/events/*/promos", api_h_promo_create, 1},
+    {"POST", "/events/*/holds/best", api_h_hold_best, 1},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.
