@@ -110,6 +110,23 @@ ts_status api_hold_place(api_req_t *r, api_hold_t *hp, eng_cmd_t *cmd, eng_outco
     memset(o, 0, sizeof(*o));
     hp->refused_by = 1;
 
+    /* RULE-HOLD-2 before anything is taken: an order past max_per_order is
+     * refused as the shard would refuse it, whatever the user's quota. */
+    const evt_policy_t *pol = &hp->ev->ev.policy;
+    if (hp->quantity > pol->max_per_order) {
+        cmd_reject_t *rj = ts_arena_alloc(&r->arena, sizeof(*rj));
+        memset(rj, 0, sizeof(*rj));
+        rj->code = "limit_exceeded";
+        rj->field = h->n_seats ? "seats" : "quantity";
+        rj->detail = ts_arena_printf(&r->arena, "at most %u per order", pol->max_per_order);
+        rj->limit = pol->max_per_order;
+        o->reject = rj;
+        hp->refused_by = 3;
+        /* Counted as the hold command refused that it is. */
+        eng_metrics_command(r->srv->cfg.engine, cmd->type, "rejected", 0);
+        return TS_OK;
+    }
+
     /* 1. RULE-PROMO-1: reserve a use; then the hold gets the promo's terms
      * (they never change once created). */
     if (hp->promo_code) {
@@ -132,7 +149,6 @@ ts_status api_hold_place(api_req_t *r, api_hold_t *hp, eng_cmd_t *cmd, eng_outco
 
     /* 2. RULE-HOLD-4: the user's quota for the event, held as long as the
      * hold (RULE-HOLD-3). */
-    const evt_policy_t *pol = &hp->ev->ev.policy;
     uint32_t minutes = h->hold_minutes ? h->hold_minutes : pol->hold_minutes;
     eng_cmd_t q = {.type = ENG_QUOTA_TAKE};
     q.subject = ts_arena_printf(&r->arena, "tix.quota.%s.%s", hp->event_id, r->user_id);
