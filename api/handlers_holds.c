@@ -227,10 +227,9 @@ int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subje
 
 void api_h_hold(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
+    /* RULE-AUTH-2: a blocked user cannot hold. */
+    if (api_require_active_user(r) != 0)
         return;
-    /* RULE-AUTH-2: a blocked user cannot hold. The check
-     * (api_require_active_user) comes with branch accounts: call it here. */
     const char *event_id = r->params[0];
     if (!alnum_id(event_id))
         return api_problem(r, 404, "not_found", "no such event", NULL);

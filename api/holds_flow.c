@@ -256,10 +256,9 @@ static int parse_best(api_req_t *r, json_t *j, uint32_t *quantity, const char **
 
 void api_h_hold_best(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
+    /* RULE-AUTH-2: a blocked user cannot hold. */
+    if (api_require_active_user(r) != 0)
         return;
-    /* RULE-AUTH-2: a blocked user cannot hold. The check
-     * (api_require_active_user) comes with branch accounts: call it here. */
     const char *event_id = r->params[0];
     if (!ts_id_valid(event_id) || strchr(event_id, '-') || strchr(event_id, '_'))
         return api_problem(r, 404, "not_found", "no such event", NULL);

@@ -34,6 +34,14 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    /* Refresh has no Bearer token (the refresh token is the credential),
+     * and the Idempotency-Key guard is scoped to an authenticated caller:
+     * a repeated refresh is reuse, by design (RULE-AUTH-1). */
+    {"POST", "/auth/refresh", api_h_refresh, 0},
+    {"POST", "/auth/logout", api_h_logout, 1},
+    {"POST", "/users/*/roles", api_h_user_roles, 1},
+    {"POST", "/users/*/block", api_h_user_block, 1},
+    {"DELETE", "/users/*/block", api_h_user_block, 1},
     /* issue 3, selling rules (append new routes here) */
     {"PATCH", "/events/*", api_h_event_patch, 1},
     {"POST", "/events/*/promos", api_h_promo_create, 1},
@@ -276,6 +284,11 @@ ts_status api_start(const api_config_t *cfg, api_server_t **out)
     ts_map_init(&s->idem_busy);
     ts_map_init(&s->event_cache);
     ts_arena_init(&s->idem_arena, 4096);
+    ts_status st = api__jwt_init(s);
+    if (st != TS_OK) {
+        api_stop(s);
+        return st;
+    }
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
     if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &addr.sin_addr) != 1) {
         fprintf(stderr, "api: bad bind address %s\n", cfg->bind);

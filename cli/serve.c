@@ -27,7 +27,11 @@ static const char help[] =
     "%s"
     "\n"
     "Environment only:\n"
+    "  TURNSTILE_JWT_ALG         HS256 (default), RS256 or ES256\n"
     "  TURNSTILE_JWT_SECRET      HS256 secret; else DIR/jwt.secret (created once)\n"
+    "  TURNSTILE_JWT_PRIVATE_KEY,\n"
+    "  TURNSTILE_JWT_PUBLIC_KEY  RS256/ES256: PEM files of the key pair that signs\n"
+    "                            and verifies access tokens\n"
     "  TURNSTILE_ADMIN_EMAIL,\n"
     "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n";
 
@@ -59,6 +63,66 @@ static int load_secret(const char *data_dir, char *out, size_t cap)
     int ok = write(fd, out, 64) == 64;
     close(fd);
     return ok ? 0 : -1;
+}
+
+/* A whole PEM file (malloc'd, NUL-terminated), or NULL. */
+static char *read_pem(const char *path, size_t *len)
+{
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return NULL;
+    char *buf = malloc(65536);
+    size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+    int ok = buf && n > 0 && feof(f) && !ferror(f);
+    fclose(f);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The access-token keys (RULE-AUTH-1): an HS256 secret by default, or an
+ * RS256/ES256 key pair from PEM files. Fills the jwt_* fields of ac; *pem
+ * holds what must be freed. -1 after saying what is wrong. */
+static int load_jwt(const char *data_dir, char *secret, size_t cap, api_config_t *ac, char *pem[2])
+{
+    const char *alg = getenv("TURNSTILE_JWT_ALG");
+    if (!alg || !*alg || strcmp(alg, "HS256") == 0) {
+        if (load_secret(data_dir, secret, cap) != 0) {
+            fprintf(stderr, "turnstile serve: no usable JWT secret (TURNSTILE_JWT_SECRET must be "
+                            "at least 16 characters; or DIR/jwt.secret must be writable)\n");
+            return -1;
+        }
+        ac->jwt_alg = "HS256";
+        ac->jwt_key = (const uint8_t *)secret;
+        ac->jwt_key_len = strlen(secret);
+        return 0;
+    }
+    if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0) {
+        fprintf(stderr, "turnstile serve: TURNSTILE_JWT_ALG must be HS256, RS256 or ES256\n");
+        return -1;
+    }
+    const char *priv = getenv("TURNSTILE_JWT_PRIVATE_KEY");
+    const char *pub = getenv("TURNSTILE_JWT_PUBLIC_KEY");
+    size_t priv_len = 0, pub_len = 0;
+    pem[0] = read_pem(priv, &priv_len);
+    pem[1] = read_pem(pub, &pub_len);
+    if (!pem[0] || !pem[1]) {
+        fprintf(stderr,
+                "turnstile serve: %s needs TURNSTILE_JWT_PRIVATE_KEY and "
+                "TURNSTILE_JWT_PUBLIC_KEY, readable PEM files (cannot read %s)\n",
+                alg, !pem[0] ? (priv ? priv : "(unset)") : (pub ? pub : "(unset)"));
+        return -1;
+    }
+    ac->jwt_alg = alg;
+    ac->jwt_key = (const uint8_t *)pem[0];
+    ac->jwt_key_len = priv_len;
+    ac->jwt_public_key = (const uint8_t *)pem[1];
+    ac->jwt_public_key_len = pub_len;
+    return 0;
 }
 
 static void ensure_admin(eng_t *e)
@@ -117,9 +181,11 @@ int cli_serve(int argc, char **argv)
         return 1;
     }
     char secret[512];
-    if (load_secret(s.data_dir, secret, sizeof(secret)) != 0) {
-        fprintf(stderr, "turnstile serve: no usable JWT secret (TURNSTILE_JWT_SECRET must be at "
-                        "least 16 characters; or DIR/jwt.secret must be writable)\n");
+    char *pem[2] = {NULL, NULL};
+    api_config_t ac = {.bind = s.bind, .port = (uint16_t)s.port};
+    if (load_jwt(s.data_dir, secret, sizeof(secret), &ac, pem) != 0) {
+        free(pem[0]);
+        free(pem[1]);
         return 1;
     }
 
@@ -154,12 +220,8 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "serve: saga_bookings: %s\n", ts_status_str(st));
         goto done;
     }
-    api_config_t ac = {.bind = s.bind,
-                       .port = (uint16_t)s.port,
-                       .jwt_key = (const uint8_t *)secret,
-                       .jwt_key_len = strlen(secret),
-                       .engine = e,
-                       .db = db};
+    ac.engine = e;
+    ac.db = db;
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
@@ -173,5 +235,7 @@ done:
     eng_saga_stop(saga_bookings);
     eng_free(e);
     proj_db_free(db);
+    free(pem[0]);
+    free(pem[1]);
     return rc;
 }

@@ -517,9 +517,45 @@ int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char 
 
 /* ---- user and unique claims ---- */
 
+/* RULE-AUTH-1: 5 consecutive failed logins lock the account for 15 minutes
+ * from the 5th; a refresh token lives 7 days from its issue. */
+#define USER_LOCK_FAILURES 5
+#define USER_LOCK_MS (15 * 60 * 1000LL)
+#define USER_REFRESH_TTL_MS (7 * 24 * 60 * 60 * 1000LL)
+/* Bounds of a user's state: the live sessions (refresh-token families) a
+ * user may hold at once, and the spent tokens remembered per family for
+ * reuse detection. A login past USER_MAX_FAMILIES revokes the oldest
+ * session (reason "limit"); a token spent more than USER_MAX_SPENT rotations
+ * ago is no longer recognised as reuse, only refused as unknown. */
+#define USER_MAX_FAMILIES 32
+#define USER_MAX_SPENT 64
+
+/* A refresh token as the state knows it: the hex SHA-256 of the token
+ * (never the token) and when it stops being redeemable. */
+typedef struct {
+    char hash[65];
+    int64_t expires_at;
+} user_token_t;
+
+/* A refresh-token family: one login's chain of rotated tokens. Only the
+ * current token redeems; presenting a spent one revokes the family. A
+ * revoked or expired family is dropped from the state (its tokens are then
+ * unknown, which is refused the same way). */
+typedef struct {
+    char id[65];
+    user_token_t current;
+    user_token_t *spent; /* oldest first, at most USER_MAX_SPENT (heap) */
+    uint32_t n_spent, cap_spent;
+} user_family_t;
+
 typedef struct {
     int exists;
-    evt_user_registered_t u;
+    evt_user_registered_t u; /* u.roles: the current roles (RolesChanged applied) */
+    int blocked;             /* RULE-AUTH-2: no holds, no payments */
+    uint32_t failures;       /* consecutive failed logins (RULE-AUTH-1) */
+    int64_t last_failure_at;
+    user_family_t *families; /* live sessions, oldest first (heap) */
+    uint32_t n_families, cap_families;
     ts_arena_t arena;
 } cmd_user_state_t;
 
@@ -527,6 +563,68 @@ typedef struct {
  * already be a hash. Rejections: validation_failed, conflict. */
 int user_register_decide(const cmd_user_state_t *s, const evt_user_registered_t *u,
                          const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- accounts: commands/user_auth.c (RULE-AUTH-1, RULE-AUTH-2) ----
+ *
+ * Passwords are checked by the caller (scrypt is slow and must not hold a
+ * lane); tokens are made by the caller, and only their hex SHA-256 reaches
+ * a decision. Some decisions write events and still mean "refused": a
+ * wrong password (LoginFailed) and a reused refresh token (RefreshRevoked
+ * "reuse") are facts the log must keep, answered 401. */
+
+/* The instant the account unlocks, or 0 when it is not locked at now. */
+int64_t user_locked_until(const cmd_user_state_t *s, int64_t now);
+/* A live family by id, or NULL. Valid until the state changes. */
+const user_family_t *user_family_find(const cmd_user_state_t *s, const char *family_id);
+
+typedef struct {
+    int password_ok;        /* the caller's scrypt check */
+    const char *family_id;  /* the new session */
+    const char *token_hash; /* hex SHA-256 of its first refresh token */
+} user_login_cmd_t;
+
+/* RULE-AUTH-1. Locked (even with the right password): rejection
+ * rate_limited, no events. Wrong password: LoginFailed (the 5th locks).
+ * Right password: RefreshIssued, which also ends the run of failures;
+ * preceded by RefreshRevoked("limit") of the oldest session when the user
+ * already holds USER_MAX_FAMILIES. ref = the user id. Rejections:
+ * unauthorized (no such user), rate_limited, validation_failed. */
+int user_login_decide(const cmd_user_state_t *s, const user_login_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+typedef struct {
+    const char *family_id;
+    const char *token_hash;     /* the presented token */
+    const char *new_token_hash; /* refresh: its successor */
+} user_refresh_cmd_t;
+
+/* RULE-AUTH-1: the current, unexpired token of a live family rotates:
+ * RefreshRotated (the successor lives USER_REFRESH_TTL_MS from now). A
+ * spent, unexpired token of a live family is reuse: RefreshRevoked("reuse")
+ * for the whole family, and the answer is still a refusal. Rejections:
+ * unauthorized (unknown, expired or revoked), validation_failed. */
+int user_refresh_decide(const cmd_user_state_t *s, const user_refresh_cmd_t *c,
+                        const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* Ends a session: RefreshRevoked("logout") when the token (current or
+ * spent, unexpired) belongs to a live family; no events when the session
+ * is already over. Rejections: forbidden (not the user, not admin),
+ * unauthorized (no such user), validation_failed. */
+int user_logout_decide(const cmd_user_state_t *s, const user_refresh_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* RULE-AUTH-2: an admin grants one role: RolesChanged with the new set
+ * (attendee always kept); no events when the user has it already.
+ * Rejections: forbidden (not admin), not_found, validation_failed (not one
+ * known role). */
+int user_grant_role_decide(const cmd_user_state_t *s, uint32_t role, const cmd_ctx_t *ctx,
+                           cmd_result_t *out);
+
+/* RULE-AUTH-2: an admin blocks (blocked = 1) or unblocks a user:
+ * UserBlocked / UserUnblocked; no events when already so. Rejections:
+ * forbidden (not admin), not_found. */
+int user_block_decide(const cmd_user_state_t *s, int blocked, const char *reason,
+                      const cmd_ctx_t *ctx, cmd_result_t *out);
 
 typedef struct {
     int exists;

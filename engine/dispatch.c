@@ -1,30 +1,37 @@
 /* Routes a command to its pure decision (commands/). */
 #include "engine/engine_int.h"
 
+/* Designated, so that types appended by different branches cannot shift
+ * each other's names. */
 static const char *names[ENG_CMD_COUNT] = {
-    "venue_create",
-    "event_create",
-    "event_publish",
-    "inventory_open",
-    "hold",
-    "release",
-    "expire",
-    "user_register",
-    "claim",
-    "event_update",
-    "promo_create",
-    "promo_use",
-    "promo_release",
-    "quota_take",
-    "quota_confirm",
-    "quota_return",
-    "inventory_reschedule",
-    "hold_best",
+    [ENG_VENUE_CREATE] = "venue_create",
+    [ENG_EVENT_CREATE] = "event_create",
+    [ENG_EVENT_PUBLISH] = "event_publish",
+    [ENG_INV_OPEN] = "inventory_open",
+    [ENG_INV_HOLD] = "hold",
+    [ENG_INV_RELEASE] = "release",
+    [ENG_INV_EXPIRE] = "expire",
+    [ENG_USER_REGISTER] = "user_register",
+    [ENG_CLAIM] = "claim",
+    [ENG_USER_LOGIN] = "user_login",
+    [ENG_USER_REFRESH] = "user_refresh",
+    [ENG_USER_LOGOUT] = "user_logout",
+    [ENG_USER_GRANT_ROLE] = "user_grant_role",
+    [ENG_USER_BLOCK] = "user_block",
+    [ENG_EVENT_UPDATE] = "event_update",
+    [ENG_PROMO_CREATE] = "promo_create",
+    [ENG_PROMO_USE] = "promo_use",
+    [ENG_PROMO_RELEASE] = "promo_release",
+    [ENG_QUOTA_TAKE] = "quota_take",
+    [ENG_QUOTA_CONFIRM] = "quota_confirm",
+    [ENG_QUOTA_RETURN] = "quota_return",
+    [ENG_INV_RESCHEDULE] = "inventory_reschedule",
+    [ENG_INV_HOLD_BEST] = "hold_best",
 };
 
 const char *eng_cmd_name(eng_cmd_type_t t)
 {
-    return t < ENG_CMD_COUNT ? names[t] : "unknown";
+    return t < ENG_CMD_COUNT && names[t] ? names[t] : "unknown";
 }
 
 void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, cmd_result_t *out)
@@ -85,6 +92,21 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_INV_HOLD_BEST:
         inv_best_hold_decide(state, &cmd->u.best.hold, cmd->u.best.accessible, ctx, out);
+        break;
+    case ENG_USER_LOGIN:
+        user_login_decide(state, &cmd->u.login, ctx, out);
+        break;
+    case ENG_USER_REFRESH:
+        user_refresh_decide(state, &cmd->u.refresh, ctx, out);
+        break;
+    case ENG_USER_LOGOUT:
+        user_logout_decide(state, &cmd->u.refresh, ctx, out);
+        break;
+    case ENG_USER_GRANT_ROLE:
+        user_grant_role_decide(state, cmd->u.role, ctx, out);
+        break;
+    case ENG_USER_BLOCK:
+        user_block_decide(state, cmd->u.block.blocked, cmd->u.block.reason, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

@@ -82,6 +82,11 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
+    ENG_USER_LOGIN,
+    ENG_USER_REFRESH,
+    ENG_USER_LOGOUT,
+    ENG_USER_GRANT_ROLE,
+    ENG_USER_BLOCK,
     /* issue 3, selling rules (append new types here, before ENG_CMD_COUNT) */
     ENG_EVENT_UPDATE,   /* event: PATCH (dep: the venue when tiers change) */
     ENG_PROMO_CREATE,   /* event: RULE-PROMO-1 */
@@ -121,6 +126,13 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        user_login_cmd_t login;
+        user_refresh_cmd_t refresh; /* refresh, logout */
+        uint32_t role;              /* grant role */
+        struct {
+            int blocked;
+            const char *reason;
+        } block;
         event_patch_t patch;
         evt_promo_t promo; /* ENG_PROMO_CREATE */
         struct {
@@ -304,13 +316,20 @@ void eng_metrics_render(eng_t *e, ts_buf_t *out);
 /* Records one answered command (for metrics). */
 void eng_metrics_command(eng_t *e, eng_cmd_type_t t, const char *outcome, double seconds);
 
-/* ---- users (the slice of RULE-AUTH-1 the foundation needs) ---- */
+/* ---- users and sessions (RULE-AUTH-1, RULE-AUTH-2) ----
+ *
+ * Refresh tokens are "<user id>.<family id>.<64 hex random>": opaque to
+ * clients, but they name the user's aggregate (tix.user.<id>) and the
+ * session, so a refresh goes straight to its lane. Only the hex SHA-256 of a
+ * token is ever written to the log. Passwords are checked with scrypt
+ * outside the user's lane, then the outcome is decided in it. */
 
 typedef struct {
     const char *user_id;
     const char *email;
     const char *name;
     uint32_t roles;
+    int blocked; /* RULE-AUTH-2 */
 } eng_user_t;
 
 /* Claims the e-mail (case-insensitive) and registers the user with an
@@ -318,10 +337,45 @@ typedef struct {
  * TS_ERR_INVALID (bad e-mail, password under 10 characters). */
 ts_status eng_user_create(eng_t *e, const char *email, const char *password, const char *name,
                           uint32_t roles, ts_arena_t *arena, eng_user_t *out, uint64_t *commit_seq);
-/* Checks a password. Errors: TS_ERR_AUTH (unknown e-mail or wrong password,
- * indistinguishable on purpose). */
-ts_status eng_user_authenticate(eng_t *e, const char *email, const char *password,
-                                ts_arena_t *arena, eng_user_t *out);
+
+typedef enum {
+    ENG_AUTH_OK = 0,    /* a session: user and refresh_token are set */
+    ENG_AUTH_REFUSED,   /* wrong e-mail/password, or an unknown/expired/revoked token */
+    ENG_AUTH_LOCKED,    /* RULE-AUTH-1: locked until locked_until */
+    ENG_AUTH_REUSED,    /* RULE-AUTH-1: a spent token; its whole family is revoked now */
+    ENG_AUTH_FORBIDDEN, /* logout of another user's session */
+} eng_auth_result_t;
+
+typedef struct {
+    eng_auth_result_t result;
+    eng_user_t user;           /* OK: as the user's aggregate has it now */
+    const char *refresh_token; /* OK: the new refresh token */
+    int64_t locked_until;      /* LOCKED: ms since the epoch */
+    uint64_t commit_seq;       /* the commit that recorded the outcome; 0 if none */
+} eng_session_t;
+
+/* Login (RULE-AUTH-1): a wrong password is recorded (LoginFailed; the 5th
+ * locks the account for 15 minutes), a right one starts a session
+ * (RefreshIssued). A locked account is answered without checking the
+ * password. Unknown e-mails cost the same scrypt time as known ones.
+ * Strings live in arena. Errors: those of eng_execute; the verdict is
+ * out->result. */
+ts_status eng_user_login(eng_t *e, const char *email, const char *password, ts_arena_t *arena,
+                         eng_session_t *out);
+/* Redeems a refresh token for its successor (RefreshRotated), or revokes
+ * its family when it was already spent (ENG_AUTH_REUSED). A token that does
+ * not parse is ENG_AUTH_REFUSED. Errors: those of eng_execute. */
+ts_status eng_user_refresh(eng_t *e, const char *token, ts_arena_t *arena, eng_session_t *out);
+/* Ends the session of token (RefreshRevoked "logout") for actor, who must
+ * be its user unless actor_is_admin (else ENG_AUTH_FORBIDDEN). An already
+ * ended session is ENG_AUTH_OK with commit_seq 0; a token that does not
+ * parse, or is not one of its session's, is ENG_AUTH_REFUSED. */
+ts_status eng_user_logout(eng_t *e, const char *actor, int actor_is_admin, const char *token,
+                          ts_arena_t *arena, eng_session_t *out);
+/* Splits a refresh token into user and family ids (in arena); -1 when it
+ * is not one. */
+int eng_refresh_token_parse(ts_arena_t *arena, const char *token, const char **user_id,
+                            const char **family_id);
 /* Loads a user by id. Errors: TS_ERR_NOT_FOUND. */
 ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out);
 

@@ -6,7 +6,7 @@ import time
 import unittest
 
 from harness import StackTestCase, expect
-from helpers import (audit, get_projected, mint_token, published_event, register_users,
+from helpers import (audit, get_projected, published_event, register_users,
                      rfc3339, run_together, seat_statuses, seatmap)
 
 DEFAULT_POLICY = {"max_per_order": 4, "max_per_user": 8, "hold_minutes": 20,
@@ -33,9 +33,9 @@ class EventPatch(StackTestCase):
     def setUp(self):
         super().setUp()
         s = self.stack
-        self.org = mint_token(s, "orgone", roles=("organizer",))
-        self.other = mint_token(s, "orgtwo", roles=("organizer",))
-        self.attendee = mint_token(s, "attone")
+        self.org_id, self.org = s.register_as("organizer")
+        _, self.other = s.register_as("organizer")
+        _, self.attendee = s.register()
         self.venue = s.create_venue(self.org)
         created = s.create_event(self.org, self.venue["venue_id"])
         self.ev, self.created_seq = created["event_id"], created["commit_seq"]
@@ -70,7 +70,7 @@ class EventPatch(StackTestCase):
         e = self.read(r["commit_seq"])
         self.assertEqual((e["title"], e["description"], e["genre"]),
                          ("Derby II", "Second leg", "derby"))
-        self.assertEqual(e["organizer_id"], "orgone")
+        self.assertEqual(e["organizer_id"], self.org_id)
         self.assertEqual(e["city"], "Zagreb")
 
         # Draft: tiers and policy may change; a partial policy is merged.
@@ -167,7 +167,7 @@ class Promos(StackTestCase):
     def setUp(self):
         super().setUp()
         s = self.stack
-        self.org = mint_token(s, "orgone", roles=("organizer",))
+        _, self.org = s.register_as("organizer")
         _, e, self.published = published_event(s, self.org)
         self.ev = e["event_id"]
         self.until = rfc3339(time.time() + 86400)
@@ -218,10 +218,10 @@ class Promos(StackTestCase):
         for body, field in bad:
             with self.subTest(body=body):
                 problem(self, self.promo(body), 400, "validation_failed", field)
-        other = mint_token(self.stack, "orgtwo", roles=("organizer",))
+        _, other = self.stack.register_as("organizer")
         problem(self, self.promo({"code": "MINE", "percent_off": 10, "max_uses": 1,
                                   "valid_until": self.until}, token=other), 403, "forbidden")
-        attendee = mint_token(self.stack, "attone")
+        _, attendee = self.stack.register()
         problem(self, self.promo({"code": "MINE", "percent_off": 10, "max_uses": 1,
                                   "valid_until": self.until}, token=attendee), 403, "forbidden")
 
@@ -230,7 +230,7 @@ class Promos(StackTestCase):
                            "valid_until": self.until}), 201)
         expect(self.promo({"code": "FLAT", "amount_off": 700, "max_uses": 5,
                            "valid_until": self.until}), 201)
-        user = mint_token(self.stack, "buyerone")
+        _, user = self.stack.register()
         # 3 x 25.00 = 7500; 10 % = 750; fee 6 % of 6750 = 405; total 7155;
         # VAT 7155 x 500 / 10500 = 340.7 -> 341 (RULE-PRICE-1).
         b = expect(self.hold(user, {"seats": ["A-1-1", "A-1-2", "A-1-3"],
@@ -307,11 +307,11 @@ class Promos(StackTestCase):
 class PerUserCap(StackTestCase):
     def test_cap_across_two_bookings_and_after_a_release(self):
         s = self.stack
-        org = mint_token(s, "orgone", roles=("organizer",))
+        _, org = s.register_as("organizer")
         _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 4}})
         ev = e["event_id"]
-        user = mint_token(s, "buyerone")
-        other = mint_token(s, "buyertwo")
+        user_id, user = s.register()
+        _, other = s.register()
 
         def hold(body, token=user):
             return s.request("POST", f"/events/{ev}/holds", body, token=token)
@@ -337,7 +337,7 @@ class PerUserCap(StackTestCase):
         expect(hold({"seats": ["B-1-4"]}), 201)
         # The quota aggregate's log tells the story.
         admin = s.admin_token()
-        types = [ev2["type"] for c in audit(s, admin, f"tix.quota.{ev}.buyerone")
+        types = [ev2["type"] for c in audit(s, admin, f"tix.quota.{ev}.{user_id}")
                  for ev2 in c["events"]]
         self.assertEqual(types.count("QuotaTaken"), 5)
         self.assertEqual(types.count("QuotaReturned"), 2)
@@ -356,11 +356,11 @@ class BestAvailable(StackTestCase):
     def setUp(self):
         super().setUp()
         s = self.stack
-        self.org = mint_token(s, "orgone", roles=("organizer",))
-        _, e, _ = published_event(s, self.org, BEST_VENUE,
-                                  {"policy": {"max_per_user": 100}})
+        _, self.org = s.register_as("organizer")
+        _, e, self.pub = published_event(s, self.org, BEST_VENUE,
+                                         {"policy": {"max_per_user": 100}})
         self.ev = e["event_id"]
-        self.user = mint_token(s, "buyerone")
+        self.user_id, self.user = s.register()
 
     def best(self, body, token=None):
         return self.stack.request("POST", f"/events/{self.ev}/holds/best", body,
@@ -414,9 +414,22 @@ class BestAvailable(StackTestCase):
         problem(self, self.stack.request("POST", "/events/evnosuch/holds/best", {"quantity": 1},
                                          token=self.user), 404, "not_found")
 
+    def test_blocked_users_are_refused(self):
+        s = self.stack
+        expect(s.request("POST", f"/users/{self.user_id}/block", {}, token=s.admin_token()),
+               200)
+        # RULE-AUTH-2: a blocked user cannot hold, best available or not.
+        problem(self, self.best({"quantity": 1}), 403, "forbidden")
+        problem(self, s.request("POST", f"/events/{self.ev}/holds", {"seats": ["A-1-3"]},
+                                token=self.user), 403, "forbidden")
+        st = seat_statuses(seatmap(s, self.ev, self.pub["commit_seq"]))
+        self.assertTrue(all(v == "free" for v in st.values()), st)
+        expect(s.request("DELETE", f"/users/{self.user_id}/block", token=s.admin_token()), 200)
+        expect(self.best({"quantity": 1}), 201)
+
     def test_concurrent_best_holds_never_share_a_seat(self):
         s = self.stack
-        users = [mint_token(s, f"buyer{i}") for i in range(8)]
+        users = [tok for _, tok in register_users(s, 8)]
         answers = run_together(lambda t: self.best({"quantity": 2, "tier": "std"}, token=t),
                                users)
         got = [a[2] for a in answers if a[0] == 201]
