@@ -343,6 +343,52 @@ class PerUserCap(StackTestCase):
         self.assertEqual(types.count("QuotaReturned"), 2)
 
 
+class SagaBookings(StackTestCase):
+    def test_an_expired_hold_gives_back_its_promo_use_and_quota(self):
+        """saga_bookings: no request ends these bookings, the sweeper does
+        (RULE-HOLD-3); the saga gives their promo use (RULE-PROMO-1) and
+        quota (RULE-HOLD-4) back."""
+        s = self.stack
+        _, org = s.register_as("organizer")
+        _, e, _ = published_event(s, org, event={"policy": {"hold_minutes": 1,
+                                                            "max_per_user": 2,
+                                                            "max_per_order": 2}})
+        ev = e["event_id"]
+        expect(s.request("POST", f"/events/{ev}/promos",
+                         {"code": "ONCE", "amount_off": 100, "max_uses": 1,
+                          "valid_until": rfc3339(time.time() + 3600)}, token=org), 201)
+        (uid, user), (_, other) = register_users(s, 2)
+        b = expect(s.request("POST", f"/events/{ev}/holds",
+                             {"seats": ["A-1-1", "A-1-2"], "promo_code": "ONCE"}, token=user), 201)
+        self.assertEqual(b["discount"]["amount"], 100)
+        problem(self, s.request("POST", f"/events/{ev}/holds",
+                                {"seats": ["A-2-1"], "promo_code": "ONCE"}, token=other),
+                422, "limit_exceeded")
+        problem(self, s.request("POST", f"/events/{ev}/holds", {"seats": ["A-2-1"]},
+                                token=user), 422, "limit_exceeded")
+
+        # After the expiry the sweeper records HoldExpired, and the saga
+        # releases the promo use: the other user gets the code.
+        admin = s.admin_token()
+        deadline = time.time() + 60 + 45
+        while True:
+            evs = [x["type"] for c in audit(s, admin, f"tix.event.{ev}") for x in c["events"]]
+            if "PromoReleased" in evs or time.time() > deadline:
+                break
+            time.sleep(1)
+        self.assertIn("PromoReleased", evs)
+        inv = [x["type"] for c in audit(s, admin, f"tix.inv.{ev}.A") for x in c["events"]]
+        self.assertIn("HoldExpired", inv)
+        quota = [x["type"] for c in audit(s, admin, f"tix.quota.{ev}.{uid}")
+                 for x in c["events"]]
+        self.assertEqual(quota, ["QuotaTaken", "QuotaReturned"])
+        b2 = expect(s.request("POST", f"/events/{ev}/holds",
+                              {"seats": ["A-2-1"], "promo_code": "ONCE"}, token=other), 201)
+        self.assertEqual(b2["discount"]["amount"], 100)
+        expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["A-1-1", "A-1-2"]},
+                         token=user), 201)
+
+
 # Section A: row 1 of 6 seats (1 and 2 accessible), row 2 of 5; B: one row of 4.
 BEST_VENUE = {"sections": [
     {"key": "A", "name": "North", "kind": "seated",
