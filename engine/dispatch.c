@@ -1,10 +1,17 @@
 /* Routes a command to its pure decision (commands/). */
 #include "engine/engine_int.h"
 
+// clang-format off
 static const char *names[ENG_CMD_COUNT] = {
     "venue_create", "event_create", "event_publish", "inventory_open", "hold",
     "release",      "expire",       "user_register", "claim",
+    [ENG_WAIT_JOIN] = "waitlist_join",
+    [ENG_WAIT_LEAVE] = "waitlist_leave",
+    [ENG_WAIT_OFFER] = "waitlist_offer",
+    [ENG_WAIT_LAPSE] = "waitlist_lapse",
+    [ENG_WAIT_FULFIL] = "waitlist_fulfil",
 };
+// clang-format on
 
 const char *eng_cmd_name(eng_cmd_type_t t)
 {
@@ -40,6 +47,21 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_CLAIM:
         claim_decide(state, cmd->u.claim.kind, cmd->u.claim.owner, ctx, out);
+        break;
+    case ENG_WAIT_JOIN:
+        wait_join_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_LEAVE:
+        wait_leave_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_OFFER:
+        wait_offer_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_LAPSE:
+        wait_lapse_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_FULFIL:
+        wait_fulfil_decide(state, &cmd->u.wait, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

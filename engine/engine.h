@@ -82,6 +82,11 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
+    ENG_WAIT_JOIN, /* RULE-WL-1: u.wait on tix.wait.<event>.<tier> */
+    ENG_WAIT_LEAVE,
+    ENG_WAIT_OFFER,
+    ENG_WAIT_LAPSE,
+    ENG_WAIT_FULFIL,
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -111,6 +116,7 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        wait_cmd_t wait;
     } u;
 } eng_cmd_t;
 

@@ -380,10 +380,17 @@ static void *worker_main(void *arg)
 
 /* Which aggregate each command works on: a command sent to another kind of
  * subject is refused before it can misread a state. */
+// clang-format off
 static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
     CMD_AGG_VENUE, CMD_AGG_EVENT, CMD_AGG_EVENT, CMD_AGG_INV,   CMD_AGG_INV,
     CMD_AGG_INV,   CMD_AGG_INV,   CMD_AGG_USER,  CMD_AGG_CLAIM,
+    [ENG_WAIT_JOIN] = CMD_AGG_WAIT,
+    [ENG_WAIT_LEAVE] = CMD_AGG_WAIT,
+    [ENG_WAIT_OFFER] = CMD_AGG_WAIT,
+    [ENG_WAIT_LAPSE] = CMD_AGG_WAIT,
+    [ENG_WAIT_FULFIL] = CMD_AGG_WAIT,
 };
+// clang-format on
 
 static ts_status enqueue(eng_t *e, eng_job_t *j)
 {
