@@ -462,6 +462,7 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
         case EVT_NONE:
             break;
         default: /* v2 events: folded by the read models that need them */
+            rc = proj__fold_waitlist(f, e, i, seq);
             break;
         }
         if (rc == TS_ERR_INVALID) {

@@ -134,6 +134,22 @@ static const char *const tables[] = {
     "  currency text NOT NULL,\n"
     "  created_seq bigint NOT NULL,\n"
     "  updated_seq bigint NOT NULL)",
+
+    /* RULE-WL-1: one row per waitlist entry, in the state of its last
+     * Waitlist* event; (joined_seq, joined_idx) is the FIFO order. */
+    "waitlist (\n"
+    "  entry_id text PRIMARY KEY,\n"
+    "  event_id text NOT NULL,\n"
+    "  tier text NOT NULL,\n"
+    "  user_id text NOT NULL,\n"
+    "  quantity int NOT NULL,\n"
+    "  status text NOT NULL,\n"
+    "  joined_at timestamptz,\n"
+    "  booking_id text,\n"
+    "  offer_expires_at timestamptz,\n"
+    "  joined_seq bigint NOT NULL,\n"
+    "  joined_idx int NOT NULL,\n"
+    "  updated_seq bigint NOT NULL)",
 };
 
 /* Only the queries use these; the fold finds its rows by primary key. */
@@ -144,7 +160,11 @@ static const char *const tables[] = {
 #define BOOKINGS_INDEXES_SQL                                                                       \
     "CREATE INDEX IF NOT EXISTS bookings_user_idx ON bookings (user_id, created_seq);\n"           \
     "CREATE INDEX IF NOT EXISTS bookings_event_idx ON bookings (event_id);\n"
-static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL;
+#define WAITLIST_INDEXES_SQL                                                                       \
+    "CREATE INDEX IF NOT EXISTS waitlist_user_idx ON waitlist (user_id, joined_seq);\n"            \
+    "CREATE INDEX IF NOT EXISTS waitlist_list_idx ON waitlist (event_id, tier, joined_seq)\n"      \
+    "  WHERE status IN ('waiting', 'offered');\n"
+static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL WAITLIST_INDEXES_SQL;
 
 /* A build's finish, in two halves of about the same cost: bookings, and
  * everything else; each in two steps. SET LOGGED rewrites each table and
@@ -157,21 +177,23 @@ static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL;
  * transaction block, so it is a query string of its own. */
 static const char finish_bookings_sql[] = "ALTER TABLE bookings SET LOGGED;\n" BOOKINGS_INDEXES_SQL;
 static const char vacuum_bookings_sql[] = "VACUUM (ANALYZE) bookings";
-static const char finish_others_sql[] = "ALTER TABLE checkpoints SET LOGGED;\n"
-                                        "ALTER TABLE venues SET LOGGED;\n"
-                                        "ALTER TABLE events SET LOGGED;\n"
-                                        "ALTER TABLE sections SET LOGGED;\n"
-                                        "ALTER TABLE seats SET LOGGED;\n" EVENTS_INDEXES_SQL;
+static const char finish_others_sql[] =
+    "ALTER TABLE checkpoints SET LOGGED;\n"
+    "ALTER TABLE venues SET LOGGED;\n"
+    "ALTER TABLE events SET LOGGED;\n"
+    "ALTER TABLE sections SET LOGGED;\n"
+    "ALTER TABLE seats SET LOGGED;\n"
+    "ALTER TABLE waitlist SET LOGGED;\n" EVENTS_INDEXES_SQL WAITLIST_INDEXES_SQL;
 static const char vacuum_others_sql[] =
-    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats";
+    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats, waitlist";
 
 /* Under the schema lock, so the version is drawn once per schema. */
 static const char checkpoint_row_sql[] =
     "INSERT INTO checkpoints (projection) SELECT '" PROJ_CATALOG "'\n"
     "  WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE projection = '" PROJ_CATALOG "');\n";
 
-const char *const proj__tables[PROJ_TABLE_COUNT] = {"checkpoints", "events", "sections",
-                                                    "seats",       "venues", "bookings"};
+const char *const proj__tables[PROJ_TABLE_COUNT] = {"checkpoints", "events",   "sections", "seats",
+                                                    "venues",      "bookings", "waitlist"};
 
 static ts_status run(PGconn *pg, const char *sql, const char *what)
 {
