@@ -94,6 +94,9 @@ void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);
 void api_h_openapi(api_req_t *r);
+void api_h_waitlist_join(api_req_t *r);
+void api_h_waitlist_leave(api_req_t *r);
+void api_h_waitlist_mine(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */

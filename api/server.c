@@ -34,6 +34,9 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    {"POST", "/events/*/waitlist", api_h_waitlist_join, 1},
+    {"DELETE", "/events/*/waitlist/*", api_h_waitlist_leave, 1},
+    {"GET", "/users/me/waitlist", api_h_waitlist_mine, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.
