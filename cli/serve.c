@@ -24,6 +24,8 @@ static const char help[] =
     "  --port N          HTTP port                    [TURNSTILE_HTTP_PORT, 8080]\n"
     "  --bind ADDR       HTTP address                 [TURNSTILE_BIND, 127.0.0.1]\n"
     "  --workers N       lanes decided in parallel    [TURNSTILE_WORKERS, 16]\n"
+    "  --offer-minutes N how long a waitlist offer holds its seats\n"
+    "                                                 [TURNSTILE_OFFER_MINUTES, 15]\n"
     "%s"
     "\n"
     "Environment only:\n"
@@ -84,6 +86,8 @@ int cli_serve(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
+    const char *offer_env = getenv("TURNSTILE_OFFER_MINUTES");
+    int offer_minutes = offer_env && *offer_env ? atoi(offer_env) : 15;
     for (int i = 1; i < argc; i++) {
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
@@ -95,12 +99,14 @@ int cli_serve(int argc, char **argv)
         if (r)
             continue;
         if ((strcmp(argv[i], "--port") == 0 || strcmp(argv[i], "--bind") == 0 ||
-             strcmp(argv[i], "--workers") == 0) &&
+             strcmp(argv[i], "--workers") == 0 || strcmp(argv[i], "--offer-minutes") == 0) &&
             i + 1 < argc) {
             if (strcmp(argv[i], "--bind") == 0)
                 s.bind = argv[++i];
             else if (strcmp(argv[i], "--port") == 0)
                 s.port = atoi(argv[++i]);
+            else if (strcmp(argv[i], "--offer-minutes") == 0)
+                offer_minutes = atoi(argv[++i]);
             else
                 s.workers = atoi(argv[++i]);
             continue;
@@ -110,6 +116,11 @@ int cli_serve(int argc, char **argv)
     }
     if (s.port <= 0 || s.port > 65535) {
         fprintf(stderr, "turnstile serve: the port must be 1..65535\n");
+        return 2;
+    }
+    /* RULE-WL-1: offer_minutes, 15 by default; at most a day. */
+    if (offer_minutes < 1 || offer_minutes > 1440) {
+        fprintf(stderr, "turnstile serve: the offer minutes must be 1..1440\n");
         return 2;
     }
     if (cli_mkdirs(s.data_dir) != 0) {
@@ -133,6 +144,7 @@ int cli_serve(int argc, char **argv)
 
     int rc = 1;
     eng_t *e = NULL;
+    eng_sagas_t *sagas = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
     eng_config_t ec = {
@@ -148,6 +160,11 @@ int cli_serve(int argc, char **argv)
         goto done;
     }
     ensure_admin(e);
+    eng_sagas_config_t sc = {.offer_minutes = (uint32_t)offer_minutes};
+    if ((st = eng_sagas_start(e, &sc, &sagas)) != TS_OK) {
+        fprintf(stderr, "serve: sagas: %s\n", ts_status_str(st));
+        goto done;
+    }
     api_config_t ac = {.bind = s.bind,
                        .port = (uint16_t)s.port,
                        .jwt_key = (const uint8_t *)secret,
@@ -164,6 +181,8 @@ int cli_serve(int argc, char **argv)
     rc = 0;
 done:
     api_stop(srv);
+    /* The sagas issue commands: they stop before the engine does. */
+    eng_sagas_stop(sagas);
     eng_free(e);
     proj_db_free(db);
     return rc;

@@ -438,8 +438,9 @@ int wait_leave_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_
 
 /* The saga offered the waiting entry c->entry_id the hold c->booking_id,
  * open until c->expires_at: WaitlistOffered. The same offer again is a
- * no-op. Rejection: conflict (the entry is unknown, gone, or has another
- * offer), so the saga can release a hold nobody will be offered. */
+ * no-op, also after the entry left or the offer ended. Rejection: conflict
+ * (the entry is unknown, gone, or has another offer), so the saga can
+ * release a hold nobody will be offered. */
 int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
                       cmd_result_t *out);
 

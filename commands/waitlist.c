@@ -157,9 +157,10 @@ int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_
                       cmd_result_t *out)
 {
     const wait_entry_t *e = wait_entry_find(s, c->entry_id);
-    if (e && e->status == WAIT_OFFERED && e->booking_id && c->booking_id &&
-        strcmp(e->booking_id, c->booking_id) == 0) {
-        out->ref = e->entry_id; /* a redelivery: already recorded */
+    /* A redelivery: this offer is recorded already, whatever became of it
+     * since (the entry may have left with it, or its offer ended). */
+    if (e && e->booking_id && c->booking_id && strcmp(e->booking_id, c->booking_id) == 0) {
+        out->ref = e->entry_id;
         return 0;
     }
     if (!e || e->status != WAIT_WAITING)
