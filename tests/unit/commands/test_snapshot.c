@@ -287,7 +287,7 @@ static void test_snapshot_inventory_seated(void **state)
         {'H', 5 * GIVEN_MIN, "u3", "cmd-b4", "A-1-9", 0, "", "b4"},
         {'H', 5 * GIVEN_MIN, "u1", "cmd-b2", "A-1-9", 0, "", "b2"},
         /* Releases. */
-        {'R', 5 * GIVEN_MIN, "u1", NULL, "b1", 0, "HoldReleased(b1)", "b1"},
+        {'R', 5 * GIVEN_MIN, "u1", NULL, "b1", 0, "HoldReleased(b1 holder)", "b1"},
         {'R', 5 * GIVEN_MIN, "u2", NULL, "b1", 0, "!forbidden", "b1"},
         {'R', 5 * GIVEN_MIN, "u1", NULL, "b2", 0, "!conflict", "b2"},
         {'R', 5 * GIVEN_MIN, "u3", NULL, "b3", 0, "!hold_expired", "b3"},
