@@ -184,6 +184,7 @@ typedef struct {
     const char *gate;
     const char *nonce;
     uint64_t revoked_version; /* inv_state_t.version when it stopped being valid */
+    uint32_t replaced_by;     /* a transfer's new ticket (index), UINT32_MAX when none */
 } inv_ticket_t;
 
 typedef struct {
@@ -200,7 +201,34 @@ typedef struct {
     uint32_t n_tickets;     /* tickets issued at confirm (transfers append elsewhere) */
     uint32_t n_provider_events;
     const char **provider_events; /* RULE-PAY-1: webhook ids seen (duplicates are no-ops) */
+    int reacquired;               /* RULE-PAY-2: confirmed after its hold had ended */
+    int odd_hold; /* its hold length is not the shard's (a waitlist offer): see odd_holds */
 } inv_booking_t;
+
+/* One fact applied to a shard, in order (inv_state_t.facts): the event type
+ * and the indexes of what it changed. Snapshots replay the facts in this
+ * order, so a decoded state is the same state, down to ticket indexes, seat
+ * owners and the version at which each ticket was revoked. */
+typedef struct {
+    uint32_t type; /* evt_type_t */
+    uint32_t a;    /* booking, or ticket (check-in, transfer), or schedule */
+    uint32_t b;    /* provider event index in the booking, or the new ticket */
+    uint32_t c;    /* payment index (inv_state_t.payments) */
+} inv_fact_t;
+
+/* A payment intent (PaymentRequested). */
+typedef struct {
+    const char *payment_id;
+    const char *provider;
+    int32_t booking;
+    int64_t amount;
+    int64_t at;
+} inv_payment_t;
+
+/* The event's times: as opened, then after each InventoryRescheduled. */
+typedef struct {
+    int64_t starts_at, ends_at, sale_ends_at;
+} inv_schedule_t;
 
 typedef struct {
     int opened;
@@ -211,17 +239,30 @@ typedef struct {
     uint32_t ga_taken; /* standing: units held or sold (not expired lazily) */
     inv_booking_t *bookings;
     uint32_t n_bookings, cap_bookings;
-    uint32_t expiry_head; /* bookings before this index are no longer held */
+    uint32_t expiry_head; /* before this index no booking is held for hold_minutes */
     ts_map_t by_booking;  /* booking id → index */
     ts_map_t by_command;  /* command id → index (RULE-HOLD-5) */
     ts_map_t by_row;      /* row label → row index */
     /* v2 */
     int cancelled;    /* InventoryCancelled: no more holds */
-    uint64_t version; /* events applied (a monotonic clock of the shard) */
+    uint64_t version; /* facts applied (n_facts; events apply ignored do not count):
+                       * a monotonic clock of the shard */
     inv_ticket_t *tickets;
     uint32_t n_tickets, cap_tickets;
     ts_map_t by_ticket;  /* ticket id → index */
     ts_map_t by_payment; /* payment id → booking index */
+    const char *cancel_reason;
+    inv_fact_t *facts; /* version facts, in the order applied */
+    uint32_t n_facts, cap_facts;
+    inv_payment_t *payments;
+    uint32_t n_payments, cap_payments;
+    inv_schedule_t *schedules; /* [0]: as opened */
+    uint32_t n_schedules, cap_schedules;
+    /* RULE-HOLD-3 with two hold lengths: bookings held for the shard's
+     * hold_minutes expire in index order (expiry_head); the others (waitlist
+     * offers) are listed here, in index order, while held. */
+    uint32_t *odd_holds;
+    uint32_t n_odd_holds, cap_odd_holds;
     ts_arena_t arena;
 } inv_state_t;
 
