@@ -15,13 +15,6 @@
 
 #define SAGA_CANCEL_BATCH 200 /* DESIGN: at most 200 bookings per commit */
 
-typedef struct {
-    eng_t *engine;
-    pay_provider_t *provider;
-    uint32_t batch;
-    int pause_ms;
-} cancel_t;
-
 /* ---- refunds due on a shard ---- */
 
 typedef struct {
@@ -42,7 +35,7 @@ static void collect_dues(const void *state, void *arg)
     dues_t *d = arg;
     for (uint32_t i = 0; i < s->n_bookings; i++) {
         const inv_booking_t *b = &s->bookings[i];
-        int64_t amount = b->refund > 0 ? b->refund : b->paid_amount;
+        int64_t amount = b->refund; /* RULE-REF-1, RULE-PAY-2: what is due back */
         if (b->status != INV_REFUND_DUE || !b->payment_id || amount <= 0)
             continue;
         if (d->n == d->cap) {
@@ -85,7 +78,8 @@ int saga_refunds_due(eng_t *e, pay_provider_t *provider, const char *shard_subje
 /* ---- start-up: every refund still due, on every shard ---- */
 
 typedef struct {
-    cancel_t *c;
+    eng_t *engine;
+    pay_provider_t *provider;
     saga_t *saga;
     int requested;
 } sweep_t;
@@ -96,40 +90,41 @@ static void refund_shard(const char *subject, uint64_t commits, void *arg)
     sweep_t *w = arg;
     if (saga_stopping(w->saga))
         return;
-    int n = saga_refunds_due(w->c->engine, w->c->provider, subject);
+    int n = saga_refunds_due(w->engine, w->provider, subject);
     if (n > 0)
         w->requested += n;
-}
-
-static void on_start(saga_t *s, void *arg)
-{
-    sweep_t w = {.c = arg, .saga = s};
-    ts_status st = eng_log_subjects(w.c->engine, "tix.inv.>", refund_shard, &w);
-    if (st != TS_OK)
-        fprintf(stderr, "saga_cancel: cannot list the shards for pending refunds: %s\n",
-                ts_status_str(st));
-    else if (w.requested)
-        fprintf(stderr, "saga_cancel: %d refund(s) still due requested again\n", w.requested);
 }
 
 /* ---- EventCancelled ---- */
 
 typedef struct {
-    const char **sections;
-    uint32_t n;
-    int cancelled;
-    ts_arena_t *arena;
-} layout_t;
+    const cmd_aggregate_ops_t *ops;
+    ts_buf_t buf;
+    int failed;
+} copy_t;
 
-static void copy_layout(const void *state, void *arg)
+static void encode_event(const void *state, void *arg)
 {
-    const cmd_event_state_t *ev = state;
-    layout_t *l = arg;
-    l->cancelled = ev->exists && ev->status == CMD_EVENT_CANCELLED;
-    l->n = ev->published.n_sections;
-    l->sections = ts_arena_alloc(l->arena, (l->n + 1) * sizeof(char *));
-    for (uint32_t i = 0; i < l->n; i++)
-        l->sections[i] = ts_arena_strdup(l->arena, ev->published.sections[i].key);
+    copy_t *c = arg;
+    c->failed = c->ops->encode(state, &c->buf) != TS_OK;
+}
+
+/* A private copy of the event's state (through the snapshot format, as the
+ * API copies states); NULL when it cannot be read. */
+static cmd_event_state_t *event_copy(eng_t *e, const char *event_id, ts_status *st)
+{
+    copy_t c = {.ops = cmd_aggregate_ops(CMD_AGG_EVENT)};
+    char subject[160];
+    snprintf(subject, sizeof subject, "tix.event.%s", event_id);
+    ts_buf_init(&c.buf);
+    *st = eng_read(e, subject, encode_event, &c);
+    cmd_event_state_t *ev = NULL;
+    if (*st == TS_OK && !c.failed)
+        ev = c.ops->decode(c.buf.data, c.buf.len);
+    if (*st == TS_OK && !ev)
+        ev = c.ops->state_new(); /* an empty state encodes to nothing */
+    ts_buf_deinit(&c.buf);
+    return ev;
 }
 
 static void pause_ms(int ms)
@@ -140,39 +135,93 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Cancels every booking of one shard, batch by batch, then asks for the
- * refunds due there. */
-static ts_status cancel_shard(cancel_t *c, saga_t *saga, const char *event_id, const char *subject)
+/* Opens the shard if it never was, as the event was published: a shard
+ * left unopened (a crash right after publish) would otherwise be opened by
+ * the next hold from a cached copy of the published event, and sell. Opened,
+ * it records its cancellation like the others. */
+static ts_status open_shard(eng_t *e, const cmd_event_state_t *published, const char *section,
+                            const char *subject)
 {
-    for (uint32_t round = 0;; round++) {
-        if (saga_stopping(saga))
+    ts_arena_t arena;
+    ts_arena_init(&arena, 4096);
+    eng_cmd_t cmd = {.type = ENG_INV_OPEN, .dep = published, .subject = subject};
+    cmd.actor = "system";
+    cmd.command_id = ts_arena_printf(&arena, "open-%s-%s", published->ev.event_id, section);
+    cmd.u.hold.section = section;
+    eng_outcome_t o;
+    ts_status st = eng_execute(e, &cmd, &arena, &o);
+    ts_arena_deinit(&arena);
+    return st;
+}
+
+/* Cancels the bookings of one shard, batch by batch: at most rounds commits
+ * (0: until none is left). */
+static ts_status cancel_shard(eng_t *e, const char *event_id, const char *subject,
+                              const saga_cancel_opts_t *o)
+{
+    for (int round = 0; o->rounds == 0 || round < o->rounds; round++) {
+        if (o->saga && saga_stopping(o->saga))
             return TS_ERR_SHUTDOWN;
+        if (round)
+            pause_ms(o->pause_ms);
         ts_arena_t arena;
         ts_arena_init(&arena, 16384);
         eng_cmd_t cmd = {.type = ENG_INV_CANCEL_ALL, .subject = subject, .actor = "system"};
-        cmd.command_id = eng_new_id(&arena, "saga-cancel-");
+        cmd.command_id = eng_new_id(&arena, "cancel-");
         cmd.correlation_id = ts_arena_printf(&arena, "cancel-%s", event_id);
         cmd.u.cancel.reason = "event_cancelled";
-        cmd.u.cancel.max = c->batch;
-        eng_outcome_t o;
-        ts_status st = eng_execute(c->engine, &cmd, &arena, &o);
-        uint32_t n = st == TS_OK && !o.reject ? o.n_events : 0;
-        if (st == TS_OK && o.reject)
-            /* Nothing this saga can change by retrying: say so and go on. */
-            fprintf(stderr, "saga_cancel: %s refused: %s (%s)\n", subject, o.reject->code,
-                    o.reject->detail ? o.reject->detail : "");
+        cmd.u.cancel.max = o->batch ? o->batch : SAGA_CANCEL_BATCH;
+        eng_outcome_t out;
+        ts_status st = eng_execute(e, &cmd, &arena, &out);
+        uint32_t n = st == TS_OK && !out.reject ? out.n_events : 0;
+        if (st == TS_OK && out.reject)
+            /* Nothing a retry could change: say so and go on. */
+            fprintf(stderr, "cancel: %s refused: %s (%s)\n", subject, out.reject->code,
+                    out.reject->detail ? out.reject->detail : "");
         ts_arena_deinit(&arena);
         if (st != TS_OK)
             return st;
         if (n == 0)
-            break;
-        saga_progress(saga);
-        pause_ms(c->pause_ms);
+            return TS_OK;
+        if (o->saga)
+            saga_progress(o->saga);
     }
-    if (saga_refunds_due(c->engine, c->provider, subject) < 0)
-        return TS_ERR_UNAVAILABLE;
     return TS_OK;
 }
+
+ts_status saga_cancel_event(eng_t *e, pay_provider_t *provider, const char *event_id,
+                            const saga_cancel_opts_t *o)
+{
+    ts_status st;
+    cmd_event_state_t *ev = event_copy(e, event_id, &st);
+    if (!ev)
+        return st;
+    /* The frozen layout names the shards; the copy poses as published so
+     * that an unopened shard can be opened to be cancelled (open_shard). */
+    int published = ev->published.event_id != NULL;
+    ev->status = CMD_EVENT_PUBLISHED;
+    char subject[160];
+    for (uint32_t k = 0; published && st == TS_OK && k < ev->published.n_sections; k++) {
+        const char *section = ev->published.sections[k].key;
+        snprintf(subject, sizeof subject, "tix.inv.%s.%s", event_id, section);
+        st = open_shard(e, ev, section, subject);
+        if (st == TS_OK)
+            st = cancel_shard(e, event_id, subject, o);
+        /* RULE-REF-1: everything back. Refunds are asked for once a shard
+         * is done; a first pass leaves them to the saga. */
+        if (st == TS_OK && o->rounds == 0 && provider && saga_refunds_due(e, provider, subject) < 0)
+            st = TS_ERR_UNAVAILABLE;
+    }
+    cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(ev);
+    return st;
+}
+
+typedef struct {
+    eng_t *engine;
+    pay_provider_t *provider;
+    uint32_t batch;
+    int pause_ms;
+} cancel_t;
 
 static ts_status on_commit(saga_t *saga, const evt_commit_t *commit, uint64_t seq, void *arg)
 {
@@ -182,23 +231,27 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *commit, uint64_t se
         const evt_event_t *e = &commit->events[i];
         if (e->type != EVT_EVENT_CANCELLED || !e->u.event_cancelled.event_id)
             continue;
-        const char *event_id = e->u.event_cancelled.event_id;
-        ts_arena_t arena;
-        ts_arena_init(&arena, 4096);
-        layout_t l = {.arena = &arena};
-        ts_status st =
-            eng_read(c->engine, ts_arena_printf(&arena, "tix.event.%s", event_id), copy_layout, &l);
-        for (uint32_t k = 0; st == TS_OK && k < l.n; k++)
-            st = cancel_shard(c, saga, event_id,
-                              ts_arena_printf(&arena, "tix.inv.%s.%s", event_id, l.sections[k]));
-        if (st == TS_OK)
-            fprintf(stderr, "saga_cancel: event %s: %u shard(s) cancelled and refunded\n", event_id,
-                    l.n);
-        ts_arena_deinit(&arena);
+        saga_cancel_opts_t o = {
+            .batch = c->batch, .pause_ms = c->pause_ms, .rounds = 0, .saga = saga};
+        ts_status st = saga_cancel_event(c->engine, c->provider, e->u.event_cancelled.event_id, &o);
         if (st != TS_OK)
             return st;
+        fprintf(stderr, "saga_cancel: event %s cancelled on every shard, refunds requested\n",
+                e->u.event_cancelled.event_id);
     }
     return TS_OK;
+}
+
+static void on_start(saga_t *s, void *arg)
+{
+    cancel_t *c = arg;
+    sweep_t w = {.engine = c->engine, .provider = c->provider, .saga = s};
+    ts_status st = eng_log_subjects(c->engine, "tix.inv.>", refund_shard, &w);
+    if (st != TS_OK)
+        fprintf(stderr, "saga_cancel: cannot list the shards for pending refunds: %s\n",
+                ts_status_str(st));
+    else if (w.requested)
+        fprintf(stderr, "saga_cancel: %d refund(s) still due requested again\n", w.requested);
 }
 
 static ts_status cancel_cfg_check(const saga_cancel_config_t *cfg)

@@ -81,6 +81,24 @@ typedef struct {
 
 ts_status saga_cancel_start(const saga_cancel_config_t *cfg, saga_t **out);
 
+typedef struct {
+    uint32_t batch; /* bookings per commit; 0 picks 200 */
+    int pause_ms;   /* between two commits on a shard (tests slow it down) */
+    int rounds;     /* commits per shard at most; 0: until done, then refunds */
+    saga_t *saga;   /* the calling saga (progress, stop), or NULL */
+} saga_cancel_opts_t;
+
+/* The work of saga_cancel for one event whose EventCancelled is in the log:
+ * on every section shard of its frozen layout, opens the shard if it never
+ * was (then it records its cancellation and no hold can open it later),
+ * then inv_cancel_all_decide until nothing is left (or o->rounds commits),
+ * then, when run to the end, asks provider (may be NULL) for the refunds
+ * due. The API runs one round itself so that every shard refuses holds
+ * before it answers. Errors: as eng_execute; TS_ERR_SHUTDOWN when the saga
+ * stops. */
+ts_status saga_cancel_event(eng_t *e, pay_provider_t *provider, const char *event_id,
+                            const saga_cancel_opts_t *o);
+
 /* Asks the provider to refund every booking of one shard whose refund is
  * due (RULE-REF-1, RULE-PAY-2). Returns the number requested, or -1 when
  * the shard could not be read. */
