@@ -288,9 +288,11 @@ typedef struct {
 } inv_hold_cmd_t;
 
 /* RULE-HOLD-1, -2, -3, -5, RULE-EVT-1. Emits HoldExpired for holds found
- * expired (lazy expiry), then HoldPlaced with booking id ctx->new_id. A
- * command id already seen returns no events and ref = that booking.
- * Rejections: not_on_sale, limit_exceeded, validation_failed,
+ * expired (lazy expiry), then HoldPlaced with booking id ctx->new_id, held by
+ * c->user_id (or ctx->actor), discounted by c's promo terms (RULE-PROMO-1,
+ * RULE-PRICE-1). A command id already seen returns no events and ref = that
+ * booking. Rejections: not_on_sale (also a cancelled shard), limit_exceeded,
+ * validation_failed (also promo terms: both kinds, or over 100 %),
  * seat_unavailable (naming the seats), sold_out. */
 int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx_t *ctx,
                     cmd_result_t *out);
@@ -324,8 +326,10 @@ const char *inv_ticket_status_name(const inv_ticket_t *t);
 const inv_booking_t *inv_booking_of_payment(const inv_state_t *s, const char *payment_id);
 
 /* RULE-PAY-1: a payment intent for exactly the booking total. payment_id is
- * ctx->new_id. Rejections: not_found, forbidden (not the holder), hold_expired,
- * conflict (not held). A held booking with an intent gets a new one. */
+ * ctx->new_id (and out->ref); provider NULL is "simulated". Rejections:
+ * not_found, forbidden (not the holder), hold_expired, conflict (not held).
+ * A held booking with an intent gets a new one; every intent of a booking
+ * stays known (inv_booking_of_payment) and the last is booking.payment_id. */
 int inv_payment_request_decide(const inv_state_t *s, const char *booking_id, const char *provider,
                                const cmd_ctx_t *ctx, cmd_result_t *out);
 
@@ -341,30 +345,46 @@ typedef struct {
 } inv_webhook_cmd_t;
 
 /* succeeded: held → BookingConfirmed with one ticket per seat/unit (RULE-TKT-1);
- * expired/released with seats still free → BookingConfirmed reacquired; else
- * BookingRefundDue (RULE-PAY-2). An amount that is not the total → conflict.
- * failed: PaymentFailed + HoldReleased("payment_failed") while held; else no
- * events. refund.succeeded: RefundCompleted when a refund is due.
- * Rejections: not_found (unknown payment), validation_failed. */
+ * expired (also lazily) or released after a failed payment, with every seat
+ * still free → BookingConfirmed reacquired; else (seats taken, released by
+ * the holder or an admin, event cancelled) BookingRefundDue with the amount
+ * paid (RULE-PAY-2). Already confirmed/refund-due/cancelled/refunded → no
+ * events, whatever the payment or provider event. An amount or currency that
+ * is not the booking total's → validation_failed (RULE-PAY-1).
+ * failed: while held, PaymentFailed, plus HoldReleased("payment_failed") when
+ * it is the booking's current intent and the hold is live; else no events.
+ * refund.succeeded: RefundCompleted when a refund is due (amount = refund,
+ * else validation_failed). A provider event id already recorded on the
+ * booking → no events. out->ref is the booking id.
+ * Rejections: not_found (unknown payment), validation_failed (amount,
+ * currency, type, ticket_ids). inventory_pay.c explains the choices. */
 int inv_webhook_decide(const inv_state_t *s, const inv_webhook_cmd_t *c, const cmd_ctx_t *ctx,
                        cmd_result_t *out);
 
-/* DELETE /bookings/{id}: held → HoldReleased("holder"); confirmed →
- * BookingCancelled with the refund of RULE-REF-1 (policy recorded at purchase,
- * fee kept). Rejections: not_found, forbidden, hold_expired, conflict. */
+/* DELETE /bookings/{id}: held → HoldReleased("holder", or "admin" when an
+ * admin cancels another's); confirmed → BookingCancelled with the refund of
+ * RULE-REF-1 (policy recorded at purchase, fee kept; on a cancelled shard the
+ * total, reason "event_cancelled"). Rejections: not_found, forbidden,
+ * hold_expired, conflict. */
 int inv_cancel_booking_decide(const inv_state_t *s, const char *booking_id, const cmd_ctx_t *ctx,
                               cmd_result_t *out);
 
-/* RULE-REF-1 arithmetic: what goes back when the holder cancels at now. */
+/* RULE-REF-1 arithmetic: what goes back when the holder cancels at now: the
+ * policy step with the highest min_hours_before that starts_at − now still
+ * meets gives the percent of (total − service_fee), half-up; none → 0. */
 int64_t inv_refund_amount(const inv_state_t *s, const inv_booking_t *b, int64_t now);
 
 /* The event is cancelled: InventoryCancelled first, then per call at most max
- * bookings: BookingCancelled(refund = total, "event_cancelled") for confirmed,
- * HoldReleased("event_cancelled") for held. No events when all done. */
+ * bookings (0 or over 200: 200): BookingCancelled(refund = total, reason) for
+ * confirmed, HoldReleased(reason) for held (HoldExpired for a hold already
+ * past its expiry). reason NULL: "event_cancelled". No events when all done
+ * (and for a shard never opened). */
 int inv_cancel_all_decide(const inv_state_t *s, const char *reason, uint32_t max,
                           const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* The event's times changed (PATCH): InventoryRescheduled. */
+/* The event's times changed (PATCH): InventoryRescheduled; no events when
+ * unchanged or not opened. A sale that ended at the start moves with it.
+ * Rejection: validation_failed (ends before it starts). */
 int inv_reschedule_decide(const inv_state_t *s, int64_t starts_at, int64_t ends_at,
                           const cmd_ctx_t *ctx, cmd_result_t *out);
 
@@ -385,13 +405,17 @@ typedef struct {
 
 /* Emits TicketCheckedIn on first admission. *result tells the answer; for
  * already_used (and a same-nonce retry, answered admitted again) *first
- * points at the ticket holding the first scan's time and gate. */
+ * points at the ticket holding the first scan's time and gate (else NULL).
+ * Unknown ticket → invalid; transferred, cancelled or another version than
+ * the ticket's → revoked. Never a rejection. */
 int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const cmd_ctx_t *ctx,
                        cmd_result_t *out, inv_checkin_result_t *result, const inv_ticket_t **first);
 
-/* RULE-TKT-3: new ticket id is ctx->new_id. Rejections: not_found, forbidden
- * (not the holder; admin may), transfer_closed (at/after starts_at −
- * transfer_cutoff_hours), conflict (used, cancelled, transferred). */
+/* RULE-TKT-3: new ticket id is ctx->new_id (and out->ref), version + 1.
+ * Rejections, in this order: not_found, forbidden (not the holder; admin
+ * may), validation_failed field to_email (no recipient, or the holder
+ * itself), conflict (used, cancelled, transferred), transfer_closed (at/after
+ * starts_at − transfer_cutoff_hours). */
 int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char *to_user_id,
                         const cmd_ctx_t *ctx, cmd_result_t *out);
 
