@@ -168,7 +168,7 @@ int cli_serve(int argc, char **argv)
 
     int rc = 1;
     eng_t *e = NULL;
-    eng_sagas_t *sagas = NULL;
+    saga_t *waitlist_saga = NULL, *notify_saga = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
     pay_provider_t *provider = NULL;
@@ -206,11 +206,6 @@ int cli_serve(int argc, char **argv)
     const char *batch_env = getenv("TURNSTILE_CANCEL_BATCH");
     const char *pause_env = getenv("TURNSTILE_CANCEL_PAUSE_MS");
     uint32_t cancel_batch = batch_env ? (uint32_t)strtoul(batch_env, NULL, 10) : 0;
-    eng_sagas_config_t sc = {.offer_minutes = (uint32_t)offer_minutes};
-    if ((st = eng_sagas_start(e, &sc, &sagas)) != TS_OK) {
-        fprintf(stderr, "serve: sagas: %s\n", ts_status_str(st));
-        goto done;
-    }
     api_config_t ac = {.bind = s.bind,
                        .port = (uint16_t)s.port,
                        .jwt_key = (const uint8_t *)secret,
@@ -233,6 +228,19 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
         goto done;
     }
+    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
+                                 .stream = s.stream,
+                                 .engine = e,
+                                 .offer_minutes = (uint32_t)offer_minutes};
+    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
+        goto done;
+    }
+    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
+    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
+        goto done;
+    }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
             s.nats_url, s.data_dir);
     int sig = 0;
@@ -244,9 +252,9 @@ done:
      * first. Webhooks not yet sent are dropped (refunds are asked for again
      * at the next start). */
     saga_stop(cancel_saga);
+    saga_stop(waitlist_saga);
+    saga_stop(notify_saga);
     api_stop(srv);
-    /* The sagas issue commands: they stop before the engine does. */
-    eng_sagas_stop(sagas);
     pay_provider_free(provider);
     eng_free(e);
     proj_db_free(db);

@@ -160,35 +160,6 @@ ts_status eng_read(eng_t *e, const char *subject, void (*fn)(const void *state, 
 /* Ids: prefix + 16 random hex digits, into the arena. */
 const char *eng_new_id(ts_arena_t *a, const char *prefix);
 
-/* ---- sagas: reactors on the log inside serve (saga.c) ----
- *
- * Each saga is a thread reading the stream through a durable pull consumer
- * saga_<name>, acking a commit only once it has handled it, so its work is
- * at-least-once across restarts and its handlers are idempotent. Started
- * once by `turnstile serve`:
- *  - saga_waitlist (RULE-WL-1): seats freed on an inventory shard go to the
- *    head of its tier's waitlist as a hold of offer_minutes in that user's
- *    name (WaitlistOffered); offer bookings confirmed fulfil their entry,
- *    expired or released ones lapse and pass to the next entry;
- *  - saga_notify: e-mail notifications (booking confirmed, waitlist offer,
- *    refund, event cancelled) as JSON on notify.email.<kind> into JetStream
- *    stream notify_stream (subjects notify.>, created when missing), with
- *    Nats-Msg-Id "<TICKETS seq>-<event index>". */
-
-typedef struct eng_sagas eng_sagas_t;
-
-typedef struct {
-    uint32_t offer_minutes;    /* RULE-WL-1: how long an offer holds; 0 → 15 */
-    const char *notify_stream; /* NULL → "NOTIFY" */
-} eng_sagas_config_t;
-
-/* Creates the notification stream when missing and starts the sagas.
- * Errors: TS_ERR_INVALID (not SERVE mode), TS_ERR_LOG, TS_ERR_NOMEM. */
-ts_status eng_sagas_start(eng_t *e, const eng_sagas_config_t *cfg, eng_sagas_t **out);
-/* Stops the sagas (each after the batch it is handling); call before
- * eng_free. Accepts NULL. */
-void eng_sagas_stop(eng_sagas_t *s);
-
 /* ---- the log, for auditors ---- */
 
 typedef struct {

@@ -1,5 +1,5 @@
 /*
- * The notifications saga: e-mails for an external mailer, as JSON messages
+ * saga_notify (sagas.h): e-mails for an external mailer, as JSON messages
  * on NATS subject notify.email.<kind> in JetStream stream NOTIFY (subjects
  * notify.>), one per event that calls for one:
  *
@@ -24,10 +24,11 @@
  * commit is acked only once every message it called for is acknowledged by
  * NOTIFY: delivery to the mailer is at-least-once across restarts.
  */
-#include "engine/saga_int.h"
+#include "sagas/sagas.h"
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,29 +39,26 @@
 /* What the mailer has not read after a week is not worth sending. */
 #define NOTIFY_MAX_AGE_NS (7LL * 24 * 3600 * 1000 * 1000 * 1000)
 
-struct eng_saga_notify {
+#define NOTIFY_DEFAULT_STREAM "NOTIFY"
+
+typedef struct {
     eng_t *e;
     char *stream;
-};
+    ts_arena_t scratch; /* one commit's: reset for each */
+} notify_t;
 
-eng_saga_notify_t *eng__saga_notify_new(eng_t *e, const char *stream)
+static void notify_free(void *arg)
 {
-    eng_saga_notify_t *n = calloc(1, sizeof(*n));
-    if (!n || !(n->stream = strdup(stream)))
-        abort();
-    n->e = e;
-    return n;
-}
-
-void eng__saga_notify_free(eng_saga_notify_t *n)
-{
+    notify_t *n = arg;
     if (!n)
         return;
     free(n->stream);
+    ts_arena_deinit(&n->scratch);
     free(n);
 }
 
-ts_status eng__notify_stream_ensure(jsCtx *js, const char *stream)
+/* Creates the stream when missing. */
+static ts_status stream_ensure(jsCtx *js, const char *stream)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -80,7 +78,7 @@ ts_status eng__notify_stream_ensure(jsCtx *js, const char *stream)
     cfg.MaxAge = NOTIFY_MAX_AGE_NS;
     natsStatus s = js_AddStream(&si, js, &cfg, NULL, &jerr);
     if (s != NATS_OK && jerr != JSStreamNameExistErr) {
-        fprintf(stderr, "saga notify: cannot create stream %s: %s (%d)\n", stream,
+        fprintf(stderr, "saga_notify: cannot create stream %s: %s (%d)\n", stream,
                 natsStatus_GetText(s), (int)jerr);
         return TS_ERR_LOG;
     }
@@ -141,8 +139,11 @@ static json_t *money_json(int64_t amount, const char *currency)
 /* ---- one message ---- */
 
 typedef struct {
-    eng_saga_notify_t *n;
-    const eng_saga_msg_t *m;
+    notify_t *n;
+    saga_t *saga;
+    const evt_commit_t *commit;
+    uint64_t seq;
+    ts_arena_t *arena;
     const char *event_id;
 } job_t;
 
@@ -151,11 +152,11 @@ typedef struct {
 static ts_status publish(job_t *j, uint32_t index, const char *kind, const char *user_id,
                          json_t *msg)
 {
-    ts_arena_t *a = j->m->arena;
+    ts_arena_t *a = j->arena;
     eng_user_t u;
     ts_status rc = user_id ? eng_user_get(j->n->e, user_id, a, &u) : TS_ERR_NOT_FOUND;
     if (rc == TS_ERR_NOT_FOUND) {
-        fprintf(stderr, "saga notify: seq %" PRIu64 ": no user %s; %s not sent\n", j->m->seq,
+        fprintf(stderr, "saga_notify: seq %" PRIu64 ": no user %s; %s not sent\n", j->seq,
                 user_id ? user_id : "(none)", kind);
         json_decref(msg);
         return TS_OK;
@@ -174,35 +175,24 @@ static ts_status publish(job_t *j, uint32_t index, const char *kind, const char 
     json_object_set_new(msg, "event_id", json_string(j->event_id));
     json_object_set_new(msg, "event_title", ev.title ? json_string(ev.title) : json_null());
     json_object_set_new(msg, "event_starts_at", time_json(ev.starts_at));
-    json_object_set_new(msg, "source_seq", json_integer((json_int_t)j->m->seq));
+    json_object_set_new(msg, "source_seq", json_integer((json_int_t)j->seq));
     char *text = json_dumps(msg, JSON_COMPACT);
     json_decref(msg);
     if (!text)
         return TS_ERR_NOMEM;
-    jsPubOptions po;
-    jsPubOptions_Init(&po);
-    po.MsgId = ts_arena_printf(a, "%" PRIu64 "-%" PRIu32, j->m->seq, index);
-    po.ExpectStream = j->n->stream;
-    jsPubAck *ack = NULL;
-    jsErrCode jerr = 0;
-    natsStatus s = js_Publish(&ack, j->m->js, ts_arena_printf(a, "notify.email.%s", kind), text,
-                              (int)strlen(text), &po, &jerr);
-    jsPubAck_Destroy(ack);
+    ts_status pub =
+        saga_publish(j->saga, j->n->stream, ts_arena_printf(a, "notify.email.%s", kind),
+                     ts_arena_printf(a, "%" PRIu64 "-%" PRIu32, j->seq, index), text, strlen(text));
     free(text);
-    if (s != NATS_OK) {
-        fprintf(stderr, "saga notify: publish %s: %s (%d)\n", kind, natsStatus_GetText(s),
-                (int)jerr);
-        return TS_ERR_UNAVAILABLE;
-    }
-    return TS_OK;
+    return pub;
 }
 
 static ts_status booking_user(job_t *j, const char *booking_id, booking_read_t *r)
 {
     memset(r, 0, sizeof(*r));
-    r->a = j->m->arena;
+    r->a = j->arena;
     r->booking_id = booking_id;
-    return eng_read(j->n->e, j->m->subject, read_booking, r);
+    return eng_read(j->n->e, j->commit->subject, read_booking, r);
 }
 
 static ts_status confirmed(job_t *j, uint32_t index, const evt_booking_confirmed_t *c)
@@ -265,23 +255,25 @@ static const char *event_of(ts_arena_t *a, const char *subject)
     return dot ? ts_arena_strndup(a, p + 1, (size_t)(dot - p - 1)) : NULL;
 }
 
-ts_status eng__saga_notify_handle(void *ctx, const eng_saga_msg_t *m)
+static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, void *arg)
 {
-    job_t j = {.n = ctx, .m = m};
-    int inv = strncmp(m->subject, "tix.inv.", 8) == 0;
-    int wait = strncmp(m->subject, "tix.wait.", 9) == 0;
+    notify_t *n = arg;
+    ts_arena_reset(&n->scratch);
+    job_t j = {.n = n, .saga = saga, .commit = c, .seq = seq, .arena = &n->scratch};
+    int inv = strncmp(c->subject, "tix.inv.", 8) == 0;
+    int wait = strncmp(c->subject, "tix.wait.", 9) == 0;
     if (!inv && !wait)
         return TS_OK;
     ts_status rc = TS_OK;
-    for (uint32_t i = 0; i < m->commit->n_events && rc == TS_OK; i++) {
-        const evt_event_t *e = &m->commit->events[i];
+    for (uint32_t i = 0; i < c->n_events && rc == TS_OK; i++) {
+        const evt_event_t *e = &c->events[i];
         int wanted = (inv && (e->type == EVT_BOOKING_CONFIRMED || e->type == EVT_REFUND_COMPLETED ||
                               (e->type == EVT_BOOKING_CANCELLED && e->u.booking_cancelled.reason &&
                                strcmp(e->u.booking_cancelled.reason, "event_cancelled") == 0))) ||
                      (wait && e->type == EVT_WAITLIST_OFFERED);
         if (!wanted)
             continue;
-        if (!j.event_id && !(j.event_id = event_of(m->arena, m->subject)))
+        if (!j.event_id && !(j.event_id = event_of(j.arena, c->subject)))
             return TS_OK;
         switch (e->type) {
         case EVT_BOOKING_CONFIRMED:
@@ -300,5 +292,44 @@ ts_status eng__saga_notify_handle(void *ctx, const eng_saga_msg_t *m)
             break;
         }
     }
+    return rc;
+}
+
+ts_status saga_notify_start(const saga_notify_config_t *cfg, saga_t **out)
+{
+    if (!cfg || !cfg->engine || !cfg->nats_url)
+        return TS_ERR_INVALID;
+    const char *stream = cfg->notify_stream ? cfg->notify_stream : NOTIFY_DEFAULT_STREAM;
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    ts_status rc = TS_ERR_UNAVAILABLE;
+    if (natsConnection_ConnectTo(&nc, cfg->nats_url) == NATS_OK &&
+        natsConnection_JetStream(&js, nc, NULL) == NATS_OK)
+        rc = stream_ensure(js, stream);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    if (rc != TS_OK)
+        return rc;
+    notify_t *n = calloc(1, sizeof(*n));
+    if (!n || !(n->stream = strdup(stream))) {
+        free(n);
+        return TS_ERR_NOMEM;
+    }
+    n->e = cfg->engine;
+    ts_arena_init(&n->scratch, 16384);
+    /* In order, so that a mailer gets a user's news in the order they
+     * happened; from the end: a notification is news or nothing. */
+    saga_config_t sc = {.nats_url = cfg->nats_url,
+                        .stream = cfg->stream,
+                        .name = "saga_notify",
+                        .filter = "tix.>",
+                        .handler = on_commit,
+                        .arg = n,
+                        .arg_free = notify_free,
+                        .ordered = 1,
+                        .from_end = 1};
+    rc = saga_start(&sc, out);
+    if (rc != TS_OK)
+        notify_free(n);
     return rc;
 }

@@ -1,5 +1,6 @@
 /*
- * The waitlist saga (RULE-WL-1), on the commits of inventory shards.
+ * saga_waitlist (RULE-WL-1, sagas.h), on the commits of inventory shards, in
+ * stream order.
  *
  * Seats freed on a shard (HoldReleased, HoldExpired, BookingCancelled; a
  * failed payment frees its seats through its HoldReleased) go to the head
@@ -22,46 +23,47 @@
  * ahead of the commit in hand: every offer is decided by the shard's own
  * hold decision, so a stale view costs a rejected hold, never an oversell.
  */
-#include "engine/saga_int.h"
+#include "sagas/sagas.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Offers made for one commit, at most (a bound, not a business rule). */
 #define WL_MAX_OFFERS 64
 
-struct eng_saga_waitlist {
+#define WL_DEFAULT_OFFER_MINUTES 15
+
+typedef struct {
     eng_t *e;
     uint32_t offer_minutes;
+    ts_arena_t scratch; /* one commit's: reset for each */
     /* The tier of each shard seen (InventoryOpened never changes). */
     ts_map_t tiers; /* shard subject → index into tier_of */
     const char **tier_of;
     uint32_t n_tiers, cap_tiers;
     ts_arena_t arena; /* keys and tiers */
-};
+} waitlist_t;
 
-eng_saga_waitlist_t *eng__saga_waitlist_new(eng_t *e, uint32_t offer_minutes)
+static void waitlist_free(void *arg)
 {
-    eng_saga_waitlist_t *w = calloc(1, sizeof(*w));
-    if (!w)
-        abort();
-    w->e = e;
-    w->offer_minutes = offer_minutes;
-    ts_map_init(&w->tiers);
-    ts_arena_init(&w->arena, 4096);
-    return w;
-}
-
-void eng__saga_waitlist_free(eng_saga_waitlist_t *w)
-{
+    waitlist_t *w = arg;
     if (!w)
         return;
     ts_map_deinit(&w->tiers);
     free(w->tier_of);
     ts_arena_deinit(&w->arena);
+    ts_arena_deinit(&w->scratch);
     free(w);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- reading the shard ---- */
@@ -187,8 +189,10 @@ static const char *offer_entry_of(const list_view_t *v, const char *booking)
 /* ---- one commit ---- */
 
 typedef struct {
-    eng_saga_waitlist_t *w;
-    const eng_saga_msg_t *m;
+    waitlist_t *w;
+    const evt_commit_t *commit;
+    uint64_t seq;
+    ts_arena_t *arena;
     const char *event_id, *section, *tier;
     const char *shard, *list; /* subjects */
 } job_t;
@@ -196,10 +200,10 @@ typedef struct {
 static ts_status run(job_t *j, eng_cmd_t *cmd, eng_outcome_t *o)
 {
     cmd->actor = "system";
-    cmd->correlation_id = j->m->commit->correlation_id;
+    cmd->correlation_id = j->commit->correlation_id;
     if (!cmd->command_id)
-        cmd->command_id = eng_new_id(j->m->arena, "saga-wl-");
-    return eng_execute(j->w->e, cmd, j->m->arena, o);
+        cmd->command_id = eng_new_id(j->arena, "saga-wl-");
+    return eng_execute(j->w->e, cmd, j->arena, o);
 }
 
 /* Records the end of an offer on the list (no-op unless it is open). */
@@ -244,7 +248,7 @@ static ts_status offer_record(job_t *j, const char *entry, const char *booking, 
         return rc;
     eng_cmd_t rel = {.type = ENG_INV_RELEASE, .subject = j->shard, .actor_is_admin = 1};
     rel.u.booking_id = booking;
-    rel.command_id = ts_arena_printf(j->m->arena, "wl-void-%s", booking);
+    rel.command_id = ts_arena_printf(j->arena, "wl-void-%s", booking);
     return run(j, &rel, &o);
 }
 
@@ -252,7 +256,7 @@ static ts_status offer_record(job_t *j, const char *entry, const char *booking, 
  * when no further offer can be made from what is left. */
 static ts_status offer_one(job_t *j, shard_view_t *v, const list_view_t *h, int *stop)
 {
-    ts_arena_t *a = j->m->arena;
+    ts_arena_t *a = j->arena;
     eng_cmd_t hold = {.type = ENG_INV_HOLD, .subject = j->shard};
     inv_hold_cmd_t *c = &hold.u.hold;
     c->event_id = j->event_id;
@@ -276,7 +280,7 @@ static ts_status offer_one(job_t *j, shard_view_t *v, const list_view_t *h, int 
     }
     /* Derived from the commit and the entry: a redelivered commit finds the
      * hold it placed (RULE-HOLD-5). */
-    hold.command_id = ts_arena_printf(a, "wl-offer-%" PRIu64 "-%s", j->m->seq, h->head_entry);
+    hold.command_id = ts_arena_printf(a, "wl-offer-%" PRIu64 "-%s", j->seq, h->head_entry);
     hold.new_id = ts_arena_printf(a, "bk-%s-%s-%s", j->event_id, j->section, eng_new_id(a, ""));
     eng_outcome_t o;
     ts_status rc = run(j, &hold, &o);
@@ -311,13 +315,13 @@ static ts_status offer_one(job_t *j, shard_view_t *v, const list_view_t *h, int 
  * shard is not open (nothing to do). */
 static ts_status shard_tier(job_t *j, const char **tier)
 {
-    eng_saga_waitlist_t *w = j->w;
+    waitlist_t *w = j->w;
     int32_t i = ts_map_get(&w->tiers, j->shard);
     if (i >= 0) {
         *tier = w->tier_of[i];
         return TS_OK;
     }
-    shard_view_t v = {.a = j->m->arena, .now = eng__now_ms()};
+    shard_view_t v = {.a = j->arena, .now = now_ms()};
     ts_status rc = eng_read(w->e, j->shard, read_shard, &v);
     if (rc != TS_OK || !v.opened) {
         *tier = NULL;
@@ -347,11 +351,13 @@ static int parse_shard(ts_arena_t *a, const char *subject, const char **event, c
     return 0;
 }
 
-ts_status eng__saga_waitlist_handle(void *ctx, const eng_saga_msg_t *m)
+static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, void *arg)
 {
-    job_t j = {.w = ctx, .m = m};
-    ts_arena_t *a = m->arena;
-    const evt_commit_t *c = m->commit;
+    (void)saga;
+    waitlist_t *w = arg;
+    ts_arena_t *a = &w->scratch;
+    ts_arena_reset(a);
+    job_t j = {.w = w, .commit = c, .seq = seq, .arena = a};
     const char **freed = ts_arena_alloc(a, (c->n_events + 1) * sizeof(char *));
     const char **ending = ts_arena_alloc(a, (c->n_events + 1) * sizeof(char *));
     const char **confirmed = ts_arena_alloc(a, (c->n_events + 1) * sizeof(char *));
@@ -389,9 +395,9 @@ ts_status eng__saga_waitlist_handle(void *ctx, const eng_saga_msg_t *m)
         }
     }
     if (n_freed + n_confirmed + n_offered == 0 ||
-        parse_shard(a, m->subject, &j.event_id, &j.section) != 0)
+        parse_shard(a, c->subject, &j.event_id, &j.section) != 0)
         return TS_OK; /* the common case: holds placed */
-    j.shard = m->subject;
+    j.shard = c->subject;
     ts_status rc = shard_tier(&j, &j.tier);
     if (rc != TS_OK || !j.tier)
         return rc;
@@ -415,7 +421,7 @@ ts_status eng__saga_waitlist_handle(void *ctx, const eng_saga_msg_t *m)
     }
     if (rc != TS_OK || n_freed == 0 || !lv.has_head)
         return rc; /* seats freed while nobody waits stay free */
-    shard_view_t v = {.a = a, .now = eng__now_ms(), .freed = freed, .n_freed = n_freed};
+    shard_view_t v = {.a = a, .now = now_ms(), .freed = freed, .n_freed = n_freed};
     if ((rc = eng_read(j.w->e, j.shard, read_shard, &v)) != TS_OK || !v.opened)
         return rc;
     int stop = 0;
@@ -429,4 +435,34 @@ ts_status eng__saga_waitlist_handle(void *ctx, const eng_saga_msg_t *m)
         rc = offer_one(&j, &v, &lv, &stop);
     }
     return rc;
+}
+
+ts_status saga_waitlist_start(const saga_waitlist_config_t *cfg, saga_t **out)
+{
+    if (!cfg || !cfg->engine || !cfg->nats_url)
+        return TS_ERR_INVALID;
+    waitlist_t *w = calloc(1, sizeof(*w));
+    if (!w)
+        return TS_ERR_NOMEM;
+    w->e = cfg->engine;
+    w->offer_minutes = cfg->offer_minutes ? cfg->offer_minutes : WL_DEFAULT_OFFER_MINUTES;
+    ts_map_init(&w->tiers);
+    ts_arena_init(&w->arena, 4096);
+    ts_arena_init(&w->scratch, 16384);
+    /* In order: an offer's lapse must pass its seats on after, never
+     * before, the release that made the offer. From the end: the offers of
+     * a list begin with the list. */
+    saga_config_t sc = {.nats_url = cfg->nats_url,
+                        .stream = cfg->stream,
+                        .name = "saga_waitlist",
+                        .filter = "tix.inv.>",
+                        .handler = on_commit,
+                        .arg = w,
+                        .arg_free = waitlist_free,
+                        .ordered = 1,
+                        .from_end = 1};
+    ts_status st = saga_start(&sc, out);
+    if (st != TS_OK)
+        waitlist_free(w);
+    return st;
 }
