@@ -15,7 +15,10 @@ import time
 import unittest
 
 from harness import REPO, StackTestCase, expect, wait_until
-from helpers import audit, get_projected, hold_events, log_head, register_users, rfc3339
+from helpers import (audit, get_projected, hold_events, log_head, register_users, rfc3339,
+                     wait_checkpoint)
+from replay_util import dump, replay
+from tamper import cli_json
 
 
 def parse_time(text):
@@ -186,7 +189,7 @@ class Waitlist(StackTestCase):
         and started again, creates the stream, and the e-mail is sent."""
         s = self.stack
         admin = s.admin_token()
-        (a, ta), (b, tb) = register_users(s, 2)
+        (a, ta), (b, tb), (c, tc) = register_users(s, 3)
         # A seated section of two seats: the offer is the freed seats.
         eid = tiny_event(s, admin, {"key": "S", "name": "Box", "kind": "seated",
                                     "rows": [{"label": "1", "seats": 2}]}, tier="box")
@@ -213,6 +216,28 @@ class Waitlist(StackTestCase):
         commits = audit(s, admin, f"tix.wait.{eid}.box")
         self.assertEqual([ev["type"] for cm in commits for ev in cm["events"]],
                          ["WaitlistJoined", "WaitlistOffered"])
+
+        # C joins behind B's open offer.
+        jc = expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tc), 201)
+        self.assertEqual(jc["position"], 2)
+
+        # The list's snapshot (written as serve stops) is the fold of its
+        # log, and a rebuild of the read model folds the waitlist alike.
+        wait_checkpoint(s, log_head(s))
+        s.stop_serve()
+        v = cli_json(s, "snapshots", "verify", "--subject", "tix.wait.>", expect_status=0)[1]
+        self.assertEqual((v["snapshots"], v["matched"], v["mismatched"]), (1, 1, 0), v)
+        rc, _, err = replay(s, "--into", "wl_copy")
+        self.assertEqual(rc, 0, err)
+        rows = dump(s, "catalog")["waitlist"]
+        self.assertEqual(dump(s, "wl_copy")["waitlist"], rows)
+        self.assertEqual(len(rows), 2)
+        # serve decides on the list as the snapshot has it.
+        s.start_serve()
+        again = s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tc)
+        self.assertEqual((again[0], again[2]["code"]), (409, "conflict"))
+        left = s.request("DELETE", f"/events/{eid}/waitlist/{jc['entry_id']}", token=tc)
+        self.assertEqual(left[0], 204, left[2])
 
     def test_bad_input_answers_the_codes_of_api_md(self):
         s = self.stack
