@@ -124,6 +124,14 @@ void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);
 void api_h_openapi(api_req_t *r);
+/* issue 3, payments and refunds (handlers_pay.c) */
+void api_h_payment_create(api_req_t *r);
+void api_h_payment_simulate(api_req_t *r);
+void api_h_webhook(api_req_t *r);
+void api_h_event_cancel(api_req_t *r);
+void api_h_waitlist_join(api_req_t *r);
+void api_h_waitlist_leave(api_req_t *r);
+void api_h_waitlist_mine(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
@@ -145,6 +153,11 @@ ts_status api_execute_raw(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
+/* Ids that name their shard, "<prefix><event>-<section>-<random>" (prefix
+ * "bk-", "pay-" or "tk-"): the event and section into the request's arena.
+ * 0, or -1 when id is not such an id. */
+int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
+                    const char **section);
 /* ---- holds (handlers_holds.c, holds_flow.c) ---- */
 /* The published event (cached copy; tiers, policy and layout are frozen at
  * publish), or NULL when missing or not published. */

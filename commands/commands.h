@@ -117,7 +117,11 @@ int venue_create_decide(const cmd_venue_state_t *s, const evt_venue_created_t *v
 
 /* ---- event ---- */
 
-typedef enum { CMD_EVENT_DRAFT = 0, CMD_EVENT_PUBLISHED = 1 } cmd_event_status_t;
+typedef enum {
+    CMD_EVENT_DRAFT = 0,
+    CMD_EVENT_PUBLISHED = 1,
+    CMD_EVENT_CANCELLED = 2, /* EventCancelled: never sells again */
+} cmd_event_status_t;
 
 /* A promo code of the event (RULE-PROMO-1) and its uses in force. */
 typedef struct {
@@ -138,7 +142,7 @@ typedef struct {
     int exists;
     cmd_event_status_t status;
     evt_event_created_t ev;          /* as created, or as last updated (EventUpdated) */
-    evt_event_published_t published; /* RULE-EVT-1: the frozen layout */
+    evt_event_published_t published; /* RULE-EVT-1: the frozen layout (also once cancelled) */
     ts_arena_t arena;
     /* v2, RULE-PROMO-1 */
     cmd_promo_t *promos;
@@ -161,6 +165,14 @@ int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ven
  * (already published). */
 int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
                          const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* The organizer (or an admin) cancels a draft or published event
+ * (commands/event_cancel.c): EventCancelled. The shards then refund every
+ * booking in full (inv_cancel_all_decide, driven by a saga; RULE-REF-1).
+ * Rejections: not_found, forbidden (not the organizer, not admin), conflict
+ * (already cancelled). */
+int event_cancel_decide(const cmd_event_state_t *s, const char *reason, const cmd_ctx_t *ctx,
+                        cmd_result_t *out);
 
 /* The tier that sells a section, or NULL. */
 const evt_tier_t *event_tier_of_section(const cmd_event_state_t *s, const char *section);
@@ -717,7 +729,105 @@ int inv_best_pick(const inv_state_t *s, uint32_t quantity, int accessible, int64
 int inv_best_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, int accessible,
                          const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* ---- waitlist (RULE-WL-1): tix.wait.<event>.<tier>, commands/waitlist.c ---- */
+/* ---- waitlist (RULE-WL-1): tix.wait.<event>.<tier>, commands/waitlist.c ----
+ *
+ * One waitlist per event and tier: entries in FIFO order (the order of
+ * WaitlistJoined). An entry is waiting until a saga offers it seats freed on
+ * one of the tier's shards (a hold in the entry's user's name, placed with
+ * offer_entry; WaitlistOffered records its booking and expiry). It then
+ * leaves the list when the offer booking is confirmed (WaitlistFulfilled),
+ * when the offer lapses, expired or released (WaitlistOfferLapsed: the seats
+ * pass to the next entry), or when the user leaves (WaitlistLeft).
+ *
+ * An entry counts as on the list at time now while it waits, or while its
+ * offer is open (now < offer expiry): like a hold (RULE-HOLD-3), an offer
+ * ends at its expiry instant, before WaitlistOfferLapsed is recorded. The
+ * head, the entry the next freed seats go to, is the first waiting entry. */
+
+typedef enum {
+    WAIT_WAITING = 0,
+    WAIT_OFFERED = 1,
+    WAIT_LEFT = 2,
+    WAIT_LAPSED = 3,
+    WAIT_FULFILLED = 4,
+} wait_entry_status_t;
+
+typedef struct {
+    const char *entry_id; /* "wl-<event>-<tier>-<rand>"; strings in the state arena */
+    const char *user_id;
+    uint32_t quantity;
+    int64_t joined_at;
+    wait_entry_status_t status;
+    const char *booking_id;   /* the offer's booking (kept after it ends), or NULL */
+    int64_t offer_expires_at; /* the offer booking's expiry */
+} wait_entry_t;
+
+typedef struct {
+    const char *event_id; /* set by the first WaitlistJoined */
+    const char *tier;
+    wait_entry_t *entries; /* FIFO: join order, gone entries included */
+    uint32_t n_entries, cap_entries;
+    uint32_t head;     /* entries before this index have left the list for good */
+    ts_map_t by_entry; /* entry id → index */
+    ts_map_t by_user;  /* user id → index of the user's latest entry */
+    ts_arena_t arena;
+} wait_state_t;
+
+typedef struct {
+    const char *event_id;
+    const char *tier;
+    const char *entry_id;   /* leave, offer, lapse, fulfil */
+    uint32_t quantity;      /* join: 1..max_per_order */
+    uint32_t max_per_order; /* join: the event's policy (the caller reads it) */
+    const char *booking_id; /* offer, lapse, fulfil: the offer booking */
+    int64_t expires_at;     /* offer: the offer booking's expiry */
+} wait_cmd_t;
+
+/* RULE-WL-1: joins the end of the list as entry ctx->new_id, for ctx->actor.
+ * An entry id already on the list (the same command again) returns no
+ * events and ref = that entry. Rejections: validation_failed (quantity 0),
+ * limit_exceeded (quantity > max_per_order, with the limit), conflict (the
+ * user already has an entry on this list). ref = the entry id. */
+int wait_join_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                     cmd_result_t *out);
+
+/* The entry's user (or an admin) leaves the list: WaitlistLeft. An open
+ * offer's hold stays the user's until it ends. Rejections: not_found
+ * (unknown entry, or no longer on the list at now), forbidden. */
+int wait_leave_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The saga offered the waiting entry c->entry_id the hold c->booking_id,
+ * open until c->expires_at: WaitlistOffered. The same offer again is a
+ * no-op, also after the entry left or the offer ended. Rejection: conflict
+ * (the entry is unknown, gone, or has another offer), so the saga can
+ * release a hold nobody will be offered. */
+int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The offer booking c->booking_id expired or was released: the entry leaves
+ * the list (WaitlistOfferLapsed) and the seats pass on. No events unless the
+ * entry holds that open offer (a redelivery, a left entry). */
+int wait_lapse_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The offer booking c->booking_id was confirmed: WaitlistFulfilled. No
+ * events unless the entry holds that offer. */
+int wait_fulfil_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* An entry by id, or NULL. Valid until the state changes. */
+const wait_entry_t *wait_entry_find(const wait_state_t *s, const char *entry_id);
+/* 1 while the entry is on the list at now (waiting, or its offer open). */
+int wait_entry_active(const wait_entry_t *e, int64_t now);
+/* The entry's 1-based place among the entries on the list at now; 0 when
+ * it is not on the list. */
+uint32_t wait_position(const wait_state_t *s, const char *entry_id, int64_t now);
+/* The head: the first waiting entry (the next freed seats go to it), or
+ * NULL. Entries with an open offer are passed over. */
+const wait_entry_t *wait_head(const wait_state_t *s);
+/* "waiting", "offered", "left", "lapsed", "fulfilled". */
+const char *wait_entry_status_name(wait_entry_status_t st);
 
 /* Lower-cases an e-mail address into the arena (RULE-AUTH-1: uniqueness is
  * case-insensitive); NULL when it is not a plausible address. */

@@ -257,29 +257,38 @@ static void event_apply(void *p, const evt_event_t *e)
         s->published.sections = ts_arena_alloc(a, pub->n_sections * sizeof(evt_section_t));
         for (uint32_t i = 0; i < pub->n_sections; i++)
             evt_section_copy(a, &s->published.sections[i], &pub->sections[i]);
+    } else if (e->type == EVT_EVENT_CANCELLED) {
+        /* The frozen layout stays: the cancellation saga walks its shards. */
+        s->status = CMD_EVENT_CANCELLED;
     } else if (s->exists) {
         cmd__promo_apply(s, e);
     }
 }
 
 /* The snapshot: EventCreated with the current description (an update is
- * folded into it), EventPublished, then the promos and their uses. */
+ * folded into it), EventPublished, the promos and their uses, then
+ * EventCancelled. */
 static ts_status event_encode(const void *p, ts_buf_t *out)
 {
     const cmd_event_state_t *s = p;
     if (!s->exists)
         return cmd__snapshot_encode(NULL, 0, out);
     uint32_t n = 0;
-    evt_event_t *e = calloc(2 + cmd__promo_snapshot_count(s), sizeof(*e));
+    evt_event_t *e = calloc(3 + cmd__promo_snapshot_count(s), sizeof(*e));
     if (!e)
         abort();
     e[n].type = EVT_EVENT_CREATED;
     e[n++].u.event_created = s->ev;
-    if (s->status == CMD_EVENT_PUBLISHED) {
+    /* A cancelled event keeps the layout it was published with, if any. */
+    if (s->published.event_id) {
         e[n].type = EVT_EVENT_PUBLISHED;
         e[n++].u.event_published = s->published;
     }
     cmd__promo_snapshot(s, e, &n);
+    if (s->status == CMD_EVENT_CANCELLED) {
+        e[n].type = EVT_EVENT_CANCELLED;
+        e[n++].u.event_cancelled.event_id = s->ev.event_id;
+    }
     ts_status st = cmd__snapshot_encode(e, n, out);
     free(e);
     return st;
@@ -293,7 +302,7 @@ static void *event_decode(const void *data, size_t len)
 const cmd_aggregate_ops_t cmd__event_ops = {
     .kind = CMD_AGG_EVENT,
     .name = "event",
-    .format_version = 2, /* 2: updates, promos and their uses */
+    .format_version = 2, /* 2: updates, cancellation, promos and their uses */
     .state_new = event_new,
     .state_free = event_free,
     .apply = event_apply,

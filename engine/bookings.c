@@ -1,17 +1,17 @@
 /*
- * The bookings saga: a booking's quota (RULE-HOLD-4) and promo use
- * (RULE-PROMO-1) follow the booking.
+ * Settling a booking: its quota (RULE-HOLD-4) and promo use (RULE-PROMO-1)
+ * follow it. Run by saga_bookings (sagas/bookings.c) and by handlers.
  *
  * A hold takes quota on tix.quota.<event>.<user> and may reserve a promo use
  * on tix.event.<event> before it is placed on its shard; the shard alone then
  * decides what becomes of the booking (confirmed, released, expired,
- * cancelled, refused payment). This saga watches the shards and brings the
- * other two aggregates in line: a sold booking's quota is confirmed (and its
+ * cancelled, refused payment). Settling brings the other two aggregates in
+ * line: a sold booking's quota is confirmed (and its
  * promo use counted, RULE-PAY-2 re-acquisitions included); an unsold one's
  * quota and promo use are given back.
  *
  * It reconciles from the booking's status on the shard at the time it runs,
- * not from the event that woke it: every command it sends is a no-op when
+ * not from an event: every command it sends is a no-op when
  * already done, so redeliveries, and events seen out of order after a
  * restart, converge on the booking's latest status.
  */
@@ -92,51 +92,4 @@ ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *bo
 done:
     ts_arena_deinit(&arena);
     return st;
-}
-
-/* The booking an event of a shard is about, when it may change the
- * booking's settlement; NULL otherwise. */
-static const char *booking_of(const evt_event_t *ev)
-{
-    switch (ev->type) {
-    case EVT_HOLD_RELEASED:
-    case EVT_HOLD_EXPIRED:
-        return ev->u.hold_ended.booking_id;
-    case EVT_BOOKING_CONFIRMED:
-        return ev->u.booking_confirmed.booking_id;
-    case EVT_BOOKING_CANCELLED:
-        return ev->u.booking_cancelled.booking_id;
-    case EVT_PAYMENT_FAILED:
-    case EVT_BOOKING_REFUND_DUE:
-        return ev->u.payment.booking_id;
-    default:
-        return NULL;
-    }
-}
-
-static ts_status bookings_fn(eng_t *e, const eng_log_msg_t *m, const evt_commit_t *c, void *arg)
-{
-    (void)arg;
-    for (uint32_t i = 0; i < c->n_events; i++) {
-        const char *booking = booking_of(&c->events[i]);
-        if (!booking)
-            continue;
-        /* The same booking twice in one commit needs one settlement. */
-        int seen = 0;
-        for (uint32_t k = 0; k < i && !seen; k++) {
-            const char *prev = booking_of(&c->events[k]);
-            seen = prev && strcmp(prev, booking) == 0;
-        }
-        if (seen)
-            continue;
-        ts_status st = eng_booking_settle(e, m->subject, booking);
-        if (st != TS_OK)
-            return st;
-    }
-    return TS_OK;
-}
-
-ts_status eng_saga_bookings_start(eng_t *e, eng_saga_t **out)
-{
-    return eng_saga_start(e, "bookings", "tix.inv.>", bookings_fn, NULL, out);
 }

@@ -27,10 +27,39 @@ static const char *names[ENG_CMD_COUNT] = {
     [ENG_QUOTA_RETURN] = "quota_return",
     [ENG_INV_RESCHEDULE] = "inventory_reschedule",
     [ENG_INV_HOLD_BEST] = "hold_best",
+    [ENG_WAIT_JOIN] = "waitlist_join",
+    [ENG_WAIT_LEAVE] = "waitlist_leave",
+    [ENG_WAIT_OFFER] = "waitlist_offer",
+    [ENG_WAIT_LAPSE] = "waitlist_lapse",
+    [ENG_WAIT_FULFIL] = "waitlist_fulfil",
 };
+// clang-format on
+
+/* Issue 3 (payments and refunds): named by a switch, so additions of other
+ * issues merge without touching the table above. */
+static const char *pay_name(eng_cmd_type_t t)
+{
+    switch (t) {
+    case ENG_INV_PAYMENT_REQUEST:
+        return "payment_request";
+    case ENG_INV_WEBHOOK:
+        return "webhook";
+    case ENG_INV_CANCEL_BOOKING:
+        return "cancel_booking";
+    case ENG_INV_CANCEL_ALL:
+        return "cancel_all";
+    case ENG_EVENT_CANCEL:
+        return "event_cancel";
+    default:
+        return NULL;
+    }
+}
 
 const char *eng_cmd_name(eng_cmd_type_t t)
 {
+    const char *n = pay_name(t);
+    if (n)
+        return n;
     return t < ENG_CMD_COUNT && names[t] ? names[t] : "unknown";
 }
 
@@ -107,6 +136,38 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_USER_BLOCK:
         user_block_decide(state, cmd->u.block.blocked, cmd->u.block.reason, ctx, out);
+        break;
+    /* issue 3, payments and refunds */
+    case ENG_INV_PAYMENT_REQUEST:
+        inv_payment_request_decide(state, cmd->u.pay.booking_id, cmd->u.pay.provider, ctx, out);
+        break;
+    case ENG_INV_WEBHOOK:
+        inv_webhook_decide(state, &cmd->u.webhook, ctx, out);
+        break;
+    case ENG_INV_CANCEL_BOOKING:
+        inv_cancel_booking_decide(state, cmd->u.booking_id, ctx, out);
+        break;
+    case ENG_INV_CANCEL_ALL:
+        inv_cancel_all_decide(state, cmd->u.cancel.reason, cmd->u.cancel.max, ctx, out);
+        break;
+    case ENG_EVENT_CANCEL:
+        event_cancel_decide(state, cmd->u.cancel.reason, ctx, out);
+        break;
+    /* issue 3, waitlists (RULE-WL-1) */
+    case ENG_WAIT_JOIN:
+        wait_join_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_LEAVE:
+        wait_leave_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_OFFER:
+        wait_offer_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_LAPSE:
+        wait_lapse_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_FULFIL:
+        wait_fulfil_decide(state, &cmd->u.wait, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

@@ -97,6 +97,18 @@ typedef enum {
     ENG_QUOTA_RETURN,   /* quota: the booking ended unsold */
     ENG_INV_RESCHEDULE, /* inventory: the event's times changed */
     ENG_INV_HOLD_BEST,  /* inventory: best available, picked in the lane */
+    /* issue 3, payments and refunds (u.pay, u.webhook, u.booking_id,
+     * u.cancel) */
+    ENG_INV_PAYMENT_REQUEST, /* inv_payment_request_decide */
+    ENG_INV_WEBHOOK,         /* inv_webhook_decide */
+    ENG_INV_CANCEL_BOOKING,  /* inv_cancel_booking_decide */
+    ENG_INV_CANCEL_ALL,      /* inv_cancel_all_decide */
+    ENG_EVENT_CANCEL,        /* event_cancel_decide */
+    ENG_WAIT_JOIN,           /* RULE-WL-1: u.wait on tix.wait.<event>.<tier> */
+    ENG_WAIT_LEAVE,
+    ENG_WAIT_OFFER,
+    ENG_WAIT_LAPSE,
+    ENG_WAIT_FULFIL,
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -151,6 +163,17 @@ typedef struct {
             inv_hold_cmd_t hold; /* quantity, and the hold's v2 fields */
             int accessible;      /* 1: accessible seats only */
         } best;
+        /* issue 3, payments and refunds */
+        struct {
+            const char *booking_id;
+            const char *provider;
+        } pay;
+        inv_webhook_cmd_t webhook;
+        struct {
+            const char *reason;
+            uint32_t max; /* ENG_INV_CANCEL_ALL: bookings per commit */
+        } cancel;
+        wait_cmd_t wait;
     } u;
 } eng_cmd_t;
 
@@ -205,26 +228,12 @@ ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
 /* The stream's last sequence (for lag). */
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
-
-/* ---- sagas (saga.c): reactors on the log that issue commands ----
- *
- * A saga is a durable JetStream pull consumer "saga_<name>" on the stream,
- * read by a thread of its own in stream order. fn gets each commit matching
- * filter (decoded, valid during the call) and returns TS_OK to move on; any
- * other status retries the same commit after a pause (at least once, in
- * order: a saga's commands must be idempotent). SERVE mode only. */
-
-typedef struct eng_saga eng_saga_t;
-typedef ts_status (*eng_saga_fn)(eng_t *e, const eng_log_msg_t *m, const evt_commit_t *c,
-                                 void *arg);
-
-/* Starts the saga. Errors: TS_ERR_INVALID (not SERVE mode), TS_ERR_NOMEM.
- * Connection problems are retried by the saga's thread, not reported. */
-ts_status eng_saga_start(eng_t *e, const char *name, const char *filter, eng_saga_fn fn, void *arg,
-                         eng_saga_t **out);
-/* Stops and frees the saga (waits for the commit in hand). Accepts NULL.
- * Call before eng_free. */
-void eng_saga_stop(eng_saga_t *s);
+/* Calls fn(subject, commits) for every subject of the stream matching filter
+ * (wildcards allowed), from the stream's info: how a saga finds every shard.
+ * subject is valid during the call only. Errors: TS_ERR_UNAVAILABLE,
+ * TS_ERR_LOG. */
+ts_status eng_log_subjects(eng_t *e, const char *filter,
+                           void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
 
 /* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
 
@@ -234,13 +243,10 @@ void eng_saga_stop(eng_saga_t *s);
  * counted; released, expired, cancelled, refund due or refunded →
  * QuotaReturned and PromoReleased; still held or unknown → nothing. Every
  * step is a no-op when already done, so it may run any number of times, from
- * the saga or from a handler that wants it done at once. Errors: those of
+ * saga_bookings (sagas/bookings.c) or from a handler that wants it done at
+ * once. Errors: those of
  * eng_read and eng_execute. */
 ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
-
-/* Starts saga_bookings: eng_booking_settle for every booking a shard commit
- * releases, expires, confirms, cancels, or whose payment fails. */
-ts_status eng_saga_bookings_start(eng_t *e, eng_saga_t **out);
 
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *

@@ -818,7 +818,7 @@ static inline uint32_t given_inventory_events(ts_arena_t *a, const char *section
     return n;
 }
 
-#define GIVEN_MAX_STEPS 24
+#define GIVEN_MAX_STEPS 32
 
 /* A shard of e1 with this history. */
 static inline inv_state_t *given_inventory(const char *section, const given_step_t *steps)
