@@ -93,3 +93,66 @@ done:
     ts_arena_deinit(&arena);
     return st;
 }
+
+/* "bk-<event>-<section>-<random>" → tix.inv.<event>.<section>, or NULL. */
+static const char *shard_of_booking(ts_arena_t *a, const char *id)
+{
+    if (!id || strncmp(id, "bk-", 3) != 0)
+        return NULL;
+    const char *ev = id + 3, *d1 = strchr(ev, '-');
+    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+    if (!d1 || !d2 || d1 == ev || d2 == d1 + 1 || strchr(d2 + 1, '-'))
+        return NULL;
+    return ts_arena_printf(a, "tix.inv.%.*s.%.*s", (int)(d1 - ev), ev, (int)(d2 - d1 - 1), d1 + 1);
+}
+
+typedef struct {
+    const char *booking_id;
+    int active;
+} use_copy_t;
+
+static void copy_use(const void *state, void *arg)
+{
+    use_copy_t *u = arg;
+    const cmd_event_state_t *s = state;
+    int32_t i = ts_map_get(&s->use_by_booking, u->booking_id);
+    u->active = i >= 0 && s->uses[i].active;
+}
+
+ts_status eng_promo_use_check(eng_t *e, const char *event_id, const char *booking_id,
+                              int64_t used_at, int64_t grace_ms, int *pending)
+{
+    ts_arena_t arena;
+    ts_arena_init(&arena, 1024);
+    *pending = 0;
+    const char *event_subject = ts_arena_printf(&arena, "tix.event.%s", event_id);
+    use_copy_t u = {.booking_id = booking_id};
+    ts_status st = eng_read(e, event_subject, copy_use, &u);
+    const char *shard = shard_of_booking(&arena, booking_id);
+    if (st != TS_OK || !u.active)
+        goto done; /* given back already (a refused hold), or unreadable */
+    if (shard) {
+        settle_copy_t c = {.arena = &arena, .booking_id = booking_id};
+        if ((st = eng_read(e, shard, copy_booking, &c)) != TS_OK)
+            goto done;
+        if (c.found) {
+            /* The hold was placed: the booking's own ends settle it. */
+            st = eng_booking_settle(e, shard, booking_id);
+            goto done;
+        }
+    }
+    /* No booking yet: the hold may still be on its way, until grace_ms
+     * after the use; past that it never will be (the API died between the
+     * steps), and the use goes back. */
+    if (eng__now_ms() < used_at + grace_ms) {
+        *pending = 1;
+        goto done;
+    }
+    eng_cmd_t p = {.type = ENG_PROMO_RELEASE, .subject = event_subject};
+    p.command_id = ts_arena_printf(&arena, "settle-%s-lost", booking_id);
+    p.u.promo_use.booking_id = booking_id;
+    st = run(e, &p, &arena);
+done:
+    ts_arena_deinit(&arena);
+    return st;
+}

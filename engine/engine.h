@@ -248,6 +248,15 @@ ts_status eng_log_subjects(eng_t *e, const char *filter,
  * eng_read and eng_execute. */
 ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
 
+/* RULE-PROMO-1: a promo use (PromoUsed for booking_id at used_at, ms) whose
+ * hold never reached its shard is given back (PromoReleased) once grace_ms
+ * have passed since the use; a use whose booking exists is settled as
+ * above; a use no longer in force needs nothing. *pending is set while the
+ * booking may still appear (ask again later). Errors: those of eng_read and
+ * eng_execute. */
+ts_status eng_promo_use_check(eng_t *e, const char *event_id, const char *booking_id,
+                              int64_t used_at, int64_t grace_ms, int *pending);
+
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *
  * A snapshot is a cache of the fold of its subject's commits up to its

@@ -41,8 +41,9 @@
  *     head of its tier's waitlist as a hold of offer_minutes in that user's
  *     name, then WaitlistOffered; an offer booking confirmed fulfils its
  *     entry, expired or released it lapses and its seats pass on.
- *   saga_bookings (tix.inv.>; RULE-HOLD-4, RULE-PROMO-1, bookings.c): a
- *     booking's quota and promo use follow its status on the shard.
+ *   saga_bookings (tix.>; RULE-HOLD-4, RULE-PROMO-1, bookings.c): a
+ *     booking's quota and promo use follow its status on the shard; a
+ *     promo use whose hold never came is given back.
  *   saga_notify (every commit, in order; notify.c): e-mails for an external
  *     mailer as JSON on notify.email.<kind> in JetStream stream NOTIFY,
  *     with Nats-Msg-Id "<TICKETS seq>-<event index>"; a commit is acked

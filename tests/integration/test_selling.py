@@ -6,6 +6,7 @@ import time
 import unittest
 
 from harness import StackTestCase, expect
+from pay_util import PAY_ENV, pay, paid_booking, simulate, wait_booking
 from helpers import (audit, get_projected, published_event, register_users,
                      rfc3339, run_together, seat_statuses, seatmap)
 
@@ -387,6 +388,75 @@ class SagaBookings(StackTestCase):
         self.assertEqual(b2["discount"]["amount"], 100)
         expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["A-1-1", "A-1-2"]},
                          token=user), 201)
+
+
+def wait_types(testcase, stack, subject, want, timeout=30.0):
+    """The event types of subject's commits once they end with `want`
+    (the saga appends them a moment after the booking changes)."""
+    admin = stack.admin_token()
+    deadline = time.time() + timeout
+    while True:
+        types = [x["type"] for c in audit(stack, admin, subject) for x in c["events"]]
+        if types[-len(want):] == want or time.time() > deadline:
+            testcase.assertEqual(types[-len(want):], want, types)
+            return types
+        time.sleep(0.2)
+
+
+class PaidBookings(StackTestCase):
+    stack_options = {"env": PAY_ENV}
+
+    def test_sold_tickets_keep_quota_and_promo_until_cancelled(self):
+        """RULE-HOLD-4 counts confirmed tickets for good, RULE-PROMO-1 a
+        confirmed use; a failed payment and a cancellation give them back."""
+        s = self.stack
+        _, org = s.register_as("organizer")
+        _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 2}})
+        ev = e["event_id"]
+        expect(s.request("POST", f"/events/{ev}/promos",
+                         {"code": "ONCE", "percent_off": 50, "max_uses": 1,
+                          "valid_until": rfc3339(time.time() + 3600)}, token=org), 201)
+        (uid, user), (uid2, other) = register_users(s, 2)
+
+        h, _, b = paid_booking(s, user, ev, {"seats": ["A-1-1", "A-1-2"], "promo_code": "ONCE"})
+        self.assertEqual(b["discount"]["amount"], 2500)  # 50 % of 2 x 25.00
+        wait_types(self, s, f"tix.quota.{ev}.{uid}", ["QuotaTaken", "QuotaConfirmed"])
+        # Sold: the cap and the code stay used.
+        problem(self, s.request("POST", f"/events/{ev}/holds", {"seats": ["A-2-1"]},
+                                token=user), 422, "limit_exceeded")
+        problem(self, s.request("POST", f"/events/{ev}/holds",
+                                {"seats": ["A-2-1"], "promo_code": "ONCE"}, token=other),
+                422, "limit_exceeded")
+
+        # A failed payment releases the hold and gives its quota back.
+        h2 = expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["B-1-1", "B-1-2"]},
+                              token=other), 201)
+        p2 = pay(s, other, h2["booking_id"])
+        simulate(s, other, p2["payment_id"], "failed")
+        wait_booking(s, other, h2["booking_id"], "released")
+        wait_types(self, s, f"tix.quota.{ev}.{uid2}", ["QuotaTaken", "QuotaReturned"])
+        expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["B-2-1", "B-2-2"]},
+                         token=other), 201)
+
+        # Cancelling the confirmed booking gives back its quota and its use.
+        expect(s.request("DELETE", f"/bookings/{h['booking_id']}", token=user), 200)
+        wait_types(self, s, f"tix.quota.{ev}.{uid}",
+                   ["QuotaTaken", "QuotaConfirmed", "QuotaReturned"])
+        types = wait_types(self, s, f"tix.event.{ev}", ["PromoReleased"])
+        self.assertEqual(types.count("PromoUsed"), 1)
+        expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["A-2-1", "A-2-2"]},
+                         token=user), 201)
+        # The code is free again: a buyer at the cap is refused by the quota
+        # (the use it reserved goes back), a third buyer gets it.
+        p = problem(self, s.request("POST", f"/events/{ev}/holds",
+                                    {"tier": "floor", "quantity": 1, "promo_code": "ONCE"},
+                                    token=other), 422, "limit_exceeded", "quantity")
+        self.assertEqual(p["limit"], 2)
+        _, third = s.register()
+        b4 = expect(s.request("POST", f"/events/{ev}/holds",
+                              {"tier": "floor", "quantity": 1, "promo_code": "once"},
+                              token=third), 201)
+        self.assertEqual(b4["discount"]["amount"], 750)  # 50 % of 15.00
 
 
 # Section A: row 1 of 6 seats (1 and 2 accessible), row 2 of 5; B: one row of 4.
