@@ -341,6 +341,37 @@ static void test_best_hold_twice(void **state)
     given_state_free(CMD_AGG_INV, s);
 }
 
+/* Sold seats stay taken after their hold's expiry; a cancelled booking's
+ * seats are free again (fixture shard A: row 1 of 10 seats, 1 and 2
+ * accessible; row 2 of 6). */
+static void test_best_pick_sold_and_cancelled(void **state)
+{
+    (void)state;
+    static const given_step_t sold[] = {HELD("b1", "u1", 0, "A-1-3,A-1-4,A-1-5,A-1-6"),
+                                        CONFIRMED("b1", GIVEN_MIN, "t1,t2,t3,t4"),
+                                        {0}};
+    static const given_step_t cancelled[] = {HELD("b1", "u1", 0, "A-1-3,A-1-4,A-1-5,A-1-6"),
+                                             CONFIRMED("b1", GIVEN_MIN, "t1,t2,t3,t4"),
+                                             CANCELLED("b1", 2 * GIVEN_MIN, 0),
+                                             {0}};
+    inv_best_pick_t p;
+    inv_state_t *s = given_inventory("A", sold);
+    /* An hour on, long past the hold's 20 minutes: 3..6 are sold. */
+    assert_int_equal(inv_best_pick(s, 4, 0, GIVEN_T0 + GIVEN_HOUR, &p), 0);
+    assert_int_equal(p.row, 0);
+    assert_int_equal(p.first, 7);
+    assert_int_equal(p.orphans, 0);
+    assert_int_equal(inv_best_pick(s, 3, 1, GIVEN_T0 + GIVEN_HOUR, &p), -1);
+    assert_int_equal(p.n_free, 2); /* the accessible 1 and 2 */
+    given_state_free(CMD_AGG_INV, s);
+
+    s = given_inventory("A", cancelled);
+    assert_int_equal(inv_best_pick(s, 4, 0, GIVEN_T0 + GIVEN_HOUR, &p), 0);
+    assert_int_equal(p.row, 0);
+    assert_int_equal(p.first, 3); /* 1 and 2 spared, nothing stranded */
+    given_state_free(CMD_AGG_INV, s);
+}
+
 /* Standing room: best is any quantity units. */
 static void test_best_hold_standing(void **state)
 {
@@ -363,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_best_hold),
         cmocka_unit_test(test_best_hold_twice),
         cmocka_unit_test(test_best_hold_standing),
+        cmocka_unit_test(test_best_pick_sold_and_cancelled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
