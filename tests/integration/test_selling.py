@@ -7,8 +7,9 @@ import unittest
 
 from harness import StackTestCase, expect
 from pay_util import PAY_ENV, pay, paid_booking, simulate, wait_booking
-from helpers import (audit, get_projected, published_event, register_users,
-                     rfc3339, run_together, seat_statuses, seatmap)
+from helpers import (audit, get_projected, log_head, published_event, register_users,
+                     rfc3339, run_together, seat_statuses, seatmap, wait_checkpoint)
+from replay_util import dump, replay
 
 DEFAULT_POLICY = {"max_per_order": 4, "max_per_user": 8, "hold_minutes": 20,
                   "transfer_cutoff_hours": 48, "service_fee_bps": 600, "vat_bps": 500,
@@ -162,6 +163,17 @@ class EventPatch(StackTestCase):
         # Ends before starts is refused on a published event too.
         problem(self, self.patch({"ends_at": rfc3339(starts - 60)}), 400, "validation_failed",
                 "ends_at")
+
+        # A rebuild of the read model folds EventUpdated as the projector did.
+        expect(self.patch({"title": "Rebuilt", "description": None}), 200)
+        head = log_head(s)
+        wait_checkpoint(s, head)
+        rc, _, err = replay(s, "--until-seq", str(head), "--into", "rebuilt")
+        self.assertEqual(rc, 0, err)
+        live, rebuilt = dump(s, "catalog"), dump(s, "rebuilt")
+        self.assertEqual(rebuilt["events"], live["events"])
+        row = s.psql(f"select title, description from rebuilt.events where event_id = '{self.ev}'")
+        self.assertEqual(row, [("Rebuilt", None)])
 
 
 class Promos(StackTestCase):
@@ -411,7 +423,8 @@ class PaidBookings(StackTestCase):
         confirmed use; a failed payment and a cancellation give them back."""
         s = self.stack
         _, org = s.register_as("organizer")
-        _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 2}})
+        _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 2,
+                                                            "max_per_order": 2}})
         ev = e["event_id"]
         expect(s.request("POST", f"/events/{ev}/promos",
                          {"code": "ONCE", "percent_off": 50, "max_uses": 1,
