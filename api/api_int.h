@@ -113,6 +113,9 @@ void api_h_events_list(api_req_t *r);
 void api_h_event_get(api_req_t *r);
 void api_h_seatmap(api_req_t *r);
 void api_h_hold(api_req_t *r);
+void api_h_hold_best(api_req_t *r);
+void api_h_event_patch(api_req_t *r);
+void api_h_promo_create(api_req_t *r);
 void api_h_booking_get(api_req_t *r);
 void api_h_booking_delete(api_req_t *r);
 void api_h_audit_events(api_req_t *r);
@@ -121,11 +124,25 @@ void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);
 void api_h_openapi(api_req_t *r);
+/* issue 3, payments and refunds (handlers_pay.c) */
+void api_h_payment_create(api_req_t *r);
+void api_h_payment_simulate(api_req_t *r);
+void api_h_webhook(api_req_t *r);
+void api_h_event_cancel(api_req_t *r);
+void api_h_waitlist_join(api_req_t *r);
+void api_h_waitlist_leave(api_req_t *r);
+void api_h_waitlist_mine(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
 int api_parse_venue(api_req_t *r, json_t *j, evt_venue_created_t *out);
 int api_parse_event(api_req_t *r, json_t *j, evt_event_created_t *out);
+/* PATCH /events/{id}: the fields present (unknown ones refused). */
+int api_parse_event_patch(api_req_t *r, json_t *j, event_patch_t *out);
+/* POST /events/{id}/promos. */
+int api_parse_promo(api_req_t *r, json_t *j, evt_promo_t *out);
+/* The optional "promo_code" of a hold body into *code (NULL when absent). */
+int api_parse_promo_code(api_req_t *r, json_t *j, const char **code);
 
 /* ---- shared pieces (commands.c) ---- */
 /* Runs a command, records metrics; on a rejection or error it replies and
@@ -136,6 +153,40 @@ ts_status api_execute_raw(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
+/* Ids that name their shard, "<prefix><event>-<section>-<random>" (prefix
+ * "bk-", "pay-" or "tk-"): the event and section into the request's arena.
+ * 0, or -1 when id is not such an id. */
+int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
+                    const char **section);
+/* ---- holds (handlers_holds.c, holds_flow.c) ---- */
+/* The published event (cached copy; tiers, policy and layout are frozen at
+ * publish), or NULL when missing or not published. */
+const cmd_event_state_t *api__published_event(api_req_t *r, const char *event_id);
+const evt_section_t *api__published_section(const cmd_event_state_t *ev, const char *key);
+/* Opens the shard of section (subject); 0 when open. */
+int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
+                    const char *section);
+/* A new booking id "bk-<event>-<section>-<random>", derived from the
+ * Idempotency-Key when there is one. */
+const char *api__booking_id(api_req_t *r, const char *event_id, const char *section);
+
+typedef struct {
+    const char *event_id;
+    const cmd_event_state_t *ev; /* published */
+    const char *promo_code;      /* as given; NULL: none */
+    uint32_t quantity;           /* units the hold takes (RULE-HOLD-4) */
+    int refused_by;              /* out: 1 promo, 2 quota, 3 the shard */
+} api_hold_t;
+
+/* The hold flow: PromoUsed → QuotaTaken → cmd (ENG_INV_HOLD or
+ * ENG_INV_HOLD_BEST with subject, section and new_id = the booking id),
+ * giving back the earlier steps when a later one refuses. TS_OK with
+ * o->reject set when a step refused (hp->refused_by says which); errors
+ * are the engine's. */
+ts_status api_hold_place(api_req_t *r, api_hold_t *hp, eng_cmd_t *cmd, eng_outcome_t *o);
+/* 201 with the booking a hold outcome placed (or, repeated, found). */
+void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o);
+
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
 

@@ -7,6 +7,7 @@
 #include "api/api_int.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int alnum_id(const char *s)
@@ -19,23 +20,11 @@ static int alnum_id(const char *s)
     return 1;
 }
 
-/* Splits a booking id into event and section; -1 when malformed. */
-static int booking_shard(api_req_t *r, const char *id, const char **event, const char **section)
-{
-    if (!ts_id_valid(id) || strncmp(id, "bk-", 3) != 0)
-        return -1;
-    const char *e = id + 3, *d1 = strchr(e, '-');
-    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-    if (!d1 || !d2 || strchr(d2 + 1, '-'))
-        return -1;
-    *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
-    *section = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
-    return alnum_id(*event) && ts_key_valid(*section) ? 0 : -1;
-}
-
 /* The published event from the server's cache; published layouts never
- * change (RULE-EVT-1), so a copy taken once serves every later hold. */
-static const cmd_event_state_t *published_event(api_req_t *r, const char *event_id)
+ * change (RULE-EVT-1), so a copy taken once serves every later hold. Its
+ * tiers and policy are frozen at publish too; its details and promo codes
+ * may have changed since (read those from the event itself). */
+const cmd_event_state_t *api__published_event(api_req_t *r, const char *event_id)
 {
     api_server_t *s = r->srv;
     pthread_mutex_lock(&s->cache_mu);
@@ -72,7 +61,7 @@ static const cmd_event_state_t *published_event(api_req_t *r, const char *event_
     return ev;
 }
 
-static const evt_section_t *published_section(const cmd_event_state_t *ev, const char *key)
+const evt_section_t *api__published_section(const cmd_event_state_t *ev, const char *key)
 {
     for (uint32_t i = 0; i < ev->published.n_sections; i++)
         if (strcmp(ev->published.sections[i].key, key) == 0)
@@ -121,14 +110,13 @@ static void reply_booking_from_shard(api_req_t *r, const char *subject, const ch
     api_reply_json(r, status, api_booking_json(&c.hold, c.status, commit_seq));
 }
 
-static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h)
+static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h, const char **promo_code)
 {
     json_t *seats = json_object_get(j, "seats");
     json_t *tier = json_object_get(j, "tier");
     json_t *qty = json_object_get(j, "quantity");
-    json_t *promo = json_object_get(j, "promo_code");
-    if (promo && !json_is_string(promo) && !json_is_null(promo))
-        return api_problem_validation(r, "promo_code", "must be a string"), -1;
+    if (api_parse_promo_code(r, j, promo_code) != 0)
+        return -1;
     if (seats && (tier || qty))
         return api_problem_validation(r, "seats", "give seats, or tier and quantity, not both"), -1;
     if (seats) {
@@ -202,7 +190,7 @@ static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_s
         cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
         if (!exists)
             return api_problem(r, 404, "not_found", "no such event", NULL);
-    } else if (h->n_seats && !published_section(ev, h->section)) {
+    } else if (h->n_seats && !api__published_section(ev, h->section)) {
         cmd_reject_t unknown = {.code = "seat_unavailable",
                                 .detail = "some seats do not exist",
                                 .n_seats = h->n_seats,
@@ -214,8 +202,8 @@ static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_s
     api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
 }
 
-static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
-                      const char *section)
+int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
+                    const char *section)
 {
     eng_cmd_t cmd = {.type = ENG_INV_OPEN, .dep = ev, .subject = subject, .actor = "system"};
     cmd.u.hold.section = section;
@@ -225,6 +213,7 @@ static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *sub
 
 void api_h_hold(api_req_t *r)
 {
+    /* RULE-AUTH-2: a blocked user cannot hold. */
     if (api_require_active_user(r) != 0)
         return;
     const char *event_id = r->params[0];
@@ -234,74 +223,55 @@ void api_h_hold(api_req_t *r)
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_INV_HOLD};
-    int bad = parse_hold(r, j, &cmd.u.hold);
+    const char *promo = NULL;
+    int bad = parse_hold(r, j, &cmd.u.hold, &promo);
     json_decref(j);
     if (bad)
         return;
     inv_hold_cmd_t *h = &cmd.u.hold;
     h->event_id = event_id;
-    const cmd_event_state_t *ev = NULL;
-    if (h->n_seats) {
-        if (seats_section(r, h) != 0)
-            return;
-    } else {
-        /* Standing room: the tier names its section. */
-        ev = published_event(r, event_id);
-        if (!ev)
-            return reply_no_shard(r, event_id, NULL, h, NULL);
-        for (uint32_t i = 0; i < ev->published.n_sections && !h->section; i++) {
-            const evt_section_t *s = &ev->published.sections[i];
-            const evt_tier_t *t = event_tier_of_section(ev, s->key);
-            if (s->kind == EVT_STANDING && t && strcmp(t->key, h->tier) == 0)
-                h->section = s->key;
-        }
-        if (!h->section)
-            return api_problem_validation(r, "tier", "no standing tier with this key");
+    if (h->n_seats && seats_section(r, h) != 0)
+        return;
+    const cmd_event_state_t *ev = api__published_event(r, event_id);
+    if (!ev)
+        return reply_no_shard(r, event_id, NULL, h, NULL);
+    if (h->n_seats && !api__published_section(ev, h->section))
+        return reply_no_shard(r, event_id, ev, h, NULL);
+    /* Standing room: the tier names its section. */
+    for (uint32_t i = 0; i < ev->published.n_sections && !h->section; i++) {
+        const evt_section_t *s = &ev->published.sections[i];
+        const evt_tier_t *t = event_tier_of_section(ev, s->key);
+        if (s->kind == EVT_STANDING && t && strcmp(t->key, h->tier) == 0)
+            h->section = s->key;
     }
+    if (!h->section)
+        return api_problem_validation(r, "tier", "no standing tier with this key");
     cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", event_id, h->section);
+    cmd.new_id = api__booking_id(r, event_id, h->section);
+    api_hold_t hp = {.event_id = event_id,
+                     .ev = ev,
+                     .promo_code = promo,
+                     .quantity = h->n_seats ? h->n_seats : h->quantity};
     eng_outcome_t o;
-    for (int attempt = 0;; attempt++) {
-        cmd.new_id = ts_arena_printf(&r->arena, "bk-%s-%s-%s", event_id, h->section,
-                                     eng_new_id(&r->arena, ""));
-        ts_status st = api_execute_raw(r, &cmd, &o);
-        if (st != TS_OK)
-            return api_reply_status(r, st);
-        if (!o.reject)
-            break;
-        /* A shard of a published event that was never opened (a crash
-         * right after publish) is opened now, then the hold is retried. */
-        if (attempt == 0 && strcmp(o.reject->code, "not_on_sale") == 0 && !o.reject->field) {
-            if (!ev)
-                ev = published_event(r, event_id);
-            if (ev && published_section(ev, h->section) &&
-                open_shard(r, ev, cmd.subject, h->section) == 0)
-                continue;
+    ts_status st = api_hold_place(r, &hp, &cmd, &o);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    if (o.reject) {
+        if (strcmp(o.reject->code, "not_on_sale") == 0 && !o.reject->field)
             return reply_no_shard(r, event_id, ev, h, o.reject);
-        }
         return api_reply_reject(r, o.reject);
     }
-    for (uint32_t i = 0; i < o.n_events; i++)
-        if (o.events[i].type == EVT_HOLD_PLACED)
-            return api_reply_json(
-                r, 201, api_booking_json(&o.events[i].u.hold_placed, "held", o.commit_seq));
-    /* RULE-HOLD-5: a repeated command answers with the booking it made. */
-    reply_booking_from_shard(r, cmd.subject, o.ref, 201, o.commit_seq);
+    api_reply_hold(r, cmd.subject, &o);
 }
 
-void api_h_booking_delete(api_req_t *r)
+void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o)
 {
-    if (api_authenticate(r) != 0)
-        return;
-    const char *event, *section;
-    if (booking_shard(r, r->params[0], &event, &section) != 0)
-        return api_problem(r, 404, "not_found", "no such booking", NULL);
-    eng_cmd_t cmd = {.type = ENG_INV_RELEASE};
-    cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", event, section);
-    cmd.u.booking_id = r->params[0];
-    eng_outcome_t o;
-    if (api_execute(r, &cmd, &o) != 0)
-        return;
-    reply_booking_from_shard(r, cmd.subject, r->params[0], 200, o.commit_seq);
+    for (uint32_t i = 0; i < o->n_events; i++)
+        if (o->events[i].type == EVT_HOLD_PLACED)
+            return api_reply_json(
+                r, 201, api_booking_json(&o->events[i].u.hold_placed, "held", o->commit_seq));
+    /* RULE-HOLD-5: a repeated command answers with the booking it made. */
+    reply_booking_from_shard(r, subject, o->ref, 201, o->commit_seq);
 }
 
 void api_h_booking_get(api_req_t *r)

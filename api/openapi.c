@@ -13,7 +13,11 @@ const char api__openapi_json[] =
     "\"JSON, or an RFC 7807 problem\"}}},\"get\":{\"summary\":\"Published events, soonest fi"
     "rst\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/"
     "events/{id}\":{\"get\":{\"summary\":\"An event with tiers and availability\",\"responses"
-    "\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/pub"
+    "\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}"
+    /* issue 3: selling rules */
+    ",\"patch\":{\"summary\":\"Change details and times; tiers and policy while draft (owner"
+    ", admin)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}"
+    "},\"/events/{id}/pub"
     "lish\":{\"post\":{\"summary\":\"Publish a draft event (owner, admin)\",\"responses\":{\"de"
     "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/seats\":{\""
     "get\":{\"summary\":\"The seat map; ?min_seq waits for the read model\",\"responses\":{\""
@@ -26,4 +30,10 @@ const char api__openapi_json[] =
     "\":{\"get\":{\"summary\":\"Commits decoded to JSON (auditor, admin)\",\"responses\":{\"def"
     "ault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/verify\":{\"get\":"
     "{\"summary\":\"Verify the per-subject hash chains (auditor, admin)\",\"responses\":{\"de"
-    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";
+    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}"
+    /* issue 3: selling rules */
+    ",\"/events/{id}/promos\":{\"post\":{\"summary\":\"Create a promo code (owner, admin;"
+    " RULE-PROMO-1)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 "
+    "problem\"}}}},\"/events/{id}/holds/best\":{\"post\":{\"summary\":\"Hold the best ad"
+    "jacent seats in one row\",\"responses\":{\"default\":{\"description\":\"JSON, or an R"
+    "FC 7807 problem\"}}}}}}";

@@ -95,6 +95,10 @@ void api_reply_reject(api_req_t *r, const cmd_reject_t *rj)
     }
     if (strcmp(rj->code, "limit_exceeded") == 0)
         json_object_set_new(extra, "limit", json_integer(rj->limit));
+    /* Which field the rule is about (a PATCH of tiers on a published event,
+     * a promo code used up, ...). */
+    if (rj->field)
+        json_object_set_new(extra, "field", json_string(rj->field));
     api_problem(r, status, rj->code, rj->detail, extra);
 }
 

@@ -42,6 +42,18 @@ static const api_route_t routes[] = {
     {"POST", "/users/*/roles", api_h_user_roles, 1},
     {"POST", "/users/*/block", api_h_user_block, 1},
     {"DELETE", "/users/*/block", api_h_user_block, 1},
+    /* issue 3, selling rules (append new routes here) */
+    {"PATCH", "/events/*", api_h_event_patch, 1},
+    {"POST", "/events/*/promos", api_h_promo_create, 1},
+    {"POST", "/events/*/holds/best", api_h_hold_best, 1},
+    /* issue 3, payments and refunds */
+    {"POST", "/bookings/*/payments", api_h_payment_create, 1},
+    {"POST", "/payments/*/simulate", api_h_payment_simulate, 1},
+    {"POST", "/webhooks/payments", api_h_webhook, 0},
+    {"POST", "/events/*/cancel", api_h_event_cancel, 1},
+    {"POST", "/events/*/waitlist", api_h_waitlist_join, 1},
+    {"DELETE", "/events/*/waitlist/*", api_h_waitlist_leave, 1},
+    {"GET", "/users/me/waitlist", api_h_waitlist_mine, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

@@ -87,6 +87,28 @@ typedef enum {
     ENG_USER_LOGOUT,
     ENG_USER_GRANT_ROLE,
     ENG_USER_BLOCK,
+    /* issue 3, selling rules (append new types here, before ENG_CMD_COUNT) */
+    ENG_EVENT_UPDATE,   /* event: PATCH (dep: the venue when tiers change) */
+    ENG_PROMO_CREATE,   /* event: RULE-PROMO-1 */
+    ENG_PROMO_USE,      /* event: reserve a use for a booking */
+    ENG_PROMO_RELEASE,  /* event: give a booking's use back */
+    ENG_QUOTA_TAKE,     /* quota: RULE-HOLD-4 */
+    ENG_QUOTA_CONFIRM,  /* quota: the booking is sold */
+    ENG_QUOTA_RETURN,   /* quota: the booking ended unsold */
+    ENG_INV_RESCHEDULE, /* inventory: the event's times changed */
+    ENG_INV_HOLD_BEST,  /* inventory: best available, picked in the lane */
+    /* issue 3, payments and refunds (u.pay, u.webhook, u.booking_id,
+     * u.cancel) */
+    ENG_INV_PAYMENT_REQUEST, /* inv_payment_request_decide */
+    ENG_INV_WEBHOOK,         /* inv_webhook_decide */
+    ENG_INV_CANCEL_BOOKING,  /* inv_cancel_booking_decide */
+    ENG_INV_CANCEL_ALL,      /* inv_cancel_all_decide */
+    ENG_EVENT_CANCEL,        /* event_cancel_decide */
+    ENG_WAIT_JOIN,           /* RULE-WL-1: u.wait on tix.wait.<event>.<tier> */
+    ENG_WAIT_LEAVE,
+    ENG_WAIT_OFFER,
+    ENG_WAIT_LAPSE,
+    ENG_WAIT_FULFIL,
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -123,6 +145,35 @@ typedef struct {
             int blocked;
             const char *reason;
         } block;
+        event_patch_t patch;
+        evt_promo_t promo; /* ENG_PROMO_CREATE */
+        struct {
+            const char *code; /* NULL for a release */
+            const char *booking_id;
+            int force; /* count a sold booking past the window and max uses */
+        } promo_use;
+        struct {
+            evt_quota_t q;         /* take: all; confirm: event, booking, quantity */
+            uint32_t max_per_user; /* take: the event's policy */
+        } quota;
+        struct {
+            int64_t starts_at, ends_at;
+        } reschedule;
+        struct {
+            inv_hold_cmd_t hold; /* quantity, and the hold's v2 fields */
+            int accessible;      /* 1: accessible seats only */
+        } best;
+        /* issue 3, payments and refunds */
+        struct {
+            const char *booking_id;
+            const char *provider;
+        } pay;
+        inv_webhook_cmd_t webhook;
+        struct {
+            const char *reason;
+            uint32_t max; /* ENG_INV_CANCEL_ALL: bookings per commit */
+        } cancel;
+        wait_cmd_t wait;
     } u;
 } eng_cmd_t;
 
@@ -177,6 +228,34 @@ ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
 /* The stream's last sequence (for lag). */
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
+/* Calls fn(subject, commits) for every subject of the stream matching filter
+ * (wildcards allowed), from the stream's info: how a saga finds every shard.
+ * subject is valid during the call only. Errors: TS_ERR_UNAVAILABLE,
+ * TS_ERR_LOG. */
+ts_status eng_log_subjects(eng_t *e, const char *filter,
+                           void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
+
+/* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
+
+/* Brings the quota (RULE-HOLD-4) and the promo use (RULE-PROMO-1) of one
+ * booking in line with its status on its shard (shard_subject,
+ * tix.inv.<event>.<section>): confirmed → QuotaConfirmed and the promo use
+ * counted; released, expired, cancelled, refund due or refunded →
+ * QuotaReturned and PromoReleased; still held or unknown → nothing. Every
+ * step is a no-op when already done, so it may run any number of times, from
+ * saga_bookings (sagas/bookings.c) or from a handler that wants it done at
+ * once. Errors: those of
+ * eng_read and eng_execute. */
+ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
+
+/* RULE-PROMO-1: a promo use (PromoUsed for booking_id at used_at, ms) whose
+ * hold never reached its shard is given back (PromoReleased) once grace_ms
+ * have passed since the use; a use whose booking exists is settled as
+ * above; a use no longer in force needs nothing. *pending is set while the
+ * booking may still appear (ask again later). Errors: those of eng_read and
+ * eng_execute. */
+ts_status eng_promo_use_check(eng_t *e, const char *event_id, const char *booking_id,
+                              int64_t used_at, int64_t grace_ms, int *pending);
 
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *

@@ -86,17 +86,28 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_Q_SEATMAP_SECTIONS, "proj_q_seatmap_sections")                                          \
     X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
     X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
+    X(PROJ_Q_WAITLIST_USER, "proj_q_waitlist_user")                                                \
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
     X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
     X(PROJ_F_HOLDS_PLACED, "proj_f_holds_placed")                                                  \
     X(PROJ_F_HOLDS_ENDED, "proj_f_holds_ended")                                                    \
     X(PROJ_F_SECTION_DELTA, "proj_f_section_delta")                                                \
+    X(PROJ_F_SALE_PAYMENT, "proj_f_sale_payment")                                                  \
+    X(PROJ_F_SALE_CONFIRMED, "proj_f_sale_confirmed")                                              \
+    X(PROJ_F_SALE_REFUND_DUE, "proj_f_sale_refund_due")                                            \
+    X(PROJ_F_SALE_CANCELLED, "proj_f_sale_cancelled")                                              \
+    X(PROJ_F_SALE_REFUNDED, "proj_f_sale_refunded")                                                \
+    X(PROJ_F_SALE_EVENT_CANCELLED, "proj_f_sale_event_cancelled")                                  \
+    X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
+    X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
+    X(PROJ_F_WAITLIST, "proj_f_waitlist")                                                          \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
-    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
+    X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -140,7 +151,7 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 
 /* The tables of a catalog schema, in the order the swap locks them: the
  * seat map's order first (see seatmap.c), then the others. */
-#define PROJ_TABLE_COUNT 6
+#define PROJ_TABLE_COUNT 8
 extern const char *const proj__tables[PROJ_TABLE_COUNT];
 
 /* Runs the live schema DDL on pg (schema.c), inside its own transaction:
@@ -330,6 +341,11 @@ typedef struct {
 } proj__fold_t;
 
 void proj__fold_deinit(proj__fold_t *f);
+/* The v2 events of the event aggregate the catalog shows (fold_events.c):
+ * EventUpdated; any other event sends nothing. Called by proj__fold_commit
+ * for the types it does not fold itself. Errors: as proj__fold_send, and
+ * TS_ERR_INVALID for an event missing a required field. */
+ts_status proj__fold_event_v2(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends the statements for every event of commit (stream sequence seq).
  * Events this projection ignores (UserRegistered, Claimed, InventoryOpened)
  * send nothing; an event missing a required field is logged and skipped.
@@ -339,12 +355,25 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
  * draining results every PROJ_PIPELINE_DEPTH statements. */
 ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
                           const char *const *values);
+/* The sales of issue 3 (fold_sales.c): payments, confirmations with their
+ * tickets, refunds, cancellations, check-ins, transfers, and an event's
+ * cancellation. proj__fold_commit sends the open hold segment first, so
+ * these keep their place in the log's order. */
+int proj__fold_sales_wants(evt_type_t t);
+ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
 /* Sends the open hold segment (unless keep_segment), drains, then sends one
  * update per section the batch touched (its available delta and last seq).
  * Call once, after the last commit. */
 ts_status proj__fold_sections(proj__fold_t *f, int keep_segment);
+
+/* ---- the waitlist read model (fold_waitlist.c) ---- */
+
+/* Sends the statement for event number index of the commit at seq when it
+ * is a Waitlist* event (RULE-WL-1); nothing for any other event. Errors: as
+ * proj__fold_send; TS_ERR_INVALID for an event missing a required field. */
+ts_status proj__fold_waitlist(proj__fold_t *f, const evt_event_t *e, uint32_t index, uint64_t seq);
 
 /* ---- batches (batch.c) ---- */
 

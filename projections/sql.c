@@ -91,10 +91,33 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "WHERE event_id = $1::text AND seat_id >= $2::text || '-' AND seat_id < $2::text || '.'\n"
         "ORDER BY ord",
 
+    /* The booking plus its tickets (issue 3), in one snapshot. */
     [PROJ_Q_BOOKING_GET] =
-        "SELECT booking_id, event_id, user_id, status, ts_tstz_to_ms(expires_at), items::text,\n"
-        "  subtotal, discount, service_fee, total, vat_included, currency, updated_seq\n"
-        "FROM bookings WHERE booking_id = $1::text",
+        "SELECT b.booking_id, b.event_id, b.user_id, b.status, ts_tstz_to_ms(b.expires_at),\n"
+        "  b.items::text, b.subtotal, b.discount, b.service_fee, b.total, b.vat_included,\n"
+        "  b.currency, b.updated_seq, b.payment_id, b.refund,\n"
+        "  (SELECT json_agg(json_build_object('ticket_id', t.ticket_id, 'seat', t.seat,\n"
+        "     'tier', t.tier, 'status', t.status, 'version', t.version)\n"
+        "     ORDER BY t.ord, t.version)::text\n"
+        "   FROM tickets t WHERE t.booking_id = b.booking_id)\n"
+        "FROM bookings b WHERE b.booking_id = $1::text",
+
+    /* A user's entries still on a list, with their FIFO place among the
+     * list's entries (RULE-WL-1), keyset-paginated on (joined_seq,
+     * entry_id). $1 user, $2 cursor seq (NULL: from the start), $3 cursor
+     * entry, $4 limit */
+    [PROJ_Q_WAITLIST_USER] =
+        "SELECT w.entry_id, w.event_id, w.tier, w.quantity, w.status,\n"
+        "  ts_tstz_to_ms(w.joined_at), w.booking_id, ts_tstz_to_ms(w.offer_expires_at),\n"
+        "  w.joined_seq, w.updated_seq,\n"
+        "  (SELECT count(*) FROM waitlist o WHERE o.event_id = w.event_id AND o.tier = w.tier\n"
+        "     AND o.status IN ('waiting', 'offered')\n"
+        "     AND (o.joined_seq, o.joined_idx) <= (w.joined_seq, w.joined_idx))\n"
+        "FROM waitlist w\n"
+        "WHERE w.user_id = $1::text AND w.status IN ('waiting', 'offered')\n"
+        "  AND ($2::bigint IS NULL OR (w.joined_seq, w.entry_id) > ($2::bigint, $3::text))\n"
+        "ORDER BY w.joined_seq, w.entry_id\n"
+        "LIMIT $4::int",
 
     /* $1 id, $2 name, $3 city, $4 country, $5 capacity, $6 layout, $7 seq */
     [PROJ_F_VENUE_CREATED] =
@@ -186,6 +209,130 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
                              "  updated_seq = greatest(updated_seq, $4::bigint)\n"
                              "WHERE event_id = $1::text AND key = $2::text",
 
+    /* ---- issue 3: the sales (fold_sales.c) ---- */
+
+    /* PaymentRequested, PaymentFailed: $1 booking, $2 payment, $3 payment
+     * status ("requested", "failed"), $4 seq. A failed payment ends the hold
+     * by its own HoldReleased. */
+    [PROJ_F_SALE_PAYMENT] =
+        "UPDATE bookings SET payment_id = $2::text, payment_status = $3::text,\n"
+        "  updated_seq = $4::bigint\n"
+        "WHERE booking_id = $1::text",
+
+    /* BookingConfirmed (RULE-TKT-1, RULE-PAY-2): $1 booking, $2 payment,
+     * $3 at ms, $4 seq; tickets $5 ids, $6 seats, $7 holders, $8 versions.
+     * A booking the model still shows held keeps its seats, now sold; one
+     * whose hold ended takes them again (reacquired), only where free
+     * (RULE-HOLD-1), and the section's available count drops by what it
+     * took. The section's updated_seq moves (it keys the seat-map cache). */
+    [PROJ_F_SALE_CONFIRMED] =
+        "WITH o AS (SELECT booking_id, status FROM bookings WHERE booking_id = $1::text\n"
+        "           AND status IN ('held', 'expired', 'released')),\n"
+        "b AS (UPDATE bookings SET status = 'confirmed',\n"
+        "        payment_id = coalesce($2::text, bookings.payment_id), payment_status = 'paid',\n"
+        "        confirmed_at = ts_ms_to_tstz($3::bigint), updated_seq = $4::bigint\n"
+        "      FROM o WHERE bookings.booking_id = o.booking_id\n"
+        "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"
+        "        bookings.tier, bookings.quantity, bookings.items, o.status AS was),\n"
+        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id, b.was\n"
+        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "s AS (UPDATE seats SET status = 'sold', booking_id = x.booking_id FROM x\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND ((x.was = 'held' AND seats.booking_id = x.booking_id)\n"
+        "             OR (x.was <> 'held' AND seats.status = 'free'))\n"
+        "      RETURNING seats.seat_id, x.was),\n"
+        "t AS (INSERT INTO tickets (ticket_id, event_id, section, booking_id, holder_id, seat,\n"
+        "        tier, status, version, ord, created_seq, updated_seq)\n"
+        "      SELECT u.id, b.event_id, b.section, b.booking_id, u.holder, u.seat, b.tier,\n"
+        "        'valid', u.version, u.ord - 1, $4::bigint, $4::bigint\n"
+        "      FROM b, unnest($5::text[], $6::text[], $7::text[], $8::int[]) WITH ORDINALITY\n"
+        "        AS u(id, seat, holder, version, ord)\n"
+        "      ON CONFLICT (ticket_id) DO NOTHING RETURNING 1),\n"
+        "k AS (SELECT b.event_id, b.section,\n"
+        "        CASE WHEN b.was = 'held' THEN 0 WHEN sec.kind = 'standing' THEN b.quantity\n"
+        "          ELSE (SELECT count(*) FROM s) END AS taken\n"
+        "      FROM b JOIN sections sec ON sec.event_id = b.event_id AND sec.key = b.section)\n"
+        "UPDATE sections SET available = available - k.taken,\n"
+        "  updated_seq = greatest(updated_seq, $4::bigint)\n"
+        "FROM k WHERE sections.event_id = k.event_id AND sections.key = k.section",
+
+    /* BookingRefundDue (RULE-PAY-2): paid after the hold ended, the seats
+     * gone; the booking holds no seat in the model any more.
+     * $1 booking, $2 payment, $3 refund, $4 seq */
+    [PROJ_F_SALE_REFUND_DUE] =
+        "UPDATE bookings SET status = 'refund_due', refund = $3::bigint,\n"
+        "  payment_id = coalesce($2::text, payment_id), payment_status = 'paid',\n"
+        "  updated_seq = $4::bigint\n"
+        "WHERE booking_id = $1::text AND status IN ('held', 'expired', 'released')",
+
+    /* BookingCancelled (RULE-REF-1): $1 booking, $2 refund, $3 seq. The
+     * seats (or units) are free again and every ticket still valid or used
+     * is cancelled, as on the shard. */
+    [PROJ_F_SALE_CANCELLED] =
+        "WITH b AS (UPDATE bookings SET\n"
+        "        status = CASE WHEN $2::bigint > 0 THEN 'refund_due' ELSE 'cancelled' END,\n"
+        "        refund = $2::bigint, updated_seq = $3::bigint\n"
+        "      WHERE booking_id = $1::text AND status = 'confirmed'\n"
+        "      RETURNING booking_id, event_id, section, quantity, items),\n"
+        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"
+        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND seats.booking_id = x.booking_id\n"
+        "      RETURNING 1),\n"
+        "t AS (UPDATE tickets SET status = 'cancelled', updated_seq = $3::bigint\n"
+        "      WHERE booking_id IN (SELECT booking_id FROM b) AND status IN ('valid', 'used')\n"
+        "      RETURNING 1),\n"
+        "k AS (SELECT b.event_id, b.section,\n"
+        "        CASE WHEN sec.kind = 'standing' THEN b.quantity\n"
+        "          ELSE (SELECT count(*) FROM s) END AS freed\n"
+        "      FROM b JOIN sections sec ON sec.event_id = b.event_id AND sec.key = b.section)\n"
+        "UPDATE sections SET available = available + k.freed,\n"
+        "  updated_seq = greatest(updated_seq, $3::bigint)\n"
+        "FROM k WHERE sections.event_id = k.event_id AND sections.key = k.section",
+
+    /* RefundCompleted: $1 booking, $2 seq */
+    [PROJ_F_SALE_REFUNDED] = "UPDATE bookings SET status = 'refunded', updated_seq = $2::bigint\n"
+                             "WHERE booking_id = $1::text AND status = 'refund_due'",
+
+    /* EventCancelled: $1 event, $2 seq. Its bookings follow by their own
+     * events (the cancellation saga). */
+    [PROJ_F_SALE_EVENT_CANCELLED] =
+        "UPDATE events SET status = 'cancelled', updated_seq = $2::bigint\n"
+        "WHERE event_id = $1::text",
+
+    /* TicketCheckedIn (RULE-TKT-2): $1 ticket, $2 at ms, $3 gate, $4 seq */
+    [PROJ_F_SALE_CHECKED_IN] =
+        "UPDATE tickets SET status = 'used', checked_in_at = ts_ms_to_tstz($2::bigint),\n"
+        "  gate = $3::text, updated_seq = $4::bigint\n"
+        "WHERE ticket_id = $1::text AND status = 'valid'",
+
+    /* TicketTransferred (RULE-TKT-3): $1 ticket, $2 new ticket, $3 new
+     * holder, $4 version, $5 seq. */
+    [PROJ_F_SALE_TRANSFERRED] =
+        "WITH o AS (UPDATE tickets SET status = 'transferred', updated_seq = $5::bigint\n"
+        "           WHERE ticket_id = $1::text AND status = 'valid' RETURNING *)\n"
+        "INSERT INTO tickets (ticket_id, event_id, section, booking_id, holder_id, seat, tier,\n"
+        "  status, version, ord, created_seq, updated_seq)\n"
+        "SELECT $2::text, event_id, section, booking_id, $3::text, seat, tier, 'valid',\n"
+        "  $4::int, ord, $5::bigint, $5::bigint FROM o\n"
+        "ON CONFLICT (ticket_id) DO NOTHING",
+
+    /* RULE-WL-1: every Waitlist* event carries its whole entry; the row
+     * takes its status, and the offer once there is one. $1 entry, $2 event,
+     * $3 tier, $4 user, $5 quantity, $6 status, $7 at ms, $8 booking,
+     * $9 offer expiry ms, $10 seq, $11 index of the event in its commit */
+    [PROJ_F_WAITLIST] =
+        "INSERT INTO waitlist (entry_id, event_id, tier, user_id, quantity, status, joined_at,\n"
+        "  booking_id, offer_expires_at, joined_seq, joined_idx, updated_seq)\n"
+        "VALUES ($1::text, $2::text, $3::text, $4::text, $5::int, $6::text,\n"
+        "  ts_ms_to_tstz($7::bigint), $8::text, ts_ms_to_tstz($9::bigint), $10::bigint,\n"
+        "  $11::int, $10::bigint)\n"
+        "ON CONFLICT (entry_id) DO UPDATE SET status = EXCLUDED.status,\n"
+        "  booking_id = coalesce(EXCLUDED.booking_id, waitlist.booking_id),\n"
+        "  offer_expires_at = coalesce(EXCLUDED.offer_expires_at, waitlist.offer_expires_at),\n"
+        "  updated_seq = EXCLUDED.updated_seq",
+
     [PROJ_F_CHECKPOINT_LOCK] =
         "SELECT last_seq FROM checkpoints WHERE projection = $1::text FOR UPDATE",
 
@@ -198,6 +345,15 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_F_HOLDS_PLACED_STAGED] =
         HOLDS_PLACED("NOT MATERIALIZED (SELECT * FROM seg_placed)", "seg_seats"),
     [PROJ_F_HOLDS_ENDED_STAGED] = HOLDS_ENDED("NOT MATERIALIZED (SELECT * FROM seg_ended)"),
+
+    /* EventUpdated: the whole new description; identity, city and status
+     * stay. $1 event, $2 title, $3 description, $4 genre, $5/$6 starts/ends
+     * (ms), $7 tiers, $8 policy, $9 seq. */
+    [PROJ_F_EVENT_UPDATED] =
+        "UPDATE events SET title = $2::text, description = $3::text, genre = $4::text,\n"
+        "  starts_at = ts_ms_to_tstz($5::bigint), ends_at = ts_ms_to_tstz($6::bigint),\n"
+        "  tiers = $7::jsonb, policy = $8::jsonb, updated_seq = $9::bigint\n"
+        "WHERE event_id = $1::text",
 };
 
 /* A build's staging tables, one per connection and session (pg_temp), in

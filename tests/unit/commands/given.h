@@ -200,6 +200,24 @@ static inline void given_render_event(char *buf, size_t n, const evt_event_t *e)
     case EVT_CLAIMED:
         given__cat(buf, n, "Claimed(%s:%s)", e->u.claimed.kind, e->u.claimed.owner);
         break;
+    case EVT_EVENT_UPDATED:
+        given__cat(buf, n, "EventUpdated(%s:%s)", e->u.event_created.event_id,
+                   e->u.event_created.title);
+        break;
+    case EVT_PROMO_CREATED:
+        given__cat(buf, n, "PromoCreated(%s)", e->u.promo.code);
+        break;
+    case EVT_PROMO_USED:
+    case EVT_PROMO_RELEASED:
+        given__cat(buf, n, "%s(%s:%s)", evt_type_name(e->type), e->u.promo_use.code,
+                   e->u.promo_use.booking_id);
+        break;
+    case EVT_QUOTA_TAKEN:
+    case EVT_QUOTA_CONFIRMED:
+    case EVT_QUOTA_RETURNED:
+        given__cat(buf, n, "%s(%s x%u)", evt_type_name(e->type), e->u.quota.booking_id,
+                   e->u.quota.quantity);
+        break;
     /* Accounts (RULE-AUTH-1, -2): a token hash shows as its first 4 hex
      * digits; roles as their names joined by '+'. */
     case EVT_LOGIN_FAILED:
