@@ -18,6 +18,7 @@ TABLES = {
     "seats": ("event_id, seat_id", "*"),
     "bookings": ("booking_id", "*"),
     "waitlist": ("entry_id", "*"),
+    "tickets": ("ticket_id", "*"),
 }
 
 
