@@ -21,7 +21,7 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         event_create_decide(state, cmd->dep, &cmd->u.event, ctx, out);
         break;
     case ENG_EVENT_PUBLISH:
-        event_publish_decide(state, cmd->dep, ctx, out);
+        event_publish_decide(state, cmd->dep, cmd->u.ticket_key, ctx, out);
         break;
     case ENG_INV_OPEN:
         inv_open_decide(state, cmd->dep, cmd->u.hold.section, ctx, out);

@@ -103,6 +103,7 @@ typedef struct {
     union {
         evt_venue_created_t venue;
         evt_event_created_t event;
+        const char *ticket_key; /* ENG_EVENT_PUBLISH (RULE-TKT-1) */
         inv_hold_cmd_t hold;
         const char *booking_id;
         uint32_t expire_max;
