@@ -94,6 +94,13 @@ void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);
 void api_h_openapi(api_req_t *r);
+/* tickets and gates (handlers_tickets.c) */
+void api_h_ticket_get(api_req_t *r);
+void api_h_ticket_qr(api_req_t *r);
+void api_h_ticket_transfer(api_req_t *r);
+void api_h_checkin(api_req_t *r);
+void api_h_event_keys(api_req_t *r);
+void api_h_event_revocations(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
@@ -109,6 +116,11 @@ ts_status api_execute_raw(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
+/* Splits an id "<prefix><event>-<section>-<random>" (booking bk-, payment
+ * pay-, ticket tk-) into its shard's event and section (into r->arena).
+ * Returns -1 when the id is malformed. */
+int api_id_shard(api_req_t *r, const char *id, const char *prefix, const char **event,
+                 const char **section);
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
 

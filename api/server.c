@@ -34,6 +34,13 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    /* tickets and gates (RULE-TKT-1..3) */
+    {"GET", "/tickets/*", api_h_ticket_get, 0},
+    {"GET", "/tickets/*/qr.svg", api_h_ticket_qr, 0},
+    {"POST", "/tickets/*/transfer", api_h_ticket_transfer, 1},
+    {"POST", "/checkin", api_h_checkin, 1},
+    {"GET", "/events/*/keys", api_h_event_keys, 0},
+    {"GET", "/events/*/revocations", api_h_event_revocations, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

@@ -2,8 +2,8 @@
 #include "engine/engine_int.h"
 
 static const char *names[ENG_CMD_COUNT] = {
-    "venue_create", "event_create", "event_publish", "inventory_open", "hold",
-    "release",      "expire",       "user_register", "claim",
+    "venue_create", "event_create",  "event_publish", "inventory_open", "hold",     "release",
+    "expire",       "user_register", "claim",         "checkin",        "transfer",
 };
 
 const char *eng_cmd_name(eng_cmd_type_t t)
@@ -40,6 +40,17 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_CLAIM:
         claim_decide(state, cmd->u.claim.kind, cmd->u.claim.owner, ctx, out);
+        break;
+    case ENG_INV_CHECKIN: {
+        /* The answer's kind (admitted, already used, revoked) is read back
+         * from the committed state by the caller (RULE-TKT-2). */
+        inv_checkin_result_t result;
+        const inv_ticket_t *first = NULL;
+        inv_checkin_decide(state, &cmd->u.checkin, ctx, out, &result, &first);
+        break;
+    }
+    case ENG_INV_TRANSFER:
+        inv_transfer_decide(state, cmd->u.transfer.ticket_id, cmd->u.transfer.to_user_id, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

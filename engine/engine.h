@@ -82,6 +82,8 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
+    ENG_INV_CHECKIN,  /* RULE-TKT-2 */
+    ENG_INV_TRANSFER, /* RULE-TKT-3 */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -112,6 +114,11 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        inv_checkin_cmd_t checkin;
+        struct {
+            const char *ticket_id;
+            const char *to_user_id;
+        } transfer; /* the new ticket's id is new_id */
     } u;
 } eng_cmd_t;
 
@@ -325,5 +332,8 @@ ts_status eng_user_authenticate(eng_t *e, const char *email, const char *passwor
                                 ts_arena_t *arena, eng_user_t *out);
 /* Loads a user by id. Errors: TS_ERR_NOT_FOUND. */
 ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out);
+/* Finds the registered user of an e-mail address (case-insensitive, through
+ * its unique claim). Strings live in arena. Errors: TS_ERR_NOT_FOUND. */
+ts_status eng_user_find_email(eng_t *e, const char *email, ts_arena_t *arena, eng_user_t *out);
 
 #endif
