@@ -175,6 +175,7 @@ typedef struct {
     const char *gate;
     const char *nonce;
     uint64_t revoked_version; /* inv_state_t.version when it stopped being valid */
+    uint32_t replaced_by;     /* a transfer's new ticket (index), UINT32_MAX when none */
 } inv_ticket_t;
 
 typedef struct {
@@ -191,7 +192,34 @@ typedef struct {
     uint32_t n_tickets;     /* tickets issued at confirm (transfers append elsewhere) */
     uint32_t n_provider_events;
     const char **provider_events; /* RULE-PAY-1: webhook ids seen (duplicates are no-ops) */
+    int reacquired;               /* RULE-PAY-2: confirmed after its hold had ended */
+    int odd_hold; /* its hold length is not the shard's (a waitlist offer): see odd_holds */
 } inv_booking_t;
+
+/* One fact applied to a shard, in order (inv_state_t.facts): the event type
+ * and the indexes of what it changed. Snapshots replay the facts in this
+ * order, so a decoded state is the same state, down to ticket indexes, seat
+ * owners and the version at which each ticket was revoked. */
+typedef struct {
+    uint32_t type; /* evt_type_t */
+    uint32_t a;    /* booking, or ticket (check-in, transfer), or schedule */
+    uint32_t b;    /* provider event index in the booking, or the new ticket */
+    uint32_t c;    /* payment index (inv_state_t.payments) */
+} inv_fact_t;
+
+/* A payment intent (PaymentRequested). */
+typedef struct {
+    const char *payment_id;
+    const char *provider;
+    int32_t booking;
+    int64_t amount;
+    int64_t at;
+} inv_payment_t;
+
+/* The event's times: as opened, then after each InventoryRescheduled. */
+typedef struct {
+    int64_t starts_at, ends_at, sale_ends_at;
+} inv_schedule_t;
 
 typedef struct {
     int opened;
@@ -202,17 +230,30 @@ typedef struct {
     uint32_t ga_taken; /* standing: units held or sold (not expired lazily) */
     inv_booking_t *bookings;
     uint32_t n_bookings, cap_bookings;
-    uint32_t expiry_head; /* bookings before this index are no longer held */
+    uint32_t expiry_head; /* before this index no booking is held for hold_minutes */
     ts_map_t by_booking;  /* booking id → index */
     ts_map_t by_command;  /* command id → index (RULE-HOLD-5) */
     ts_map_t by_row;      /* row label → row index */
     /* v2 */
     int cancelled;    /* InventoryCancelled: no more holds */
-    uint64_t version; /* events applied (a monotonic clock of the shard) */
+    uint64_t version; /* facts applied (n_facts; events apply ignored do not count):
+                       * a monotonic clock of the shard */
     inv_ticket_t *tickets;
     uint32_t n_tickets, cap_tickets;
     ts_map_t by_ticket;  /* ticket id → index */
     ts_map_t by_payment; /* payment id → booking index */
+    const char *cancel_reason;
+    inv_fact_t *facts; /* version facts, in the order applied */
+    uint32_t n_facts, cap_facts;
+    inv_payment_t *payments;
+    uint32_t n_payments, cap_payments;
+    inv_schedule_t *schedules; /* [0]: as opened */
+    uint32_t n_schedules, cap_schedules;
+    /* RULE-HOLD-3 with two hold lengths: bookings held for the shard's
+     * hold_minutes expire in index order (expiry_head); the others (waitlist
+     * offers) are listed here, in index order, while held. */
+    uint32_t *odd_holds;
+    uint32_t n_odd_holds, cap_odd_holds;
     ts_arena_t arena;
 } inv_state_t;
 
@@ -238,9 +279,11 @@ typedef struct {
 } inv_hold_cmd_t;
 
 /* RULE-HOLD-1, -2, -3, -5, RULE-EVT-1. Emits HoldExpired for holds found
- * expired (lazy expiry), then HoldPlaced with booking id ctx->new_id. A
- * command id already seen returns no events and ref = that booking.
- * Rejections: not_on_sale, limit_exceeded, validation_failed,
+ * expired (lazy expiry), then HoldPlaced with booking id ctx->new_id, held by
+ * c->user_id (or ctx->actor), discounted by c's promo terms (RULE-PROMO-1,
+ * RULE-PRICE-1). A command id already seen returns no events and ref = that
+ * booking. Rejections: not_on_sale (also a cancelled shard), limit_exceeded,
+ * validation_failed (also promo terms: both kinds, or over 100 %),
  * seat_unavailable (naming the seats), sold_out. */
 int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx_t *ctx,
                     cmd_result_t *out);
@@ -274,8 +317,10 @@ const char *inv_ticket_status_name(const inv_ticket_t *t);
 const inv_booking_t *inv_booking_of_payment(const inv_state_t *s, const char *payment_id);
 
 /* RULE-PAY-1: a payment intent for exactly the booking total. payment_id is
- * ctx->new_id. Rejections: not_found, forbidden (not the holder), hold_expired,
- * conflict (not held). A held booking with an intent gets a new one. */
+ * ctx->new_id (and out->ref); provider NULL is "simulated". Rejections:
+ * not_found, forbidden (not the holder), hold_expired, conflict (not held).
+ * A held booking with an intent gets a new one; every intent of a booking
+ * stays known (inv_booking_of_payment) and the last is booking.payment_id. */
 int inv_payment_request_decide(const inv_state_t *s, const char *booking_id, const char *provider,
                                const cmd_ctx_t *ctx, cmd_result_t *out);
 
@@ -291,30 +336,46 @@ typedef struct {
 } inv_webhook_cmd_t;
 
 /* succeeded: held → BookingConfirmed with one ticket per seat/unit (RULE-TKT-1);
- * expired/released with seats still free → BookingConfirmed reacquired; else
- * BookingRefundDue (RULE-PAY-2). An amount that is not the total → conflict.
- * failed: PaymentFailed + HoldReleased("payment_failed") while held; else no
- * events. refund.succeeded: RefundCompleted when a refund is due.
- * Rejections: not_found (unknown payment), validation_failed. */
+ * expired (also lazily) or released after a failed payment, with every seat
+ * still free → BookingConfirmed reacquired; else (seats taken, released by
+ * the holder or an admin, event cancelled) BookingRefundDue with the amount
+ * paid (RULE-PAY-2). Already confirmed/refund-due/cancelled/refunded → no
+ * events, whatever the payment or provider event. An amount or currency that
+ * is not the booking total's → validation_failed (RULE-PAY-1).
+ * failed: while held, PaymentFailed, plus HoldReleased("payment_failed") when
+ * it is the booking's current intent and the hold is live; else no events.
+ * refund.succeeded: RefundCompleted when a refund is due (amount = refund,
+ * else validation_failed). A provider event id already recorded on the
+ * booking → no events. out->ref is the booking id.
+ * Rejections: not_found (unknown payment), validation_failed (amount,
+ * currency, type, ticket_ids). inventory_pay.c explains the choices. */
 int inv_webhook_decide(const inv_state_t *s, const inv_webhook_cmd_t *c, const cmd_ctx_t *ctx,
                        cmd_result_t *out);
 
-/* DELETE /bookings/{id}: held → HoldReleased("holder"); confirmed →
- * BookingCancelled with the refund of RULE-REF-1 (policy recorded at purchase,
- * fee kept). Rejections: not_found, forbidden, hold_expired, conflict. */
+/* DELETE /bookings/{id}: held → HoldReleased("holder", or "admin" when an
+ * admin cancels another's); confirmed → BookingCancelled with the refund of
+ * RULE-REF-1 (policy recorded at purchase, fee kept; on a cancelled shard the
+ * total, reason "event_cancelled"). Rejections: not_found, forbidden,
+ * hold_expired, conflict. */
 int inv_cancel_booking_decide(const inv_state_t *s, const char *booking_id, const cmd_ctx_t *ctx,
                               cmd_result_t *out);
 
-/* RULE-REF-1 arithmetic: what goes back when the holder cancels at now. */
+/* RULE-REF-1 arithmetic: what goes back when the holder cancels at now: the
+ * policy step with the highest min_hours_before that starts_at − now still
+ * meets gives the percent of (total − service_fee), half-up; none → 0. */
 int64_t inv_refund_amount(const inv_state_t *s, const inv_booking_t *b, int64_t now);
 
 /* The event is cancelled: InventoryCancelled first, then per call at most max
- * bookings: BookingCancelled(refund = total, "event_cancelled") for confirmed,
- * HoldReleased("event_cancelled") for held. No events when all done. */
+ * bookings (0 or over 200: 200): BookingCancelled(refund = total, reason) for
+ * confirmed, HoldReleased(reason) for held (HoldExpired for a hold already
+ * past its expiry). reason NULL: "event_cancelled". No events when all done
+ * (and for a shard never opened). */
 int inv_cancel_all_decide(const inv_state_t *s, const char *reason, uint32_t max,
                           const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* The event's times changed (PATCH): InventoryRescheduled. */
+/* The event's times changed (PATCH): InventoryRescheduled; no events when
+ * unchanged or not opened. A sale that ended at the start moves with it.
+ * Rejection: validation_failed (ends before it starts). */
 int inv_reschedule_decide(const inv_state_t *s, int64_t starts_at, int64_t ends_at,
                           const cmd_ctx_t *ctx, cmd_result_t *out);
 
@@ -335,13 +396,17 @@ typedef struct {
 
 /* Emits TicketCheckedIn on first admission. *result tells the answer; for
  * already_used (and a same-nonce retry, answered admitted again) *first
- * points at the ticket holding the first scan's time and gate. */
+ * points at the ticket holding the first scan's time and gate (else NULL).
+ * Unknown ticket → invalid; transferred, cancelled or another version than
+ * the ticket's → revoked. Never a rejection. */
 int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const cmd_ctx_t *ctx,
                        cmd_result_t *out, inv_checkin_result_t *result, const inv_ticket_t **first);
 
-/* RULE-TKT-3: new ticket id is ctx->new_id. Rejections: not_found, forbidden
- * (not the holder; admin may), transfer_closed (at/after starts_at −
- * transfer_cutoff_hours), conflict (used, cancelled, transferred). */
+/* RULE-TKT-3: new ticket id is ctx->new_id (and out->ref), version + 1.
+ * Rejections, in this order: not_found, forbidden (not the holder; admin
+ * may), validation_failed field to_email (no recipient, or the holder
+ * itself), conflict (used, cancelled, transferred), transfer_closed (at/after
+ * starts_at − transfer_cutoff_hours). */
 int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char *to_user_id,
                         const cmd_ctx_t *ctx, cmd_result_t *out);
 

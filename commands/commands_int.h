@@ -22,4 +22,22 @@ void *cmd__snapshot_decode(const cmd_aggregate_ops_t *ops, const void *data, siz
 void cmd__copy_tiers(ts_arena_t *a, evt_tier_t **dst, const evt_tier_t *src, uint32_t n);
 void cmd__copy_policy(ts_arena_t *a, evt_policy_t *dst, const evt_policy_t *src);
 
+/* The inventory shard (inventory_state.c, inventory_snapshot.c). */
+void *cmd__inv_state_new(void);
+void cmd__inv_state_free(void *state);
+void cmd__inv_apply(void *state, const evt_event_t *e);
+
+/* Shared by the inventory decisions (inventory.c). */
+/* A booking still takes its seats at time now (held before its expiry,
+ * confirmed). RULE-HOLD-3: a hold is free at exactly its expires_at. */
+int inv__booking_active(const inv_booking_t *b, int64_t now);
+/* Held in the state but past its expiry (HoldExpired not yet recorded). */
+int inv__hold_lapsed(const inv_booking_t *b, int64_t now);
+/* Standing units held or sold at time now. */
+uint64_t inv__ga_taken_now(const inv_state_t *s, int64_t now);
+/* Appends HoldExpired for at most max holds lapsed at ctx->now, in booking
+ * order; returns how many. */
+uint32_t inv__emit_expiries(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
+                            cmd_result_t *out);
+
 #endif

@@ -16,13 +16,17 @@
  * takes the rest. */
 #define INV_LAZY_EXPIRY_MAX 64
 
-/* A booking still counts against capacity at time now. */
-static int booking_active(const inv_booking_t *b, int64_t now)
+int inv__booking_active(const inv_booking_t *b, int64_t now)
 {
     if (b->status == INV_CONFIRMED)
         return 1;
     /* RULE-HOLD-3: free at exactly created + hold_minutes. */
     return b->status == INV_HELD && now < b->hold.expires_at;
+}
+
+int inv__hold_lapsed(const inv_booking_t *b, int64_t now)
+{
+    return b->status == INV_HELD && now >= b->hold.expires_at;
 }
 
 const inv_booking_t *inv_booking_find(const inv_state_t *s, const char *booking_id)
@@ -54,10 +58,20 @@ const char *inv_booking_status_name(const inv_booking_t *b, int64_t now)
 
 int64_t inv_next_expiry(const inv_state_t *s)
 {
-    for (uint32_t i = s->expiry_head; i < s->n_bookings; i++)
-        if (s->bookings[i].status == INV_HELD)
-            return s->bookings[i].hold.expires_at;
-    return 0;
+    int64_t next = 0;
+    for (uint32_t i = s->expiry_head; i < s->n_bookings; i++) {
+        const inv_booking_t *b = &s->bookings[i];
+        if (b->status == INV_HELD && !b->odd_hold) {
+            next = b->hold.expires_at;
+            break;
+        }
+    }
+    for (uint32_t k = 0; k < s->n_odd_holds; k++) {
+        int64_t t = s->bookings[s->odd_holds[k]].hold.expires_at;
+        if (!next || t < next)
+            next = t;
+    }
+    return next;
 }
 
 void inv_price(evt_hold_placed_t *h, uint32_t service_fee_bps, uint32_t vat_bps)
@@ -102,29 +116,98 @@ int inv_open_decide(const inv_state_t *s, const cmd_event_state_t *event, const 
     o->hold_minutes = event->ev.policy.hold_minutes;
     o->service_fee_bps = event->ev.policy.service_fee_bps;
     o->vat_bps = event->ev.policy.vat_bps;
+    /* v2: what the shard needs to decide tickets (RULE-TKT-3) and refunds
+     * (RULE-REF-1) alone; the refund policy is the one recorded at purchase. */
+    o->starts_at = event->ev.starts_at;
+    o->ends_at = event->ev.ends_at;
+    o->max_per_user = event->ev.policy.max_per_user;
+    o->transfer_cutoff_hours = event->ev.policy.transfer_cutoff_hours;
+    o->n_refund = event->ev.policy.n_refund;
+    o->refund = event->ev.policy.refund;
     return 0;
 }
 
-/* Emits HoldExpired for held bookings past expiry, oldest first, at most max.
- * Bookings are appended in time order with one hold length per shard, so the
- * expired ones are a prefix of those still held. */
-static uint32_t emit_expiries(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
-                              cmd_result_t *out)
+/* Held bookings of the shard's hold length are appended in time order, so
+ * the lapsed ones are a prefix of those still held, from expiry_head; the
+ * others (offers) are few and listed in odd_holds. Calls f on each lapsed
+ * hold, in booking order, until f returns 0. */
+static void each_lapsed(const inv_state_t *s, int64_t now, int (*f)(void *, uint32_t), void *arg)
 {
-    uint32_t n = 0;
-    for (uint32_t i = s->expiry_head; i < s->n_bookings && n < max; i++) {
-        const inv_booking_t *b = &s->bookings[i];
-        if (b->status != INV_HELD)
-            continue;
-        if (b->hold.expires_at > ctx->now)
-            break;
-        evt_event_t *e = cmd_emit(out, EVT_HOLD_EXPIRED);
-        if (!e)
-            break;
-        e->u.hold_ended.booking_id = b->hold.booking_id;
-        n++;
+    uint32_t i = s->expiry_head, k = 0;
+    int main_done = 0;
+    for (;;) {
+        /* the next lapsed main hold, if any */
+        while (!main_done && i < s->n_bookings) {
+            const inv_booking_t *b = &s->bookings[i];
+            if (b->status == INV_HELD && !b->odd_hold) {
+                if (b->hold.expires_at > now)
+                    main_done = 1;
+                break;
+            }
+            i++;
+        }
+        if (i >= s->n_bookings)
+            main_done = 1;
+        while (k < s->n_odd_holds && !inv__hold_lapsed(&s->bookings[s->odd_holds[k]], now))
+            k++;
+        int has_odd = k < s->n_odd_holds;
+        if (main_done && !has_odd)
+            return;
+        uint32_t next;
+        if (!main_done && (!has_odd || i < s->odd_holds[k]))
+            next = i++;
+        else
+            next = s->odd_holds[k++];
+        if (!f(arg, next))
+            return;
     }
-    return n;
+}
+
+typedef struct {
+    const inv_state_t *s;
+    uint64_t units;
+} lapsed_units_t;
+
+static int add_units(void *arg, uint32_t bi)
+{
+    lapsed_units_t *u = arg;
+    u->units += u->s->bookings[bi].hold.quantity;
+    return 1;
+}
+
+uint64_t inv__ga_taken_now(const inv_state_t *s, int64_t now)
+{
+    /* RULE-HOLD-1 for standing room: units still taken now. */
+    lapsed_units_t u = {s, 0};
+    each_lapsed(s, now, add_units, &u);
+    return s->ga_taken - u.units;
+}
+
+typedef struct {
+    const inv_state_t *s;
+    cmd_result_t *out;
+    uint32_t n, max;
+} expiries_t;
+
+static int emit_one(void *arg, uint32_t bi)
+{
+    expiries_t *x = arg;
+    if (x->n >= x->max)
+        return 0;
+    evt_event_t *e = cmd_emit(x->out, EVT_HOLD_EXPIRED);
+    if (!e)
+        return 0;
+    e->u.hold_ended.booking_id = x->s->bookings[bi].hold.booking_id;
+    x->n++;
+    return 1;
+}
+
+uint32_t inv__emit_expiries(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx,
+                            cmd_result_t *out)
+{
+    expiries_t x = {s, out, 0, max};
+    each_lapsed(s, ctx->now, emit_one, &x);
+    return x.n;
 }
 
 /* Resolves a seat id to its index; -1 when the seat does not exist. */
@@ -157,6 +240,12 @@ int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx
         }
     }
     const evt_inventory_opened_t *info = &s->info;
+    /* The event was cancelled: nothing sells any more. */
+    if (s->cancelled)
+        return cmd_reject(out, ctx, "not_on_sale", NULL, "the event is cancelled");
+    /* RULE-PROMO-1: the promo's terms are one of percent or amount off. */
+    if (c->percent_off > 100 || c->amount_off < 0 || (c->percent_off && c->amount_off))
+        return cmd_reject(out, ctx, "validation_failed", "promo_code", "invalid promo terms");
     /* RULE-HOLD-2: the tier must be on sale now. */
     if ((info->sale_starts_at && ctx->now < info->sale_starts_at) ||
         (info->sale_ends_at && ctx->now >= info->sale_ends_at))
@@ -198,7 +287,7 @@ int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx
                                       "seat %s is named twice", c->seats[i]);
             /* RULE-HOLD-1/-2: unknown, held or sold seats reject the hold. */
             int32_t owner = k >= 0 ? s->seat_owner[k] : -1;
-            if (k < 0 || (owner >= 0 && booking_active(&s->bookings[owner], ctx->now)))
+            if (k < 0 || (owner >= 0 && inv__booking_active(&s->bookings[owner], ctx->now)))
                 bad[n_bad++] = c->seats[i];
             idx[i] = k < 0 ? UINT32_MAX : (uint32_t)k;
         }
@@ -211,36 +300,36 @@ int inv_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, const cmd_ctx
             return 0;
         }
     } else {
-        /* RULE-HOLD-1 for standing room: count units still taken now. */
-        uint64_t taken = s->ga_taken;
-        for (uint32_t i = s->expiry_head; i < s->n_bookings; i++) {
-            const inv_booking_t *b = &s->bookings[i];
-            if (b->status != INV_HELD)
-                continue;
-            if (b->hold.expires_at > ctx->now)
-                break;
-            taken -= b->hold.quantity;
-        }
+        uint64_t taken = inv__ga_taken_now(s, ctx->now);
         if (taken + count > info->section.capacity)
             return cmd_reject(out, ctx, "sold_out", "quantity", "only %llu left",
                               (unsigned long long)(info->section.capacity - taken));
     }
 
-    emit_expiries(s, INV_LAZY_EXPIRY_MAX, ctx, out);
+    inv__emit_expiries(s, INV_LAZY_EXPIRY_MAX, ctx, out);
     evt_event_t *e = cmd_emit(out, EVT_HOLD_PLACED);
     evt_hold_placed_t *h = &e->u.hold_placed;
     h->booking_id = ctx->new_id;
     h->event_id = info->event_id;
     h->section = info->section.key;
-    h->user_id = ctx->actor;
+    /* A waitlist offer is held in its user's name (RULE-WL-1). */
+    h->user_id = c->user_id ? c->user_id : ctx->actor;
     h->command_id = ctx->command_id;
     h->tier_key = info->tier_key;
     h->created_at = ctx->now;
-    h->expires_at = ctx->now + (int64_t)info->hold_minutes * 60000;
+    /* RULE-HOLD-3; an offer lasts offer_minutes instead. */
+    uint32_t minutes = c->hold_minutes ? c->hold_minutes : info->hold_minutes;
+    h->expires_at = ctx->now + (int64_t)minutes * 60000;
     h->n_seats = seated ? count : 0;
     h->seats = seated ? c->seats : NULL;
     h->quantity = count;
     h->unit_price = info->price;
+    h->promo_code = c->promo_code;
+    h->offer_entry = c->offer_entry;
+    /* RULE-PROMO-1 priced by RULE-PRICE-1: percent off the subtotal
+     * half-up, or an amount off capped at the subtotal (inv_price caps). */
+    int64_t subtotal = h->unit_price.amount * (int64_t)count;
+    h->discount = c->percent_off ? ts_bps_half_up(subtotal, c->percent_off * 100) : c->amount_off;
     inv_price(h, info->service_fee_bps, info->vat_bps);
     out->ref = h->booking_id;
     return 0;
@@ -264,6 +353,7 @@ int inv_release_decide(const inv_state_t *s, const char *booking_id, const cmd_c
                           inv_booking_status_name(b, ctx->now));
     evt_event_t *e = cmd_emit(out, EVT_HOLD_RELEASED);
     e->u.hold_ended.booking_id = b->hold.booking_id;
+    e->u.hold_ended.reason = strcmp(ctx->actor, b->hold.user_id) == 0 ? "holder" : "admin";
     return 0;
 }
 
@@ -272,6 +362,6 @@ int inv_expire_decide(const inv_state_t *s, uint32_t max, const cmd_ctx_t *ctx, 
     /* RULE-HOLD-3: the sweeper records what decide already treats as free. */
     if (max > CMD_MAX_EVENTS)
         max = CMD_MAX_EVENTS;
-    emit_expiries(s, max, ctx, out);
+    inv__emit_expiries(s, max, ctx, out);
     return 0;
 }
