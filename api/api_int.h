@@ -119,8 +119,8 @@ ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
 /* Splits an id "<prefix><event>-<section>-<random>" (booking bk-, payment
  * pay-, ticket tk-) into its shard's event and section (into r->arena).
  * Returns -1 when the id is malformed. */
-int api_id_shard(api_req_t *r, const char *id, const char *prefix, const char **event,
-                 const char **section);
+int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
+                    const char **section);
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
 

@@ -108,8 +108,8 @@ json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_
                      "commit_seq", (json_int_t)commit_seq);
 }
 
-int api_id_shard(api_req_t *r, const char *id, const char *prefix, const char **event,
-                 const char **section)
+int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
+                    const char **section)
 {
     size_t pl = strlen(prefix);
     if (!ts_id_valid(id) || strncmp(id, prefix, pl) != 0)

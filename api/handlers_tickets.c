@@ -23,7 +23,7 @@
 
 static int ticket_shard(api_req_t *r, const char *id, const char **event, const char **section)
 {
-    return api_id_shard(r, id, "tk-", event, section);
+    return api_shard_of_id(r, id, "tk-", event, section);
 }
 
 /* ---- reading a ticket from its shard ---- */
