@@ -15,6 +15,7 @@
 
 #include "base/base.h"
 #include "engine/engine.h"
+#include "payments/payments.h"
 #include "projections/projections.h"
 
 typedef struct api_server api_server_t;
@@ -27,6 +28,11 @@ typedef struct {
     eng_t *engine;       /* borrowed */
     proj_db_t *db;       /* borrowed */
     int min_seq_wait_ms; /* 2000 */
+    /* issue 3, payments and refunds */
+    pay_provider_t *provider;      /* borrowed; the `simulated` one by default */
+    const uint8_t *webhook_secret; /* RULE-PAY-1: verifies POST /webhooks/payments */
+    size_t webhook_secret_len;
+    uint32_t cancel_batch; /* bookings per commit of an event's cancellation; 0: 200 */
 } api_config_t;
 
 /* Starts listening. Errors: TS_ERR_IO (port taken, bad address). */

@@ -94,6 +94,11 @@ void api_h_healthz(api_req_t *r);
 void api_h_readyz(api_req_t *r);
 void api_h_metrics(api_req_t *r);
 void api_h_openapi(api_req_t *r);
+/* issue 3, payments and refunds (handlers_pay.c) */
+void api_h_payment_create(api_req_t *r);
+void api_h_payment_simulate(api_req_t *r);
+void api_h_webhook(api_req_t *r);
+void api_h_event_cancel(api_req_t *r);
 /* tickets and gates (handlers_tickets.c) */
 void api_h_ticket_get(api_req_t *r);
 void api_h_ticket_qr(api_req_t *r);
@@ -116,9 +121,9 @@ ts_status api_execute_raw(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
-/* Splits an id "<prefix><event>-<section>-<random>" (booking bk-, payment
- * pay-, ticket tk-) into its shard's event and section (into r->arena).
- * Returns -1 when the id is malformed. */
+/* Ids that name their shard, "<prefix><event>-<section>-<random>" (prefix
+ * "bk-", "pay-" or "tk-"): the event and section into the request's arena.
+ * 0, or -1 when id is not such an id. */
 int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
                     const char **section);
 /* The booking JSON of API.md from a placed hold. */

@@ -1,7 +1,6 @@
 /* Running commands from handlers, state copies, and the booking shape. */
 #include "api/api_int.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -84,6 +83,29 @@ ts_status api_state_copy(api_req_t *r, const char *subject, void **out)
     return st;
 }
 
+static int alnum(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
+                    const char **section)
+{
+    size_t pl = strlen(prefix);
+    if (!id || !ts_id_valid(id) || strncmp(id, prefix, pl) != 0)
+        return -1;
+    const char *e = id + pl, *d1 = strchr(e, '-');
+    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+    if (!d1 || !d2 || d1 == e || strchr(d2 + 1, '-') || !d2[1])
+        return -1;
+    *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
+    *section = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
+    return alnum(*event) && ts_key_valid(*section) ? 0 : -1;
+}
+
 static json_t *money(int64_t amount, const char *currency)
 {
     return json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "currency", currency);
@@ -106,22 +128,4 @@ json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_
                      money(h->discount, cur), "service_fee", money(h->service_fee, cur), "total",
                      money(h->total, cur), "vat_included", money(h->vat_included, cur), "tickets",
                      "commit_seq", (json_int_t)commit_seq);
-}
-
-int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
-                    const char **section)
-{
-    size_t pl = strlen(prefix);
-    if (!ts_id_valid(id) || strncmp(id, prefix, pl) != 0)
-        return -1;
-    const char *e = id + pl, *d1 = strchr(e, '-');
-    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-    if (!d1 || !d2 || d1 == e || strchr(d2 + 1, '-') || !d2[1])
-        return -1;
-    *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
-    *section = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
-    for (const char *c = *event; *c; c++)
-        if (!isalnum((unsigned char)*c))
-            return -1;
-    return ts_key_valid(*section) ? 0 : -1;
 }

@@ -19,20 +19,6 @@ static int alnum_id(const char *s)
     return 1;
 }
 
-/* Splits a booking id into event and section; -1 when malformed. */
-static int booking_shard(api_req_t *r, const char *id, const char **event, const char **section)
-{
-    if (!ts_id_valid(id) || strncmp(id, "bk-", 3) != 0)
-        return -1;
-    const char *e = id + 3, *d1 = strchr(e, '-');
-    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-    if (!d1 || !d2 || strchr(d2 + 1, '-'))
-        return -1;
-    *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
-    *section = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
-    return alnum_id(*event) && ts_key_valid(*section) ? 0 : -1;
-}
-
 /* The published event from the server's cache; published layouts never
  * change (RULE-EVT-1), so a copy taken once serves every later hold. */
 static const cmd_event_state_t *published_event(api_req_t *r, const char *event_id)
@@ -286,22 +272,6 @@ void api_h_hold(api_req_t *r)
                 r, 201, api_booking_json(&o.events[i].u.hold_placed, "held", o.commit_seq));
     /* RULE-HOLD-5: a repeated command answers with the booking it made. */
     reply_booking_from_shard(r, cmd.subject, o.ref, 201, o.commit_seq);
-}
-
-void api_h_booking_delete(api_req_t *r)
-{
-    if (api_authenticate(r) != 0)
-        return;
-    const char *event, *section;
-    if (booking_shard(r, r->params[0], &event, &section) != 0)
-        return api_problem(r, 404, "not_found", "no such booking", NULL);
-    eng_cmd_t cmd = {.type = ENG_INV_RELEASE};
-    cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", event, section);
-    cmd.u.booking_id = r->params[0];
-    eng_outcome_t o;
-    if (api_execute(r, &cmd, &o) != 0)
-        return;
-    reply_booking_from_shard(r, cmd.subject, r->params[0], 200, o.commit_seq);
 }
 
 void api_h_booking_get(api_req_t *r)

@@ -105,7 +105,9 @@ static void copy_event_key(const void *state, void *arg)
     const cmd_event_state_t *s = state;
     event_key_t *k = arg;
     k->exists = s->exists;
-    k->published = s->exists && s->status == CMD_EVENT_PUBLISHED;
+    /* A cancelled event keeps its key: its codes still verify, and the
+     * shards answer revoked. */
+    k->published = s->exists && s->status != CMD_EVENT_DRAFT;
     k->key = ts_arena_strdup(k->arena, s->published.ticket_key);
 }
 

@@ -34,6 +34,11 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    /* issue 3, payments and refunds */
+    {"POST", "/bookings/*/payments", api_h_payment_create, 1},
+    {"POST", "/payments/*/simulate", api_h_payment_simulate, 1},
+    {"POST", "/webhooks/payments", api_h_webhook, 0},
+    {"POST", "/events/*/cancel", api_h_event_cancel, 1},
     /* tickets and gates (RULE-TKT-1..3) */
     {"GET", "/tickets/*", api_h_ticket_get, 0},
     {"GET", "/tickets/*/qr.svg", api_h_ticket_qr, 0},

@@ -2,7 +2,9 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "payments/payments.h"
 #include "projections/projections.h"
+#include "sagas/sagas.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,20 +30,27 @@ static const char help[] =
     "\n"
     "Environment only:\n"
     "  TURNSTILE_JWT_SECRET      HS256 secret; else DIR/jwt.secret (created once)\n"
+    "  TURNSTILE_WEBHOOK_SECRET  payment webhook secret (RULE-PAY-1); else\n"
+    "                            DIR/webhook.secret (created once)\n"
+    "  TURNSTILE_PAYMENT_PROVIDER  simulated (the default and only one)\n"
+    "  TURNSTILE_WEBHOOK_URL     where the simulated provider sends its webhooks;\n"
+    "                            else http://BIND:PORT/api/v1/webhooks/payments\n"
     "  TURNSTILE_ADMIN_EMAIL,\n"
     "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n";
 
-/* The HS256 secret: from the environment, or a random one kept in the data
- * directory so tokens survive a restart. */
-static int load_secret(const char *data_dir, char *out, size_t cap)
+/* A secret (the HS256 key, the webhook secret): from the environment
+ * variable env, or a random one kept in the data directory file name so
+ * that it survives a restart. */
+static int load_secret(const char *data_dir, const char *env_name, const char *name, char *out,
+                       size_t cap)
 {
-    const char *env = getenv("TURNSTILE_JWT_SECRET");
+    const char *env = getenv(env_name);
     if (env && *env) {
         snprintf(out, cap, "%s", env);
         return strlen(env) >= 16 ? 0 : -1;
     }
     char path[4096];
-    snprintf(path, sizeof(path), "%s/jwt.secret", data_dir);
+    snprintf(path, sizeof(path), "%s/%s", data_dir, name);
     FILE *f = fopen(path, "r");
     if (f) {
         int ok = fgets(out, (int)cap, f) != NULL;
@@ -116,11 +125,26 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "turnstile serve: cannot create %s: %s\n", s.data_dir, strerror(errno));
         return 1;
     }
-    char secret[512];
-    if (load_secret(s.data_dir, secret, sizeof(secret)) != 0) {
+    char secret[512], webhook_secret[512];
+    if (load_secret(s.data_dir, "TURNSTILE_JWT_SECRET", "jwt.secret", secret, sizeof(secret)) !=
+        0) {
         fprintf(stderr, "turnstile serve: no usable JWT secret (TURNSTILE_JWT_SECRET must be at "
                         "least 16 characters; or DIR/jwt.secret must be writable)\n");
         return 1;
+    }
+    if (load_secret(s.data_dir, "TURNSTILE_WEBHOOK_SECRET", "webhook.secret", webhook_secret,
+                    sizeof(webhook_secret)) != 0) {
+        fprintf(stderr, "turnstile serve: no usable webhook secret (TURNSTILE_WEBHOOK_SECRET must "
+                        "be at least 16 characters; or DIR/webhook.secret must be writable)\n");
+        return 1;
+    }
+    const char *provider_name = getenv("TURNSTILE_PAYMENT_PROVIDER");
+    if (provider_name && *provider_name && strcmp(provider_name, "simulated") != 0) {
+        fprintf(stderr,
+                "turnstile serve: unknown payment provider '%s' (simulated is the only "
+                "one)\n",
+                provider_name);
+        return 2;
     }
 
     /* Signals are taken by sigwait below; every thread inherits the mask. */
@@ -135,6 +159,8 @@ int cli_serve(int argc, char **argv)
     eng_t *e = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
+    pay_provider_t *provider = NULL;
+    saga_t *cancel_saga = NULL;
     eng_config_t ec = {
         .nats_url = s.nats_url, .stream = s.stream, .data_dir = s.data_dir, .workers = s.workers};
     ts_status st = eng_open(&ec, &e);
@@ -148,14 +174,48 @@ int cli_serve(int argc, char **argv)
         goto done;
     }
     ensure_admin(e);
+    /* The simulated provider posts its webhooks to this very server, the
+     * way a remote provider would. */
+    char url[512];
+    const char *url_env = getenv("TURNSTILE_WEBHOOK_URL");
+    if (url_env && *url_env)
+        snprintf(url, sizeof url, "%s", url_env);
+    else
+        snprintf(url, sizeof url, "http://%s:%d/api/v1/webhooks/payments",
+                 strcmp(s.bind, "0.0.0.0") == 0 ? "127.0.0.1" : s.bind, s.port);
+    pay_simulated_config_t pc = {.webhook_url = url,
+                                 .secret = (const uint8_t *)webhook_secret,
+                                 .secret_len = strlen(webhook_secret)};
+    if ((st = pay_simulated_new(&pc, &provider)) != TS_OK) {
+        fprintf(stderr, "serve: payment provider: %s\n", ts_status_str(st));
+        goto done;
+    }
+    /* Test knobs: an event's cancellation in smaller, slower steps. */
+    const char *batch_env = getenv("TURNSTILE_CANCEL_BATCH");
+    const char *pause_env = getenv("TURNSTILE_CANCEL_PAUSE_MS");
+    uint32_t cancel_batch = batch_env ? (uint32_t)strtoul(batch_env, NULL, 10) : 0;
     api_config_t ac = {.bind = s.bind,
                        .port = (uint16_t)s.port,
                        .jwt_key = (const uint8_t *)secret,
                        .jwt_key_len = strlen(secret),
                        .engine = e,
-                       .db = db};
+                       .db = db,
+                       .provider = provider,
+                       .webhook_secret = (const uint8_t *)webhook_secret,
+                       .webhook_secret_len = strlen(webhook_secret),
+                       .cancel_batch = cancel_batch};
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
+    saga_cancel_config_t cc = {.nats_url = s.nats_url,
+                               .stream = s.stream,
+                               .engine = e,
+                               .provider = provider,
+                               .batch = cancel_batch,
+                               .pause_ms = pause_env ? atoi(pause_env) : 0};
+    if ((st = saga_cancel_start(&cc, &cancel_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
+        goto done;
+    }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
             s.nats_url, s.data_dir);
     int sig = 0;
@@ -163,7 +223,12 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "serve: signal %d, stopping\n", sig);
     rc = 0;
 done:
+    /* The saga and the API use the provider and the engine: they stop
+     * first. Webhooks not yet sent are dropped (refunds are asked for again
+     * at the next start). */
+    saga_stop(cancel_saga);
     api_stop(srv);
+    pay_provider_free(provider);
     eng_free(e);
     proj_db_free(db);
     return rc;

@@ -117,13 +117,17 @@ int venue_create_decide(const cmd_venue_state_t *s, const evt_venue_created_t *v
 
 /* ---- event ---- */
 
-typedef enum { CMD_EVENT_DRAFT = 0, CMD_EVENT_PUBLISHED = 1 } cmd_event_status_t;
+typedef enum {
+    CMD_EVENT_DRAFT = 0,
+    CMD_EVENT_PUBLISHED = 1,
+    CMD_EVENT_CANCELLED = 2, /* EventCancelled: never sells again */
+} cmd_event_status_t;
 
 typedef struct {
     int exists;
     cmd_event_status_t status;
     evt_event_created_t ev;
-    evt_event_published_t published; /* RULE-EVT-1: the frozen layout */
+    evt_event_published_t published; /* RULE-EVT-1: the frozen layout (also once cancelled) */
     ts_arena_t arena;
 } cmd_event_state_t;
 
@@ -142,6 +146,14 @@ int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ven
  * 32-byte key). */
 int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
                          const char *ticket_key, const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* The organizer (or an admin) cancels a draft or published event
+ * (commands/event_cancel.c): EventCancelled. The shards then refund every
+ * booking in full (inv_cancel_all_decide, driven by a saga; RULE-REF-1).
+ * Rejections: not_found, forbidden (not the organizer, not admin), conflict
+ * (already cancelled). */
+int event_cancel_decide(const cmd_event_state_t *s, const char *reason, const cmd_ctx_t *ctx,
+                        cmd_result_t *out);
 
 /* The tier that sells a section, or NULL. */
 const evt_tier_t *event_tier_of_section(const cmd_event_state_t *s, const char *section);

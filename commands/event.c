@@ -230,16 +230,30 @@ static void event_apply(void *p, const evt_event_t *e)
         for (uint32_t i = 0; i < pub->n_sections; i++)
             evt_section_copy(a, &s->published.sections[i], &pub->sections[i]);
         s->published.ticket_key = ts_arena_strdup(a, pub->ticket_key);
+    } else if (e->type == EVT_EVENT_CANCELLED) {
+        /* The frozen layout stays: the cancellation saga walks its shards. */
+        s->status = CMD_EVENT_CANCELLED;
     }
 }
 
 static ts_status event_encode(const void *p, ts_buf_t *out)
 {
     const cmd_event_state_t *s = p;
-    evt_event_t e[2] = {{.type = EVT_EVENT_CREATED}, {.type = EVT_EVENT_PUBLISHED}};
-    e[0].u.event_created = s->ev;
-    e[1].u.event_published = s->published;
-    return cmd__snapshot_encode(e, !s->exists ? 0 : s->status == CMD_EVENT_PUBLISHED ? 2 : 1, out);
+    evt_event_t e[3] = {{.type = EVT_EVENT_CREATED}};
+    uint32_t n = 0;
+    if (s->exists) {
+        e[n++].u.event_created = s->ev;
+        /* A cancelled event keeps the layout it was published with, if any. */
+        if (s->published.event_id) {
+            e[n].type = EVT_EVENT_PUBLISHED;
+            e[n++].u.event_published = s->published;
+        }
+        if (s->status == CMD_EVENT_CANCELLED) {
+            e[n].type = EVT_EVENT_CANCELLED;
+            e[n++].u.event_cancelled.event_id = s->ev.event_id;
+        }
+    }
+    return cmd__snapshot_encode(e, n, out);
 }
 
 static void *event_decode(const void *data, size_t len)

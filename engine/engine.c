@@ -179,6 +179,12 @@ ts_status eng_log_last_seq(eng_t *e, uint64_t *seq)
     return TS_OK;
 }
 
+ts_status eng_log_subjects(eng_t *e, const char *filter,
+                           void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg)
+{
+    return eng__log_subjects(&e->log, filter, fn, arg);
+}
+
 ts_status eng_ready(eng_t *e)
 {
     uint64_t seq;

@@ -82,8 +82,15 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
-    ENG_INV_CHECKIN,  /* RULE-TKT-2 */
-    ENG_INV_TRANSFER, /* RULE-TKT-3 */
+    /* issue 3, payments and refunds (u.pay, u.webhook, u.booking_id,
+     * u.cancel) */
+    ENG_INV_PAYMENT_REQUEST, /* inv_payment_request_decide */
+    ENG_INV_WEBHOOK,         /* inv_webhook_decide */
+    ENG_INV_CANCEL_BOOKING,  /* inv_cancel_booking_decide */
+    ENG_INV_CANCEL_ALL,      /* inv_cancel_all_decide */
+    ENG_EVENT_CANCEL,        /* event_cancel_decide */
+    ENG_INV_CHECKIN,         /* RULE-TKT-2 */
+    ENG_INV_TRANSFER,        /* RULE-TKT-3 */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -114,6 +121,16 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        /* issue 3, payments and refunds */
+        struct {
+            const char *booking_id;
+            const char *provider;
+        } pay;
+        inv_webhook_cmd_t webhook;
+        struct {
+            const char *reason;
+            uint32_t max; /* ENG_INV_CANCEL_ALL: bookings per commit */
+        } cancel;
         inv_checkin_cmd_t checkin;
         struct {
             const char *ticket_id;
@@ -173,6 +190,12 @@ ts_status eng_log_read(eng_t *e, const char *filter, uint64_t from_seq,
                        int (*fn)(const eng_log_msg_t *m, void *arg), void *arg);
 /* The stream's last sequence (for lag). */
 ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
+/* Calls fn(subject, commits) for every subject of the stream matching filter
+ * (wildcards allowed), from the stream's info: how a saga finds every shard.
+ * subject is valid during the call only. Errors: TS_ERR_UNAVAILABLE,
+ * TS_ERR_LOG. */
+ts_status eng_log_subjects(eng_t *e, const char *filter,
+                           void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
 
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *

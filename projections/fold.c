@@ -461,7 +461,12 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
         case EVT_CLAIMED:
         case EVT_NONE:
             break;
-        default: /* v2 events: folded by the read models that need them */
+        default: /* v2 events: the sales of issue 3 (fold_sales.c), others ignored */
+            if (proj__fold_sales_wants(e->type)) {
+                rc = seg_flush(f);
+                if (rc == TS_OK)
+                    rc = proj__fold_sales(f, e, seq);
+            }
             break;
         }
         if (rc == TS_ERR_INVALID) {

@@ -91,6 +91,14 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_HOLDS_PLACED, "proj_f_holds_placed")                                                  \
     X(PROJ_F_HOLDS_ENDED, "proj_f_holds_ended")                                                    \
     X(PROJ_F_SECTION_DELTA, "proj_f_section_delta")                                                \
+    X(PROJ_F_SALE_PAYMENT, "proj_f_sale_payment")                                                  \
+    X(PROJ_F_SALE_CONFIRMED, "proj_f_sale_confirmed")                                              \
+    X(PROJ_F_SALE_REFUND_DUE, "proj_f_sale_refund_due")                                            \
+    X(PROJ_F_SALE_CANCELLED, "proj_f_sale_cancelled")                                              \
+    X(PROJ_F_SALE_REFUNDED, "proj_f_sale_refunded")                                                \
+    X(PROJ_F_SALE_EVENT_CANCELLED, "proj_f_sale_event_cancelled")                                  \
+    X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
+    X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
@@ -139,7 +147,7 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 
 /* The tables of a catalog schema, in the order the swap locks them: the
  * seat map's order first (see seatmap.c), then the others. */
-#define PROJ_TABLE_COUNT 6
+#define PROJ_TABLE_COUNT 7
 extern const char *const proj__tables[PROJ_TABLE_COUNT];
 
 /* Runs the live schema DDL on pg (schema.c), inside its own transaction:
@@ -278,6 +286,12 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
  * draining results every PROJ_PIPELINE_DEPTH statements. */
 ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
                           const char *const *values);
+/* The sales of issue 3 (fold_sales.c): payments, confirmations with their
+ * tickets, refunds, cancellations, check-ins, transfers, and an event's
+ * cancellation. proj__fold_commit sends the open hold segment first, so
+ * these keep their place in the log's order. */
+int proj__fold_sales_wants(evt_type_t t);
+ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
 /* Sends the open hold segment (unless keep_segment), drains, then sends one

@@ -102,7 +102,13 @@ ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out)
         json_decref(items);
         items = json_array();
     }
-    *out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[], s:I}",
+    /* issue 3: tickets, what is due back, and the payment. */
+    json_t *tickets = proj__col_json(r, 0, 15);
+    if (!json_is_array(tickets)) {
+        json_decref(tickets);
+        tickets = json_array();
+    }
+    *out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
                      "booking_id", proj__col_str(r, 0, 0), "event_id", proj__col_str(r, 0, 1),
                      "user_id", proj__col_str(r, 0, 2), "status", proj__col_str(r, 0, 3),
                      "expires_at", proj__time_json(proj__col_i64(r, 0, 4)), "items", items,
@@ -110,8 +116,10 @@ ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out)
                      proj__money_json(proj__col_i64(r, 0, 7), cur), "service_fee",
                      proj__money_json(proj__col_i64(r, 0, 8), cur), "total",
                      proj__money_json(proj__col_i64(r, 0, 9), cur), "vat_included",
-                     proj__money_json(proj__col_i64(r, 0, 10), cur), "tickets", "commit_seq",
-                     (json_int_t)proj__col_i64(r, 0, 12));
+                     proj__money_json(proj__col_i64(r, 0, 10), cur), "tickets", tickets,
+                     "commit_seq", (json_int_t)proj__col_i64(r, 0, 12), "refund",
+                     proj__money_json(proj__col_i64(r, 0, 14), cur), "payment_id",
+                     proj__col_str(r, 0, 13));
 done:
     PQclear(r);
     proj__db_release(db, c);

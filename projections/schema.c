@@ -133,8 +133,40 @@ static const char *const tables[] = {
     "  vat_included bigint NOT NULL,\n"
     "  currency text NOT NULL,\n"
     "  created_seq bigint NOT NULL,\n"
+    "  updated_seq bigint NOT NULL,\n"
+    /* issue 3: the payment, what is due back, when it was paid for. Last,
+     * so a live table that gets them by ALTER (alter_sql) has the columns
+     * of a fresh one in the same order. */
+    "  payment_id text,\n"
+    "  payment_status text,\n"
+    "  refund bigint NOT NULL DEFAULT 0,\n"
+    "  confirmed_at timestamptz)",
+
+    /* issue 3: tickets (RULE-TKT-1..3). ord is the ticket's place in its
+     * booking (a transfer's new ticket takes the old one's). */
+    "tickets (\n"
+    "  ticket_id text PRIMARY KEY,\n"
+    "  event_id text NOT NULL,\n"
+    "  section text NOT NULL,\n"
+    "  booking_id text NOT NULL,\n"
+    "  holder_id text NOT NULL,\n"
+    "  seat text,\n"
+    "  tier text,\n"
+    "  status text NOT NULL,\n"
+    "  version int NOT NULL,\n"
+    "  checked_in_at timestamptz,\n"
+    "  gate text,\n"
+    "  ord int NOT NULL,\n"
+    "  created_seq bigint NOT NULL,\n"
     "  updated_seq bigint NOT NULL)",
 };
+
+/* A live model made before issue 3 gets its columns (tables[] has them
+ * last); the tickets table is simply created. */
+static const char alter_sql[] = "ALTER TABLE bookings ADD COLUMN IF NOT EXISTS payment_id text,\n"
+                                "  ADD COLUMN IF NOT EXISTS payment_status text,\n"
+                                "  ADD COLUMN IF NOT EXISTS refund bigint NOT NULL DEFAULT 0,\n"
+                                "  ADD COLUMN IF NOT EXISTS confirmed_at timestamptz;\n";
 
 /* Only the queries use these; the fold finds its rows by primary key. */
 #define EVENTS_INDEXES_SQL                                                                         \
@@ -144,7 +176,11 @@ static const char *const tables[] = {
 #define BOOKINGS_INDEXES_SQL                                                                       \
     "CREATE INDEX IF NOT EXISTS bookings_user_idx ON bookings (user_id, created_seq);\n"           \
     "CREATE INDEX IF NOT EXISTS bookings_event_idx ON bookings (event_id);\n"
-static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL;
+#define TICKETS_INDEXES_SQL                                                                        \
+    "CREATE INDEX IF NOT EXISTS tickets_booking_idx ON tickets (booking_id);\n"                    \
+    "CREATE INDEX IF NOT EXISTS tickets_holder_idx ON tickets (holder_id, created_seq);\n"         \
+    "CREATE INDEX IF NOT EXISTS tickets_event_idx ON tickets (event_id, updated_seq);\n"
+static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL TICKETS_INDEXES_SQL;
 
 /* A build's finish, in two halves of about the same cost: bookings, and
  * everything else; each in two steps. SET LOGGED rewrites each table and
@@ -157,21 +193,23 @@ static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL;
  * transaction block, so it is a query string of its own. */
 static const char finish_bookings_sql[] = "ALTER TABLE bookings SET LOGGED;\n" BOOKINGS_INDEXES_SQL;
 static const char vacuum_bookings_sql[] = "VACUUM (ANALYZE) bookings";
-static const char finish_others_sql[] = "ALTER TABLE checkpoints SET LOGGED;\n"
-                                        "ALTER TABLE venues SET LOGGED;\n"
-                                        "ALTER TABLE events SET LOGGED;\n"
-                                        "ALTER TABLE sections SET LOGGED;\n"
-                                        "ALTER TABLE seats SET LOGGED;\n" EVENTS_INDEXES_SQL;
+static const char finish_others_sql[] =
+    "ALTER TABLE checkpoints SET LOGGED;\n"
+    "ALTER TABLE venues SET LOGGED;\n"
+    "ALTER TABLE events SET LOGGED;\n"
+    "ALTER TABLE sections SET LOGGED;\n"
+    "ALTER TABLE seats SET LOGGED;\n"
+    "ALTER TABLE tickets SET LOGGED;\n" EVENTS_INDEXES_SQL TICKETS_INDEXES_SQL;
 static const char vacuum_others_sql[] =
-    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats";
+    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats, tickets";
 
 /* Under the schema lock, so the version is drawn once per schema. */
 static const char checkpoint_row_sql[] =
     "INSERT INTO checkpoints (projection) SELECT '" PROJ_CATALOG "'\n"
     "  WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE projection = '" PROJ_CATALOG "');\n";
 
-const char *const proj__tables[PROJ_TABLE_COUNT] = {"checkpoints", "events", "sections",
-                                                    "seats",       "venues", "bookings"};
+const char *const proj__tables[PROJ_TABLE_COUNT] = {"checkpoints", "events",   "sections", "seats",
+                                                    "venues",      "bookings", "tickets"};
 
 static ts_status run(PGconn *pg, const char *sql, const char *what)
 {
@@ -224,6 +262,8 @@ ts_status proj__schema_apply(PGconn *pg)
                  "schema: catalog");
     if (rc == TS_OK)
         rc = create_tables(pg, 0);
+    if (rc == TS_OK)
+        rc = run(pg, alter_sql, "schema: issue 3 columns");
     if (rc == TS_OK)
         rc = run(pg, indexes_sql, "schema: indexes");
     if (rc == TS_OK)

@@ -91,10 +91,16 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "WHERE event_id = $1::text AND seat_id >= $2::text || '-' AND seat_id < $2::text || '.'\n"
         "ORDER BY ord",
 
+    /* The booking plus its tickets (issue 3), in one snapshot. */
     [PROJ_Q_BOOKING_GET] =
-        "SELECT booking_id, event_id, user_id, status, ts_tstz_to_ms(expires_at), items::text,\n"
-        "  subtotal, discount, service_fee, total, vat_included, currency, updated_seq\n"
-        "FROM bookings WHERE booking_id = $1::text",
+        "SELECT b.booking_id, b.event_id, b.user_id, b.status, ts_tstz_to_ms(b.expires_at),\n"
+        "  b.items::text, b.subtotal, b.discount, b.service_fee, b.total, b.vat_included,\n"
+        "  b.currency, b.updated_seq, b.payment_id, b.refund,\n"
+        "  (SELECT json_agg(json_build_object('ticket_id', t.ticket_id, 'seat', t.seat,\n"
+        "     'tier', t.tier, 'status', t.status, 'version', t.version)\n"
+        "     ORDER BY t.ord, t.version)::text\n"
+        "   FROM tickets t WHERE t.booking_id = b.booking_id)\n"
+        "FROM bookings b WHERE b.booking_id = $1::text",
 
     /* $1 id, $2 name, $3 city, $4 country, $5 capacity, $6 layout, $7 seq */
     [PROJ_F_VENUE_CREATED] =
@@ -185,6 +191,115 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_F_SECTION_DELTA] = "UPDATE sections SET available = available + $3::bigint,\n"
                              "  updated_seq = greatest(updated_seq, $4::bigint)\n"
                              "WHERE event_id = $1::text AND key = $2::text",
+
+    /* ---- issue 3: the sales (fold_sales.c) ---- */
+
+    /* PaymentRequested, PaymentFailed: $1 booking, $2 payment, $3 payment
+     * status ("requested", "failed"), $4 seq. A failed payment ends the hold
+     * by its own HoldReleased. */
+    [PROJ_F_SALE_PAYMENT] =
+        "UPDATE bookings SET payment_id = $2::text, payment_status = $3::text,\n"
+        "  updated_seq = $4::bigint\n"
+        "WHERE booking_id = $1::text",
+
+    /* BookingConfirmed (RULE-TKT-1, RULE-PAY-2): $1 booking, $2 payment,
+     * $3 at ms, $4 seq; tickets $5 ids, $6 seats, $7 holders, $8 versions.
+     * A booking the model still shows held keeps its seats, now sold; one
+     * whose hold ended takes them again (reacquired), only where free
+     * (RULE-HOLD-1), and the section's available count drops by what it
+     * took. The section's updated_seq moves (it keys the seat-map cache). */
+    [PROJ_F_SALE_CONFIRMED] =
+        "WITH o AS (SELECT booking_id, status FROM bookings WHERE booking_id = $1::text\n"
+        "           AND status IN ('held', 'expired', 'released')),\n"
+        "b AS (UPDATE bookings SET status = 'confirmed',\n"
+        "        payment_id = coalesce($2::text, bookings.payment_id), payment_status = 'paid',\n"
+        "        confirmed_at = ts_ms_to_tstz($3::bigint), updated_seq = $4::bigint\n"
+        "      FROM o WHERE bookings.booking_id = o.booking_id\n"
+        "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"
+        "        bookings.tier, bookings.quantity, bookings.items, o.status AS was),\n"
+        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id, b.was\n"
+        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "s AS (UPDATE seats SET status = 'sold', booking_id = x.booking_id FROM x\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND ((x.was = 'held' AND seats.booking_id = x.booking_id)\n"
+        "             OR (x.was <> 'held' AND seats.status = 'free'))\n"
+        "      RETURNING seats.seat_id, x.was),\n"
+        "t AS (INSERT INTO tickets (ticket_id, event_id, section, booking_id, holder_id, seat,\n"
+        "        tier, status, version, ord, created_seq, updated_seq)\n"
+        "      SELECT u.id, b.event_id, b.section, b.booking_id, u.holder, u.seat, b.tier,\n"
+        "        'valid', u.version, u.ord - 1, $4::bigint, $4::bigint\n"
+        "      FROM b, unnest($5::text[], $6::text[], $7::text[], $8::int[]) WITH ORDINALITY\n"
+        "        AS u(id, seat, holder, version, ord)\n"
+        "      ON CONFLICT (ticket_id) DO NOTHING RETURNING 1),\n"
+        "k AS (SELECT b.event_id, b.section,\n"
+        "        CASE WHEN b.was = 'held' THEN 0 WHEN sec.kind = 'standing' THEN b.quantity\n"
+        "          ELSE (SELECT count(*) FROM s) END AS taken\n"
+        "      FROM b JOIN sections sec ON sec.event_id = b.event_id AND sec.key = b.section)\n"
+        "UPDATE sections SET available = available - k.taken,\n"
+        "  updated_seq = greatest(updated_seq, $4::bigint)\n"
+        "FROM k WHERE sections.event_id = k.event_id AND sections.key = k.section",
+
+    /* BookingRefundDue (RULE-PAY-2): paid after the hold ended, the seats
+     * gone; the booking holds no seat in the model any more.
+     * $1 booking, $2 payment, $3 refund, $4 seq */
+    [PROJ_F_SALE_REFUND_DUE] =
+        "UPDATE bookings SET status = 'refund_due', refund = $3::bigint,\n"
+        "  payment_id = coalesce($2::text, payment_id), payment_status = 'paid',\n"
+        "  updated_seq = $4::bigint\n"
+        "WHERE booking_id = $1::text AND status IN ('held', 'expired', 'released')",
+
+    /* BookingCancelled (RULE-REF-1): $1 booking, $2 refund, $3 seq. The
+     * seats (or units) are free again and every ticket still valid or used
+     * is cancelled, as on the shard. */
+    [PROJ_F_SALE_CANCELLED] =
+        "WITH b AS (UPDATE bookings SET\n"
+        "        status = CASE WHEN $2::bigint > 0 THEN 'refund_due' ELSE 'cancelled' END,\n"
+        "        refund = $2::bigint, updated_seq = $3::bigint\n"
+        "      WHERE booking_id = $1::text AND status = 'confirmed'\n"
+        "      RETURNING booking_id, event_id, section, quantity, items),\n"
+        "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"
+        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"
+        "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
+        "        AND seats.booking_id = x.booking_id\n"
+        "      RETURNING 1),\n"
+        "t AS (UPDATE tickets SET status = 'cancelled', updated_seq = $3::bigint\n"
+        "      WHERE booking_id IN (SELECT booking_id FROM b) AND status IN ('valid', 'used')\n"
+        "      RETURNING 1),\n"
+        "k AS (SELECT b.event_id, b.section,\n"
+        "        CASE WHEN sec.kind = 'standing' THEN b.quantity\n"
+        "          ELSE (SELECT count(*) FROM s) END AS freed\n"
+        "      FROM b JOIN sections sec ON sec.event_id = b.event_id AND sec.key = b.section)\n"
+        "UPDATE sections SET available = available + k.freed,\n"
+        "  updated_seq = greatest(updated_seq, $3::bigint)\n"
+        "FROM k WHERE sections.event_id = k.event_id AND sections.key = k.section",
+
+    /* RefundCompleted: $1 booking, $2 seq */
+    [PROJ_F_SALE_REFUNDED] = "UPDATE bookings SET status = 'refunded', updated_seq = $2::bigint\n"
+                             "WHERE booking_id = $1::text AND status = 'refund_due'",
+
+    /* EventCancelled: $1 event, $2 seq. Its bookings follow by their own
+     * events (the cancellation saga). */
+    [PROJ_F_SALE_EVENT_CANCELLED] =
+        "UPDATE events SET status = 'cancelled', updated_seq = $2::bigint\n"
+        "WHERE event_id = $1::text",
+
+    /* TicketCheckedIn (RULE-TKT-2): $1 ticket, $2 at ms, $3 gate, $4 seq */
+    [PROJ_F_SALE_CHECKED_IN] =
+        "UPDATE tickets SET status = 'used', checked_in_at = ts_ms_to_tstz($2::bigint),\n"
+        "  gate = $3::text, updated_seq = $4::bigint\n"
+        "WHERE ticket_id = $1::text AND status = 'valid'",
+
+    /* TicketTransferred (RULE-TKT-3): $1 ticket, $2 new ticket, $3 new
+     * holder, $4 version, $5 seq. */
+    [PROJ_F_SALE_TRANSFERRED] =
+        "WITH o AS (UPDATE tickets SET status = 'transferred', updated_seq = $5::bigint\n"
+        "           WHERE ticket_id = $1::text AND status = 'valid' RETURNING *)\n"
+        "INSERT INTO tickets (ticket_id, event_id, section, booking_id, holder_id, seat, tier,\n"
+        "  status, version, ord, created_seq, updated_seq)\n"
+        "SELECT $2::text, event_id, section, booking_id, $3::text, seat, tier, 'valid',\n"
+        "  $4::int, ord, $5::bigint, $5::bigint FROM o\n"
+        "ON CONFLICT (ticket_id) DO NOTHING",
 
     [PROJ_F_CHECKPOINT_LOCK] =
         "SELECT last_seq FROM checkpoints WHERE projection = $1::text FOR UPDATE",

@@ -128,7 +128,54 @@ static inline void given_render_event(char *buf, size_t n, const evt_event_t *e)
     }
     case EVT_HOLD_RELEASED:
     case EVT_HOLD_EXPIRED:
-        given__cat(buf, n, "%s(%s)", evt_type_name(e->type), e->u.hold_ended.booking_id);
+        given__cat(buf, n, "%s(%s", evt_type_name(e->type), e->u.hold_ended.booking_id);
+        if (e->u.hold_ended.reason)
+            given__cat(buf, n, " %s", e->u.hold_ended.reason);
+        given__cat(buf, n, ")");
+        break;
+    case EVT_PAYMENT_REQUESTED:
+    case EVT_PAYMENT_FAILED:
+    case EVT_BOOKING_REFUND_DUE:
+    case EVT_REFUND_COMPLETED: {
+        const evt_payment_t *p = &e->u.payment;
+        given__cat(buf, n, "%s(%s:%s %lld %s", evt_type_name(e->type), p->booking_id,
+                   p->payment_id ? p->payment_id : "-", (long long)p->amount, p->currency);
+        if (p->reason)
+            given__cat(buf, n, " %s", p->reason);
+        given__cat(buf, n, ")");
+        break;
+    }
+    case EVT_BOOKING_CONFIRMED: {
+        const evt_booking_confirmed_t *c = &e->u.booking_confirmed;
+        given__cat(buf, n, "BookingConfirmed(%s:", c->booking_id);
+        for (uint32_t i = 0; i < c->n_tickets; i++)
+            given__cat(buf, n, "%s%s=%s/%s/v%u", i ? "," : "", c->tickets[i].ticket_id,
+                       c->tickets[i].seat ? c->tickets[i].seat : "GA", c->tickets[i].holder_id,
+                       c->tickets[i].version);
+        given__cat(buf, n, "%s)", c->reacquired ? " reacquired" : "");
+        break;
+    }
+    case EVT_BOOKING_CANCELLED:
+        given__cat(buf, n, "BookingCancelled(%s refund=%lld %s)", e->u.booking_cancelled.booking_id,
+                   (long long)e->u.booking_cancelled.refund,
+                   e->u.booking_cancelled.reason ? e->u.booking_cancelled.reason : "-");
+        break;
+    case EVT_TICKET_CHECKED_IN:
+        given__cat(buf, n, "TicketCheckedIn(%s gate=%s nonce=%s)", e->u.ticket_checked_in.ticket_id,
+                   e->u.ticket_checked_in.gate ? e->u.ticket_checked_in.gate : "-",
+                   e->u.ticket_checked_in.nonce ? e->u.ticket_checked_in.nonce : "-");
+        break;
+    case EVT_TICKET_TRANSFERRED:
+        given__cat(buf, n, "TicketTransferred(%s->%s:%s/v%u)", e->u.ticket_transferred.ticket_id,
+                   e->u.ticket_transferred.new_ticket_id, e->u.ticket_transferred.to_user_id,
+                   e->u.ticket_transferred.version);
+        break;
+    case EVT_INVENTORY_CANCELLED:
+        given__cat(buf, n, "InventoryCancelled(%s %s)", e->u.inventory_change.event_id,
+                   e->u.inventory_change.reason ? e->u.inventory_change.reason : "-");
+        break;
+    case EVT_INVENTORY_RESCHEDULED:
+        given__cat(buf, n, "InventoryRescheduled(%s)", e->u.inventory_change.event_id);
         break;
     case EVT_INVENTORY_OPENED:
         given__cat(buf, n, "InventoryOpened(%s/%s)", e->u.inventory_opened.event_id,
@@ -427,6 +474,15 @@ static inline evt_event_t given_inventory_opened(ts_arena_t *a, const char *sect
     o->hold_minutes = 20;
     o->service_fee_bps = 600;
     o->vat_bps = 500;
+    /* v2: the event's times and the default policy's (API.md) */
+    o->starts_at = GIVEN_START;
+    o->ends_at = GIVEN_END;
+    o->max_per_user = 8;
+    o->transfer_cutoff_hours = 48;
+    o->n_refund = 2;
+    o->refund = ts_arena_alloc(a, 2 * sizeof(evt_refund_step_t));
+    o->refund[0] = (evt_refund_step_t){.min_hours_before = 168, .percent = 100};
+    o->refund[1] = (evt_refund_step_t){.min_hours_before = 24, .percent = 50};
     return e;
 }
 
@@ -452,16 +508,29 @@ static inline void given_assert_opened_equal(const evt_inventory_opened_t *got,
     assert_int_equal(got->hold_minutes, want->hold_minutes);
     assert_int_equal(got->service_fee_bps, want->service_fee_bps);
     assert_int_equal(got->vat_bps, want->vat_bps);
+    assert_int_equal(got->starts_at, want->starts_at);
+    assert_int_equal(got->ends_at, want->ends_at);
+    assert_int_equal(got->max_per_user, want->max_per_user);
+    assert_int_equal(got->transfer_cutoff_hours, want->transfer_cutoff_hours);
+    assert_int_equal(got->n_refund, want->n_refund);
+    for (uint32_t i = 0; i < want->n_refund; i++) {
+        assert_int_equal(got->refund[i].min_hours_before, want->refund[i].min_hours_before);
+        assert_int_equal(got->refund[i].percent, want->refund[i].percent);
+    }
 }
 
-/* One given event of a shard's history, after InventoryOpened. */
+/* One given event of a shard's history, after InventoryOpened. The fields
+ * mean different things per op (see the macros below). */
 typedef struct {
-    char op;             /* 'H' HoldPlaced, 'R' HoldReleased, 'X' HoldExpired; 0 ends */
-    const char *booking; /* its command id is "cmd-<booking>" */
-    const char *user;
-    int64_t at;        /* created_at, from GIVEN_T0 */
-    const char *seats; /* seated: "A-1-1,A-1-2" */
-    uint32_t quantity; /* standing: units */
+    char op;             /* see the macros; 0 ends */
+    const char *booking; /* a booking id; a ticket id for 'I' and 'T' */
+    const char *user;    /* 'H': holder; 'Q', 'F': payment id; 'L': reason; 'I': gate;
+                            'T': recipient */
+    int64_t at;          /* created_at etc., from GIVEN_T0 */
+    const char *seats;   /* 'H': "A-1-1,A-1-2"; 'C': ticket ids; 'F': provider event;
+                            'I': nonce; 'T': new ticket id */
+    uint32_t quantity;   /* 'H': GA units; 'C': reacquired; 'D', 'K', 'Z': amount;
+                            'T': new version; 'O': offer minutes */
 } given_step_t;
 
 #define HELD(b, user, at, seats)                                                                   \
@@ -480,6 +549,72 @@ typedef struct {
     {                                                                                              \
         'X', (b), NULL, 0, NULL, 0                                                                 \
     }
+/* ---- v2 ---- */
+/* HoldReleased with a reason ("holder", "payment_failed", ...). */
+#define RELEASED_FOR(b, reason)                                                                    \
+    {                                                                                              \
+        'L', (b), (reason), 0, NULL, 0                                                             \
+    }
+/* A waitlist offer (RULE-WL-1): seats held for minutes, offer entry wl-<b>. */
+#define OFFERED(b, user, at, seats, minutes)                                                       \
+    {                                                                                              \
+        'O', (b), (user), (at), (seats), (minutes)                                                 \
+    }
+/* PaymentRequested of the booking total (RULE-PAY-1). */
+#define PAY_REQUESTED(b, pay, at)                                                                  \
+    {                                                                                              \
+        'Q', (b), (pay), (at), NULL, 0                                                             \
+    }
+/* PaymentFailed with provider event pev. */
+#define PAY_FAILED(b, pay, pev)                                                                    \
+    {                                                                                              \
+        'F', (b), (pay), 0, (pev), 0                                                               \
+    }
+/* BookingConfirmed by payment pay-<b>, provider event evt-<b>, tickets "t1,t2"
+ * (one per seat of the hold, or per GA unit), version 1, to the holder. */
+#define CONFIRMED(b, at, tickets)                                                                  \
+    {                                                                                              \
+        'C', (b), NULL, (at), (tickets), 0                                                         \
+    }
+#define REACQUIRED(b, at, tickets)                                                                 \
+    {                                                                                              \
+        'C', (b), NULL, (at), (tickets), 1                                                         \
+    }
+/* BookingRefundDue (RULE-PAY-2) of amount. */
+#define REFUND_DUE(b, amount)                                                                      \
+    {                                                                                              \
+        'D', (b), NULL, 0, NULL, (amount)                                                          \
+    }
+/* BookingCancelled with refund (RULE-REF-1), reason "holder". */
+#define CANCELLED(b, at, refund)                                                                   \
+    {                                                                                              \
+        'K', (b), NULL, (at), NULL, (refund)                                                       \
+    }
+/* RefundCompleted of amount, provider event rf-<b>. */
+#define REFUNDED(b, amount)                                                                        \
+    {                                                                                              \
+        'Z', (b), NULL, 0, NULL, (amount)                                                          \
+    }
+/* TicketCheckedIn (RULE-TKT-2). */
+#define CHECKED_IN(ticket, at, gate, nonce)                                                        \
+    {                                                                                              \
+        'I', (ticket), (gate), (at), (nonce), 0                                                    \
+    }
+/* TicketTransferred (RULE-TKT-3) to user, as new ticket id of version. */
+#define TRANSFERRED(ticket, at, to, new_ticket, version)                                           \
+    {                                                                                              \
+        'T', (ticket), (to), (at), (new_ticket), (version)                                         \
+    }
+/* InventoryCancelled ("event_cancelled"). */
+#define INV_CANCELLED()                                                                            \
+    {                                                                                              \
+        'N', NULL, NULL, 0, NULL, 0                                                                \
+    }
+/* InventoryRescheduled: the event starts `at` later (ends 2 h after). */
+#define RESCHEDULED(delta)                                                                         \
+    {                                                                                              \
+        'S', NULL, NULL, (delta), NULL, 0                                                          \
+    }
 
 /* The HoldPlaced of a step, priced like inv_hold_decide prices it. */
 static inline evt_event_t given_hold_placed(ts_arena_t *a, const evt_inventory_opened_t *o,
@@ -497,8 +632,122 @@ static inline evt_event_t given_hold_placed(ts_arena_t *a, const evt_inventory_o
     h->expires_at = h->created_at + (int64_t)o->hold_minutes * GIVEN_MIN;
     h->seats = given_split(a, st->seats, &h->n_seats);
     h->quantity = h->n_seats ? h->n_seats : st->quantity;
+    if (st->op == 'O') {
+        h->expires_at = h->created_at + (int64_t)st->quantity * GIVEN_MIN;
+        h->quantity = h->n_seats ? h->n_seats : 1;
+        h->offer_entry = ts_arena_printf(a, "wl-%s", st->booking);
+    }
     h->unit_price = o->price;
     inv_price(h, o->service_fee_bps, o->vat_bps);
+    return e;
+}
+
+/* The HoldPlaced of booking among events[0..n), which must be there. */
+static inline const evt_hold_placed_t *given__hold_of(const evt_event_t *events, uint32_t n,
+                                                      const char *booking)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (events[i].type == EVT_HOLD_PLACED &&
+            strcmp(events[i].u.hold_placed.booking_id, booking) == 0)
+            return &events[i].u.hold_placed;
+    fail_msg("no HoldPlaced for %s in the given steps", booking);
+    return NULL;
+}
+
+/* The event of a v2 step, after the events[0..n) already built. */
+static inline evt_event_t given__v2_event(ts_arena_t *a, const evt_event_t *events, uint32_t n,
+                                          const given_step_t *st)
+{
+    evt_event_t e = {.type = EVT_NONE};
+    evt_payment_t *p = &e.u.payment;
+    switch (st->op) {
+    case 'L':
+        e.type = EVT_HOLD_RELEASED;
+        e.u.hold_ended.booking_id = st->booking;
+        e.u.hold_ended.reason = st->user;
+        break;
+    case 'Q':
+    case 'F':
+    case 'D':
+    case 'Z': {
+        const evt_hold_placed_t *h = given__hold_of(events, n, st->booking);
+        e.type = st->op == 'Q'   ? EVT_PAYMENT_REQUESTED
+                 : st->op == 'F' ? EVT_PAYMENT_FAILED
+                 : st->op == 'D' ? EVT_BOOKING_REFUND_DUE
+                                 : EVT_REFUND_COMPLETED;
+        p->booking_id = st->booking;
+        p->payment_id = st->user ? st->user : ts_arena_printf(a, "pay-%s", st->booking);
+        p->provider = "simulated";
+        memcpy(p->currency, h->unit_price.currency, 4);
+        p->at = GIVEN_T0 + st->at;
+        p->amount = st->op == 'Q' ? h->total : st->op == 'F' ? 0 : (int64_t)st->quantity;
+        if (st->op == 'F')
+            p->provider_event_id = st->seats;
+        if (st->op == 'D') {
+            p->provider_event_id = ts_arena_printf(a, "evt-%s", st->booking);
+            p->reason = "seats_taken";
+        }
+        if (st->op == 'Z')
+            p->provider_event_id = ts_arena_printf(a, "rf-%s", st->booking);
+        break;
+    }
+    case 'C': {
+        const evt_hold_placed_t *h = given__hold_of(events, n, st->booking);
+        evt_booking_confirmed_t *c = &e.u.booking_confirmed;
+        e.type = EVT_BOOKING_CONFIRMED;
+        c->booking_id = st->booking;
+        c->payment_id = ts_arena_printf(a, "pay-%s", st->booking);
+        c->provider_event_id = ts_arena_printf(a, "evt-%s", st->booking);
+        c->at = GIVEN_T0 + st->at;
+        c->reacquired = (int)st->quantity;
+        uint32_t nt;
+        const char **ids = given_split(a, st->seats, &nt);
+        assert_int_equal(nt, h->quantity);
+        c->n_tickets = nt;
+        c->tickets = ts_arena_alloc(a, nt * sizeof(evt_ticket_t));
+        for (uint32_t i = 0; i < nt; i++)
+            c->tickets[i] = (evt_ticket_t){.ticket_id = ids[i],
+                                           .seat = h->n_seats ? h->seats[i] : NULL,
+                                           .holder_id = h->user_id,
+                                           .version = 1};
+        break;
+    }
+    case 'K':
+        e.type = EVT_BOOKING_CANCELLED;
+        e.u.booking_cancelled.booking_id = st->booking;
+        e.u.booking_cancelled.refund = st->quantity;
+        e.u.booking_cancelled.reason = "holder";
+        e.u.booking_cancelled.at = GIVEN_T0 + st->at;
+        break;
+    case 'I':
+        e.type = EVT_TICKET_CHECKED_IN;
+        e.u.ticket_checked_in.ticket_id = st->booking;
+        e.u.ticket_checked_in.at = GIVEN_T0 + st->at;
+        e.u.ticket_checked_in.gate = st->user;
+        e.u.ticket_checked_in.nonce = st->seats;
+        break;
+    case 'T':
+        e.type = EVT_TICKET_TRANSFERRED;
+        e.u.ticket_transferred.ticket_id = st->booking;
+        e.u.ticket_transferred.new_ticket_id = st->seats;
+        e.u.ticket_transferred.to_user_id = st->user;
+        e.u.ticket_transferred.version = st->quantity;
+        e.u.ticket_transferred.at = GIVEN_T0 + st->at;
+        break;
+    case 'N':
+        e.type = EVT_INVENTORY_CANCELLED;
+        e.u.inventory_change.event_id = "e1";
+        e.u.inventory_change.reason = "event_cancelled";
+        break;
+    case 'S':
+        e.type = EVT_INVENTORY_RESCHEDULED;
+        e.u.inventory_change.event_id = "e1";
+        e.u.inventory_change.starts_at = GIVEN_START + st->at;
+        e.u.inventory_change.ends_at = GIVEN_END + st->at;
+        break;
+    default:
+        fail_msg("unknown given step op '%c'", st->op);
+    }
     return e;
 }
 
@@ -512,19 +761,21 @@ static inline uint32_t given_inventory_events(ts_arena_t *a, const char *section
     events[n++] = given_inventory_opened(a, section);
     for (const given_step_t *st = steps; st && st->op; st++) {
         assert_true(n < cap);
-        if (st->op == 'H') {
+        if (st->op == 'H' || st->op == 'O') {
             events[n++] = given_hold_placed(a, &events[0].u.inventory_opened, st);
-        } else {
-            assert_true(st->op == 'R' || st->op == 'X');
+        } else if (st->op == 'R' || st->op == 'X') {
             evt_event_t e = {.type = st->op == 'R' ? EVT_HOLD_RELEASED : EVT_HOLD_EXPIRED};
             e.u.hold_ended.booking_id = st->booking;
             events[n++] = e;
+        } else {
+            events[n] = given__v2_event(a, events, n, st);
+            n++;
         }
     }
     return n;
 }
 
-#define GIVEN_MAX_STEPS 16
+#define GIVEN_MAX_STEPS 32
 
 /* A shard of e1 with this history. */
 static inline inv_state_t *given_inventory(const char *section, const given_step_t *steps)

@@ -183,7 +183,7 @@ static void test_rule_hold_1_ga_fills_up_then_sold_out(void **state)
     /* u2 releases g3: one unit is free again, and only one. */
     given_when(g, GIVEN_T0 + 6000, "u2");
     inv_release_decide(s, "g3", &g->ctx, &g->out);
-    then_line(g, "HoldReleased(g3)");
+    then_line(g, "HoldReleased(g3 holder)");
     given_apply_out(CMD_AGG_INV, s, g);
     assert_int_equal(s->ga_taken, 4);
 

@@ -349,13 +349,13 @@ static const release_case_t releases[] = {
      .at = GIVEN_MIN,
      .actor = "u1",
      .booking = "b1",
-     .then = "HoldReleased(b1)"},
+     .then = "HoldReleased(b1 holder)"},
     {.name = "RULE-HOLD-3 release 1 ms before expiry",
      .given = {HELD("b1", "u1", 0, "A-1-1")},
      .at = GIVEN_HOLD - 1,
      .actor = "u1",
      .booking = "b1",
-     .then = "HoldReleased(b1)"},
+     .then = "HoldReleased(b1 holder)"},
     {.name = "RULE-HOLD-3 release at the expiry instant is hold_expired",
      .given = {HELD("b1", "u1", 0, "A-1-1")},
      .at = GIVEN_HOLD,
@@ -386,7 +386,7 @@ static const release_case_t releases[] = {
      .actor = "admin1",
      .admin = 1,
      .booking = "b1",
-     .then = "HoldReleased(b1)"},
+     .then = "HoldReleased(b1 admin)"},
     {.name = "released twice is a conflict",
      .given = {HELD("b1", "u1", 0, "A-1-1"), RELEASED("b1")},
      .at = GIVEN_MIN,
@@ -410,7 +410,7 @@ static const release_case_t releases[] = {
      .at = GIVEN_MIN,
      .actor = "u1",
      .booking = "b1",
-     .then = "HoldReleased(b1)"},
+     .then = "HoldReleased(b1 holder)"},
 };
 
 static void test_release_decide(void **state)
@@ -442,7 +442,7 @@ static void test_release_applied(void **state)
     given_t *g = given_new();
     given_when(g, GIVEN_T0 + GIVEN_MIN, "u1");
     inv_release_decide(s, "b1", &g->ctx, &g->out);
-    then_line(g, "HoldReleased(b1)");
+    then_line(g, "HoldReleased(b1 holder)");
     given_apply_out(CMD_AGG_INV, s, g);
     assert_int_equal(inv_booking_find(s, "b1")->status, INV_RELEASED);
     assert_int_equal(inv_next_expiry(s), 0);

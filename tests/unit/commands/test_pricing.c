@@ -122,6 +122,97 @@ static void test_rule_price_1_hold_is_priced(void **state)
     given_state_free(CMD_AGG_INV, s);
 }
 
+/* RULE-PROMO-1 priced by RULE-PRICE-1, through a hold on a GA shard whose
+ * unit costs `unit`: percent off the subtotal half-up, or an amount off
+ * capped at the subtotal; the fee is on what is left. */
+typedef struct {
+    const char *name;
+    int64_t unit;
+    uint32_t quantity;
+    uint32_t percent_off;
+    int64_t amount_off;
+    const char *then;
+    /* then, when accepted */
+    int64_t discount, fee, total, vat;
+} promo_case_t;
+
+static const promo_case_t promos[] = {
+    /* 999 × 50 % = 499.5 → 500; base 499; fee 29.94 → 30; total 529;
+     * 529 × 500 / 10500 = 25.19 → 25 */
+    {"RULE-PROMO-1 50 % of 999 rounds half up", 999, 1, 50, 0, "HoldPlaced(n1:x1)", 500, 30, 529,
+     25},
+    /* 999 × 33 % = 329.67 → 330; base 669; fee 40.14 → 40; total 709; 33.76 → 34 */
+    {"RULE-PROMO-1 33 % of 999", 999, 1, 33, 0, "HoldPlaced(n1:x1)", 330, 40, 709, 34},
+    /* 999 × 1 % = 9.99 → 10; base 989; fee 59.34 → 59; total 1048; 49.90 → 50 */
+    {"RULE-PROMO-1 1 % of 999", 999, 1, 1, 0, "HoldPlaced(n1:x1)", 10, 59, 1048, 50},
+    /* 3 × 999 = 2997 × 15 % = 449.55 → 450; base 2547; fee 152.82 → 153;
+     * total 2700; 2700 × 500 / 10500 = 128.57 → 129 */
+    {"RULE-PROMO-1 15 % of three units", 999, 3, 15, 0, "HoldPlaced(n1:x3)", 450, 153, 2700, 129},
+    /* 1 × 50 % = 0.5 → 1: nothing left to pay */
+    {"RULE-PROMO-1 50 % of one minor unit", 1, 1, 50, 0, "HoldPlaced(n1:x1)", 1, 0, 0, 0},
+    /* 1 × 49 % = 0.49 → 0 */
+    {"RULE-PROMO-1 49 % of one minor unit", 1, 1, 49, 0, "HoldPlaced(n1:x1)", 0, 0, 1, 0},
+    {"RULE-PROMO-1 100 %", 999, 2, 100, 0, "HoldPlaced(n1:x2)", 1998, 0, 0, 0},
+    /* 999 − 300 = 699; fee 41.94 → 42; total 741; 35.29 → 35 */
+    {"RULE-PROMO-1 an amount off", 999, 1, 0, 300, "HoldPlaced(n1:x1)", 300, 42, 741, 35},
+    {"RULE-PROMO-1 an amount of exactly the subtotal", 999, 2, 0, 1998, "HoldPlaced(n1:x2)", 1998,
+     0, 0, 0},
+    {"RULE-PROMO-1 an amount over the subtotal is capped", 999, 2, 0, 5000, "HoldPlaced(n1:x2)",
+     1998, 0, 0, 0},
+    /* 1998 − 1997 = 1; fee 0.06 → 0 */
+    {"RULE-PROMO-1 one minor unit left", 999, 2, 0, 1997, "HoldPlaced(n1:x2)", 1997, 0, 1, 0},
+    {"RULE-PROMO-1 over 100 %", 999, 1, 101, 0, "!validation_failed field=promo_code", 0, 0, 0, 0},
+    {"RULE-PROMO-1 both kinds of terms", 999, 1, 10, 100, "!validation_failed field=promo_code", 0,
+     0, 0, 0},
+    {"RULE-PROMO-1 a negative amount", 999, 1, 0, -1, "!validation_failed field=promo_code", 0, 0,
+     0, 0},
+};
+
+static void test_rule_promo_1_hold_discount(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < TS_ARRAY_LEN(promos); i++) {
+        const promo_case_t *c = &promos[i];
+        ts_arena_t a;
+        ts_arena_init(&a, 0);
+        evt_event_t opened = given_inventory_opened(&a, "GA");
+        opened.u.inventory_opened.price.amount = c->unit;
+        inv_state_t *s = given_state(CMD_AGG_INV, &opened, 1);
+        ts_arena_deinit(&a);
+        given_t *g = given_new();
+        inv_hold_cmd_t cmd = {.event_id = "e1",
+                              .section = "GA",
+                              .quantity = c->quantity,
+                              .promo_code = "SPRING",
+                              .percent_off = c->percent_off,
+                              .amount_off = c->amount_off};
+        given_when(g, GIVEN_T0, "u1");
+        inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+        then_case(g, c->name, c->then);
+        if (!g->out.reject) {
+            const evt_hold_placed_t *h = &g->out.events[0].u.hold_placed;
+            if (h->discount != c->discount || h->service_fee != c->fee || h->total != c->total ||
+                h->vat_included != c->vat)
+                print_message("case: %s: discount %lld fee %lld total %lld vat %lld\n", c->name,
+                              (long long)h->discount, (long long)h->service_fee,
+                              (long long)h->total, (long long)h->vat_included);
+            assert_int_equal(h->subtotal, c->unit * c->quantity);
+            assert_int_equal(h->discount, c->discount);
+            assert_int_equal(h->service_fee, c->fee);
+            assert_int_equal(h->total, c->total);
+            assert_int_equal(h->vat_included, c->vat);
+            assert_string_equal(h->promo_code, "SPRING");
+            /* The booking keeps the code and the price (apply copies). */
+            given_apply_out(CMD_AGG_INV, s, g);
+            const inv_booking_t *b = inv_booking_find(s, "n1");
+            assert_string_equal(b->hold.promo_code, "SPRING");
+            assert_int_equal(b->hold.total, c->total);
+        }
+        given_free(g);
+        given_state_free(CMD_AGG_INV, s);
+    }
+}
+
 /* ts_bps_half_up, which the fee uses. */
 static void test_rule_price_1_bps_half_up(void **state)
 {
@@ -151,6 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_price_1_inv_price),
         cmocka_unit_test(test_rule_price_1_hold_is_priced),
+        cmocka_unit_test(test_rule_promo_1_hold_discount),
         cmocka_unit_test(test_rule_price_1_bps_half_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

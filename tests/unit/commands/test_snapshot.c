@@ -290,7 +290,7 @@ static void test_snapshot_inventory_seated(void **state)
         {'H', 5 * GIVEN_MIN, "u3", "cmd-b4", "A-1-9", 0, "", "b4"},
         {'H', 5 * GIVEN_MIN, "u1", "cmd-b2", "A-1-9", 0, "", "b2"},
         /* Releases. */
-        {'R', 5 * GIVEN_MIN, "u1", NULL, "b1", 0, "HoldReleased(b1)", "b1"},
+        {'R', 5 * GIVEN_MIN, "u1", NULL, "b1", 0, "HoldReleased(b1 holder)", "b1"},
         {'R', 5 * GIVEN_MIN, "u2", NULL, "b1", 0, "!forbidden", "b1"},
         {'R', 5 * GIVEN_MIN, "u1", NULL, "b2", 0, "!conflict", "b2"},
         {'R', 5 * GIVEN_MIN, "u3", NULL, "b3", 0, "!hold_expired", "b3"},
@@ -384,6 +384,294 @@ static void test_snapshot_inventory_many(void **state)
     };
     probe(states, "A", probes, TS_ARRAY_LEN(probes));
 
+    given_state_free(CMD_AGG_INV, copy);
+    given_state_free(CMD_AGG_INV, orig);
+}
+
+/* ---- inventory v2: payments, tickets, refunds, offers, cancellation ---- */
+
+static void assert_same_str(const char *got, const char *want)
+{
+    if (!want) {
+        assert_null(got);
+    } else {
+        assert_non_null(got);
+        assert_string_equal(got, want);
+    }
+}
+
+/* Every field of two shards, down to the order of facts and tickets. */
+static void assert_same_inv(const inv_state_t *x, const inv_state_t *y)
+{
+    assert_same_bookings(x, y, GIVEN_T0);
+    const evt_inventory_opened_t *a = &x->info, *b = &y->info;
+    given_assert_opened_equal(b, a);
+    assert_int_equal(y->cancelled, x->cancelled);
+    assert_same_str(y->cancel_reason, x->cancel_reason);
+    assert_int_equal(y->version, x->version);
+    assert_int_equal(y->n_facts, x->n_facts);
+    assert_memory_equal(y->facts, x->facts, x->n_facts * sizeof(inv_fact_t));
+    assert_int_equal(y->n_schedules, x->n_schedules);
+    assert_memory_equal(y->schedules, x->schedules, x->n_schedules * sizeof(inv_schedule_t));
+    assert_int_equal(y->n_odd_holds, x->n_odd_holds);
+    if (x->n_odd_holds)
+        assert_memory_equal(y->odd_holds, x->odd_holds, x->n_odd_holds * sizeof(uint32_t));
+    assert_int_equal(y->n_payments, x->n_payments);
+    for (uint32_t i = 0; i < x->n_payments; i++) {
+        const inv_payment_t *p = &x->payments[i], *q = &y->payments[i];
+        assert_string_equal(q->payment_id, p->payment_id);
+        assert_same_str(q->provider, p->provider);
+        assert_int_equal(q->booking, p->booking);
+        assert_int_equal(q->amount, p->amount);
+        assert_int_equal(q->at, p->at);
+        assert_ptr_equal(inv_booking_of_payment(y, p->payment_id), &y->bookings[p->booking]);
+    }
+    for (uint32_t i = 0; i < x->n_bookings; i++) {
+        const inv_booking_t *p = &x->bookings[i], *q = &y->bookings[i];
+        assert_same_str(q->hold.promo_code, p->hold.promo_code);
+        assert_same_str(q->hold.offer_entry, p->hold.offer_entry);
+        assert_int_equal(q->hold.discount, p->hold.discount);
+        assert_int_equal(q->hold.service_fee, p->hold.service_fee);
+        assert_same_str(q->payment_id, p->payment_id);
+        assert_int_equal(q->paid_amount, p->paid_amount);
+        assert_int_equal(q->refund, p->refund);
+        assert_int_equal(q->confirmed_at, p->confirmed_at);
+        assert_same_str(q->end_reason, p->end_reason);
+        assert_int_equal(q->first_ticket, p->first_ticket);
+        assert_int_equal(q->n_tickets, p->n_tickets);
+        assert_int_equal(q->reacquired, p->reacquired);
+        assert_int_equal(q->odd_hold, p->odd_hold);
+        assert_int_equal(q->n_provider_events, p->n_provider_events);
+        for (uint32_t k = 0; k < p->n_provider_events; k++)
+            assert_string_equal(q->provider_events[k], p->provider_events[k]);
+    }
+    assert_int_equal(y->n_tickets, x->n_tickets);
+    for (uint32_t i = 0; i < x->n_tickets; i++) {
+        const inv_ticket_t *p = &x->tickets[i], *q = &y->tickets[i];
+        assert_ptr_equal(inv_ticket_find(y, p->t.ticket_id), q);
+        assert_string_equal(q->t.ticket_id, p->t.ticket_id);
+        assert_same_str(q->t.seat, p->t.seat);
+        assert_same_str(q->t.holder_id, p->t.holder_id);
+        assert_int_equal(q->t.version, p->t.version);
+        assert_int_equal(q->booking, p->booking);
+        assert_int_equal(q->status, p->status);
+        assert_int_equal(q->checked_in_at, p->checked_in_at);
+        assert_same_str(q->gate, p->gate);
+        assert_same_str(q->nonce, p->nonce);
+        assert_int_equal(q->revoked_version, p->revoked_version);
+        assert_int_equal(q->replaced_by, p->replaced_by);
+    }
+}
+
+/* One v2 decision on a shard, rendered (with the check-in's answer). */
+typedef struct {
+    char op; /* 'P' pay request, 'W' webhook, 'C' check-in, 'T' transfer, 'K' cancel booking,
+                'A' cancel all, 'H' hold, 'X' sweeper */
+    int64_t at;
+    const char *actor;
+    const char *what; /* booking, payment, ticket or seats */
+    const char *arg;  /* webhook type, recipient, nonce */
+    const char *then;
+} v2_probe_t;
+
+static void probe_v2(inv_state_t *const states[2], const char *section, const v2_probe_t *p,
+                     size_t n)
+{
+    static const char *ids[] = {"x1", "x2", "x3", "x4"};
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            const inv_state_t *s = states[k];
+            given_t *g = given_new();
+            given_when(g, GIVEN_T0 + p[i].at, p[i].actor);
+            g->ctx.actor_is_admin = strcmp(p[i].actor, "admin1") == 0;
+            char extra[128] = "";
+            if (p[i].op == 'P') {
+                inv_payment_request_decide(s, p[i].what, NULL, &g->ctx, &g->out);
+            } else if (p[i].op == 'W') {
+                const inv_booking_t *b = inv_booking_of_payment(s, p[i].what);
+                inv_webhook_cmd_t c = {.payment_id = p[i].what,
+                                       .provider_event_id = "evt-probe",
+                                       .type = p[i].arg,
+                                       .amount = b ? b->hold.total : 0,
+                                       .currency = "EUR",
+                                       .ticket_ids = ids,
+                                       .n_ticket_ids = 4};
+                if (b && strcmp(p[i].arg, "refund.succeeded") == 0)
+                    c.amount = b->refund;
+                inv_webhook_decide(s, &c, &g->ctx, &g->out);
+            } else if (p[i].op == 'C') {
+                const inv_ticket_t *t = inv_ticket_find(s, p[i].what);
+                inv_checkin_cmd_t c = {.ticket_id = p[i].what,
+                                       .version = t ? t->t.version : 1,
+                                       .gate = "G9",
+                                       .nonce = p[i].arg};
+                inv_checkin_result_t r;
+                const inv_ticket_t *first;
+                inv_checkin_decide(s, &c, &g->ctx, &g->out, &r, &first);
+                snprintf(extra, sizeof(extra), " =%d%s%s", (int)r, first ? " first=" : "",
+                         first ? (first->gate ? first->gate : "-") : "");
+            } else if (p[i].op == 'T') {
+                inv_transfer_decide(s, p[i].what, p[i].arg, &g->ctx, &g->out);
+            } else if (p[i].op == 'K') {
+                inv_cancel_booking_decide(s, p[i].what, &g->ctx, &g->out);
+            } else if (p[i].op == 'A') {
+                inv_cancel_all_decide(s, NULL, 0, &g->ctx, &g->out);
+            } else if (p[i].op == 'H') {
+                inv_hold_cmd_t cmd = {.event_id = "e1", .section = section};
+                cmd.seats = given_split(&g->arena, p[i].what, &cmd.n_seats);
+                g->ctx.command_id = NULL;
+                inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+            } else {
+                inv_expire_decide(s, 10, &g->ctx, &g->out);
+            }
+            char got[4200];
+            snprintf(got, sizeof(got), "%s%s", given_render(g), extra);
+            if (strcmp(got, p[i].then) != 0)
+                print_message("probe %zu on the %s state\nexpected: \"%s\"\n     got: \"%s\"\n", i,
+                              k ? "decoded" : "original", p[i].then, got);
+            assert_string_equal(got, p[i].then);
+            given_free(g);
+        }
+    }
+}
+
+/* A seated shard with every v2 fact, interleaved so that their order
+ * matters: b3's seat was held by b4 after b3 expired, then b3 reacquired it
+ * (RULE-PAY-2), was cancelled, and b6 holds it now. */
+static void test_snapshot_inventory_v2(void **state)
+{
+    (void)state;
+    static const given_step_t h[] = {HELD("b1", "u1", 0, "A-1-1,A-1-2"),
+                                     PAY_REQUESTED("b1", "p-old", 0),
+                                     HELD("b2", "u2", 0, "A-1-3"),
+                                     PAY_REQUESTED("b1", NULL, GIVEN_MIN),
+                                     HELD("b3", "u3", GIVEN_MIN, "A-1-4"),
+                                     CONFIRMED("b1", 2 * GIVEN_MIN, "t1,t2"),
+                                     PAY_REQUESTED("b2", NULL, 2 * GIVEN_MIN),
+                                     PAY_FAILED("b2", "pay-b2", "evt-f2"),
+                                     RELEASED_FOR("b2", "payment_failed"),
+                                     PAY_REQUESTED("b3", NULL, 3 * GIVEN_MIN),
+                                     EXPIRED("b3"),
+                                     HELD("b4", "u4", GIVEN_HOLD + GIVEN_MIN, "A-1-4"),
+                                     EXPIRED("b4"),
+                                     REACQUIRED("b3", 2 * GIVEN_HOLD + GIVEN_MIN, "t3"),
+                                     TRANSFERRED("t1", GIVEN_DAY, "u6", "t1b", 2),
+                                     CHECKED_IN("t2", 2 * GIVEN_DAY, "N1", "nonce-a"),
+                                     CANCELLED("b3", 2 * GIVEN_DAY, 1250),
+                                     HELD("b6", "u6", 2 * GIVEN_DAY, "A-1-4"),
+                                     OFFERED("b7", "u7", 2 * GIVEN_DAY, "A-2-1", 15),
+                                     HELD("b5", "u5", 2 * GIVEN_DAY, "A-2-2"),
+                                     PAY_REQUESTED("b5", NULL, 2 * GIVEN_DAY),
+                                     EXPIRED("b5"),
+                                     REFUND_DUE("b5", 2650),
+                                     REFUNDED("b5", 2650),
+                                     RESCHEDULED(GIVEN_DAY),
+                                     {0}};
+    inv_state_t *orig = given_inventory("A", h);
+    /* The interleaving: b3 took A-1-4 back after b4, then was cancelled;
+     * b6 (booking index 4) holds it now. */
+    assert_int_equal(orig->seat_owner[3], 4);
+    assert_int_equal(orig->version, 26);
+    inv_state_t *copy = roundtrip(CMD_AGG_INV, orig);
+    assert_same_inv(orig, copy);
+    assert_int_equal(copy->info.starts_at, GIVEN_START + GIVEN_DAY);
+    assert_int_equal(copy->schedules[0].starts_at, GIVEN_START);
+    assert_string_equal(inv_booking_status_name(inv_booking_find(copy, "b3"), 0), "refund_due");
+    assert_string_equal(inv_booking_status_name(inv_booking_find(copy, "b5"), 0), "refunded");
+    assert_int_equal(inv_ticket_find(copy, "t1")->revoked_version, 16);
+    assert_int_equal(inv_ticket_find(copy, "t3")->revoked_version, 18);
+
+    /* Decisions on both states agree, with these outcomes. */
+    inv_state_t *const states[2] = {orig, copy};
+    static const v2_probe_t probes[] = {
+        /* RULE-PAY-1: the intents are known, duplicates are no-ops. */
+        {'W', 2 * GIVEN_DAY + GIVEN_MIN, "system", "p-old", "payment.succeeded", ""},
+        {'W', 2 * GIVEN_DAY + GIVEN_MIN, "system", "pay-b2", "payment.succeeded",
+         "BookingConfirmed(b2:x1=A-1-3/u2/v1 reacquired)"},
+        {'W', 2 * GIVEN_DAY + GIVEN_MIN, "system", "pay-b3", "refund.succeeded",
+         "RefundCompleted(b3:pay-b3 1250 EUR)"},
+        {'W', 2 * GIVEN_DAY + GIVEN_MIN, "system", "pay-b5", "refund.succeeded", ""},
+        {'P', 2 * GIVEN_DAY + GIVEN_MIN, "u6", "b6", NULL, "PaymentRequested(b6:n1 2650 EUR)"},
+        /* RULE-TKT-2, -3 */
+        {'C', 2 * GIVEN_DAY + GIVEN_MIN, "gate1", "t2", "nonce-b", " =1 first=N1"},
+        {'C', 2 * GIVEN_DAY + GIVEN_MIN, "gate1", "t2", "nonce-a", " =0 first=N1"},
+        {'C', 2 * GIVEN_DAY + GIVEN_MIN, "gate1", "t1", "n", " =2"},
+        {'C', 2 * GIVEN_DAY + GIVEN_MIN, "gate1", "t3", "n", " =2"},
+        {'C', 2 * GIVEN_DAY + GIVEN_MIN, "gate1", "t1b", "n",
+         "TicketCheckedIn(t1b gate=G9 nonce=n) =0"},
+        {'T', 2 * GIVEN_DAY + GIVEN_MIN, "u6", "t1b", "u8", "TicketTransferred(t1b->n1:u8/v3)"},
+        {'T', 2 * GIVEN_DAY + GIVEN_MIN, "u1", "t2", "u8", "!conflict"},
+        /* RULE-HOLD-1, -3 with the offer and the reacquired seat */
+        {'H', 2 * GIVEN_DAY + GIVEN_MIN, "u9", "A-1-4", NULL,
+         "!seat_unavailable field=seats seats=A-1-4"},
+        {'H', 2 * GIVEN_DAY + 15 * GIVEN_MIN, "u9", "A-2-1", NULL,
+         "HoldExpired(b7) HoldPlaced(n1:A-2-1 x1)"},
+        {'H', 2 * GIVEN_DAY + GIVEN_MIN, "u9", "A-1-1", NULL,
+         "!seat_unavailable field=seats seats=A-1-1"},
+        {'X', 2 * GIVEN_DAY + GIVEN_HOLD, "system", NULL, NULL, "HoldExpired(b6) HoldExpired(b7)"},
+        /* RULE-REF-1: 19 days before the (moved) start: all but the fee. */
+        {'K', 2 * GIVEN_DAY + GIVEN_MIN, "u1", "b1", NULL,
+         "BookingCancelled(b1 refund=5000 holder)"},
+        {'A', 2 * GIVEN_DAY + GIVEN_MIN, "system", NULL, NULL,
+         "InventoryCancelled(e1 event_cancelled) "
+         "BookingCancelled(b1 refund=5300 event_cancelled) "
+         "HoldReleased(b6 event_cancelled) HoldReleased(b7 event_cancelled)"},
+    };
+    probe_v2(states, "A", probes, TS_ARRAY_LEN(probes));
+
+    /* Apply the same decision to both: they stay the same. */
+    for (int k = 0; k < 2; k++) {
+        given_t *g = given_new();
+        given_when(g, GIVEN_T0 + 2 * GIVEN_DAY + GIVEN_MIN, "system");
+        inv_cancel_all_decide(states[k], NULL, 0, &g->ctx, &g->out);
+        given_apply_out(CMD_AGG_INV, states[k], g);
+        given_free(g);
+    }
+    assert_same_inv(orig, copy);
+    inv_state_t *again = roundtrip(CMD_AGG_INV, copy);
+    assert_same_inv(orig, again);
+    assert_true(again->cancelled);
+
+    assert_corrupt_is_null(CMD_AGG_INV, orig);
+    given_state_free(CMD_AGG_INV, again);
+    given_state_free(CMD_AGG_INV, copy);
+    given_state_free(CMD_AGG_INV, orig);
+}
+
+/* Standing room: units reacquired, refunded and offered come back. */
+static void test_snapshot_inventory_v2_ga(void **state)
+{
+    (void)state;
+    static const given_step_t h[] = {HELD_GA("b1", "u1", 0, 2),
+                                     PAY_REQUESTED("b1", NULL, 0),
+                                     EXPIRED("b1"),
+                                     HELD_GA("b2", "u2", GIVEN_HOLD, 2),
+                                     REACQUIRED("b1", GIVEN_HOLD, "g1,g2"),
+                                     OFFERED("b3", "u3", GIVEN_HOLD, NULL, 5),
+                                     PAY_REQUESTED("b2", NULL, GIVEN_HOLD),
+                                     CONFIRMED("b2", GIVEN_HOLD, "g3,g4"),
+                                     CANCELLED("b2", GIVEN_DAY, 0),
+                                     CHECKED_IN("g1", GIVEN_DAY, NULL, NULL),
+                                     INV_CANCELLED(),
+                                     {0}};
+    inv_state_t *orig = given_inventory("GA", h);
+    assert_int_equal(orig->ga_taken, 3);
+    inv_state_t *copy = roundtrip(CMD_AGG_INV, orig);
+    assert_same_inv(orig, copy);
+    assert_true(copy->cancelled);
+    assert_string_equal(copy->cancel_reason, "event_cancelled");
+    assert_null(inv_ticket_find(copy, "g1")->gate);
+    assert_null(copy->tickets[2].t.seat);
+
+    inv_state_t *const states[2] = {orig, copy};
+    static const v2_probe_t probes[] = {
+        {'C', GIVEN_DAY, "gate1", "g2", "n", "TicketCheckedIn(g2 gate=G9 nonce=n) =0"},
+        {'C', GIVEN_DAY, "gate1", "g1", NULL, " =1 first=-"},
+        {'C', GIVEN_DAY, "gate1", "g3", NULL, " =2"},
+        {'A', GIVEN_DAY, "system", NULL, NULL,
+         "BookingCancelled(b1 refund=3180 event_cancelled) HoldExpired(b3)"},
+    };
+    probe_v2(states, "GA", probes, TS_ARRAY_LEN(probes));
     given_state_free(CMD_AGG_INV, copy);
     given_state_free(CMD_AGG_INV, orig);
 }
@@ -541,6 +829,8 @@ int main(void)
         cmocka_unit_test(test_snapshot_inventory_seated),
         cmocka_unit_test(test_snapshot_inventory_ga),
         cmocka_unit_test(test_snapshot_inventory_many),
+        cmocka_unit_test(test_snapshot_inventory_v2),
+        cmocka_unit_test(test_snapshot_inventory_v2_ga),
         cmocka_unit_test(test_snapshot_user),
         cmocka_unit_test(test_snapshot_claim),
         cmocka_unit_test(test_snapshot_optional_fields),
