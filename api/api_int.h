@@ -106,6 +106,7 @@ void api_h_ticket_transfer(api_req_t *r);
 void api_h_checkin(api_req_t *r);
 void api_h_event_keys(api_req_t *r);
 void api_h_event_revocations(api_req_t *r);
+void api_h_my_tickets(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */

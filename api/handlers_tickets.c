@@ -170,6 +170,24 @@ void api_h_ticket_get(api_req_t *r)
                              code ? json_string(code) : json_null()));
 }
 
+/* GET /users/me/tickets: from the read model (?min_seq= reads one's writes). */
+void api_h_my_tickets(api_req_t *r)
+{
+    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
+        return;
+    int limit = api__limit(r);
+    if (limit < 0)
+        return;
+    json_t *out = NULL;
+    ts_status st =
+        proj_user_tickets(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
+    if (st == TS_ERR_INVALID)
+        return api_problem_validation(r, "cursor", "not a cursor from this API");
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    api_reply_json(r, 200, out);
+}
+
 /* ---- the QR code as SVG ---- */
 
 #define QR_QUIET 4 /* modules of white border the QR standard asks for */

@@ -46,6 +46,7 @@ static const api_route_t routes[] = {
     {"POST", "/checkin", api_h_checkin, 1},
     {"GET", "/events/*/keys", api_h_event_keys, 0},
     {"GET", "/events/*/revocations", api_h_event_revocations, 0},
+    {"GET", "/users/me/tickets", api_h_my_tickets, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

@@ -20,7 +20,8 @@ import unittest
 import xml.etree.ElementTree as ET
 
 from harness import StackTestCase, expect
-from helpers import audit, mint_token, rfc3339
+from helpers import audit, get_projected, mint_token, rfc3339
+from pay_util import PAY_ENV, paid_booking
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -79,23 +80,16 @@ def change_one_byte(code, i):
 
 def confirmed_tickets(s, token, event_id, seats):
     """Holds seats, pays with the simulated provider (a real signed webhook)
-    and returns the booking's tickets from GET /users/me/tickets once the
-    booking is confirmed."""
-    booking = expect(s.request("POST", f"/events/{event_id}/holds", {"seats": seats},
-                               token=token), 201)
-    pay = expect(s.request("POST", f"/bookings/{booking['booking_id']}/payments", {},
-                           token=token), 201)
-    expect(s.request("POST", f"/payments/{pay['payment_id']}/simulate",
-                     {"outcome": "succeeded"}, token=token), 200)
-    deadline = time.monotonic() + 30
-    while True:
-        mine = expect(s.request("GET", "/users/me/tickets?limit=200", token=token), 200)
-        got = [t for t in mine["items"] if t.get("booking_id") == booking["booking_id"]]
-        if len(got) == len(seats):
-            return sorted(got, key=lambda t: t["seat"])
-        if time.monotonic() > deadline:
-            raise AssertionError(f"booking {booking['booking_id']} has no tickets: {mine}")
-        time.sleep(0.2)
+    and returns the booking's tickets, as GET /users/me/tickets lists them
+    once the booking is confirmed (sorted by seat)."""
+    _, _, booking = paid_booking(s, token, event_id, {"seats": seats})
+    self_check = sorted(t["ticket_id"] for t in booking["tickets"])
+    mine = expect(get_projected(s, "/users/me/tickets?limit=200", booking["commit_seq"],
+                                token=token), 200)
+    got = [t for t in mine["items"] if t["booking_id"] == booking["booking_id"]]
+    assert sorted(t["ticket_id"] for t in got) == self_check, (got, booking)
+    assert len(got) == len(seats), got
+    return sorted(got, key=lambda t: t["seat"])
 
 
 def event_with_seats(s, admin, starts_in_hours=30 * 24, **policy):
@@ -120,7 +114,7 @@ def key_file(s, event_id):
 
 
 class Tickets(StackTestCase):
-    stack_options = {"env": {"TURNSTILE_WEBHOOK_SECRET": "whsec-" + secrets.token_hex(16)}}
+    stack_options = {"env": PAY_ENV}
 
     def setUp(self):
         super().setUp()
@@ -266,8 +260,22 @@ class Tickets(StackTestCase):
         expect(s.request("GET", "/events/evnope/revocations", token=self.gate), 404)
 
         # Bob's list has the new ticket, Alice's the old one as transferred.
-        bobs = expect(s.request("GET", "/users/me/tickets", token=self.bob), 200)
-        self.assertEqual([t["ticket_id"] for t in bobs["items"]], [new_id])
+        bobs = expect(get_projected(s, "/users/me/tickets", moved["commit_seq"], token=self.bob),
+                      200)
+        self.assertEqual([(t["ticket_id"], t["status"], t["version"]) for t in bobs["items"]],
+                         [(new_id, "used", 2)])  # admitted at gate E2 above
+        alices = expect(get_projected(s, "/users/me/tickets", moved["commit_seq"],
+                                      token=self.alice), 200)
+        self.assertEqual({t["ticket_id"]: t["status"] for t in alices["items"]},
+                         {t1["ticket_id"]: "used", t2["ticket_id"]: "transferred"})
+        # Pages of one follow the cursor.
+        page = expect(s.request("GET", "/users/me/tickets?limit=1", token=self.alice), 200)
+        self.assertEqual(len(page["items"]), 1)
+        rest = expect(s.request("GET", f"/users/me/tickets?limit=1&cursor={page['next_cursor']}",
+                                token=self.alice), 200)
+        self.assertEqual(len(rest["items"]), 1)
+        self.assertNotEqual(rest["items"][0]["ticket_id"], page["items"][0]["ticket_id"])
+        expect(s.request("GET", "/users/me/tickets?cursor=garbage", token=self.alice), 400)
 
         self.assert_private_key_never_logged(eid)
 
@@ -283,7 +291,7 @@ class Tickets(StackTestCase):
         seed = der[-32:]  # PKCS#8 Ed25519: the 32-byte private seed ends the DER
         secrets_forms = [body, base64.b64encode(seed).decode(),
                          base64.urlsafe_b64encode(seed).decode().rstrip("="), seed.hex()]
-        commits = audit(s, self.admin, ">")
+        commits = audit(s, self.admin, "tix.>")
         self.assertTrue(any(ev["type"] == "EventPublished" for c in commits
                             for ev in c["events"]))
         cli = subprocess.run([s.bin, "audit", "log", "--nats", s.nats_url],
