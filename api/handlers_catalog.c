@@ -108,9 +108,11 @@ void api_h_event_publish(api_req_t *r)
     cmd.subject = ts_arena_printf(&r->arena, "tix.event.%s", id);
     /* RULE-TKT-1: the engine makes the event's key pair (the private key
      * stays in its data dir) and the command carries the public key. Only
-     * for a draft: a published event keeps the key it was published with,
-     * and the decision below refuses the second publish anyway. */
-    if (es->status == CMD_EVENT_DRAFT) {
+     * for a draft its organizer (or an admin) publishes: a published event
+     * keeps the key it was published with, and the decision below refuses
+     * the others anyway. */
+    int may = (r->roles & EVT_ROLE_ADMIN) || strcmp(es->ev.organizer_id, r->user_id) == 0;
+    if (es->status == CMD_EVENT_DRAFT && may) {
         st = eng_ticket_key_ensure(r->srv->cfg.engine, id, &r->arena, &cmd.u.ticket_key);
         if (st != TS_OK) {
             ev_ops->state_free(ev);

@@ -263,7 +263,11 @@ void api_h_ticket_transfer(api_req_t *r)
 {
     if (api_authenticate(r) != 0)
         return;
-    const char *event, *section;
+    const char *event, *section, *subject;
+    ticket_view_t v;
+    /* The holder first, so nobody else learns which e-mails are registered. */
+    if (load_ticket(r, r->params[0], &v, &subject) != 0 || holder_or_admin(r, &v) != 0)
+        return;
     if (ticket_shard(r, r->params[0], &event, &section) != 0)
         return api_problem(r, 404, "not_found", "no such ticket", NULL);
     json_t *j = api_body_json(r);
@@ -281,7 +285,7 @@ void api_h_ticket_transfer(api_req_t *r)
     if (st != TS_OK)
         return api_reply_status(r, st);
     eng_cmd_t cmd = {.type = ENG_INV_TRANSFER};
-    cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", event, section);
+    cmd.subject = subject;
     cmd.new_id =
         ts_arena_printf(&r->arena, "tk-%s-%s-%s", event, section, eng_new_id(&r->arena, ""));
     cmd.u.transfer.ticket_id = r->params[0];

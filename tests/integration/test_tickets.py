@@ -326,6 +326,54 @@ class Tickets(StackTestCase):
         expect(s.request("POST", f"/tickets/{t['ticket_id']}/transfer",
                          {"to_email": self.bob_email}, token=self.alice), 200)
 
+    def test_cancelled_tickets_are_revoked_and_listed(self):
+        """RULE-TKT-2, RULE-REF-1: cancelling a confirmed booking, and then
+        the whole event, revokes their tickets; the revocation list names
+        every one, with the commit that cancelled it."""
+        s = self.stack
+        eid = event_with_seats(s, self.admin)
+        mine = confirmed_tickets(s, self.alice, eid, ["A-1-1", "A-1-2"])
+        bobs = confirmed_tickets(s, self.bob, eid, ["B-2-5"])
+        codes = {t["ticket_id"]: expect(s.request("GET", f"/tickets/{t['ticket_id']}",
+                                                  token=tok), 200)["code"]
+                 for t, tok in ((mine[0], self.alice), (mine[1], self.alice),
+                                (bobs[0], self.bob))}
+        start = expect(s.request("GET", f"/events/{eid}/revocations", token=self.gate), 200)
+        self.assertEqual(start["items"], [])
+
+        gone = expect(s.request("DELETE", f"/bookings/{mine[0]['booking_id']}", token=self.alice),
+                      200)
+        self.assertEqual({t["status"] for t in gone["tickets"]}, {"cancelled"})
+        for t in mine:
+            self.assertEqual(self.checkin(codes[t["ticket_id"]])["result"], "revoked")
+            got = expect(s.request("GET", f"/tickets/{t['ticket_id']}", token=self.alice), 200)
+            self.assertEqual((got["status"], got["code"]), ("cancelled", None))
+            expect(s.request("GET", f"/tickets/{t['ticket_id']}/qr.svg", token=self.alice), 409)
+        revs = expect(s.request("GET", f"/events/{eid}/revocations?since_seq="
+                                f"{start['next_since_seq']}", token=self.gate), 200)
+        self.assertEqual(sorted((i["ticket_id"], i["reason"]) for i in revs["items"]),
+                         sorted((t["ticket_id"], "cancelled") for t in mine))
+        self.assertEqual({i["revoked_seq"] for i in revs["items"]}, {gone["commit_seq"]})
+
+        # The organizer cancels the event: Bob's ticket goes too (saga_cancel).
+        expect(s.request("POST", f"/events/{eid}/cancel", {"reason": "storm"},
+                         token=self.admin), 200)
+        deadline = time.monotonic() + 30
+        while True:
+            later = expect(s.request("GET", f"/events/{eid}/revocations?since_seq="
+                                     f"{revs['next_since_seq']}", token=self.gate), 200)
+            if later["items"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual([(i["ticket_id"], i["reason"]) for i in later["items"]],
+                         [(bobs[0]["ticket_id"], "cancelled")])
+        self.assertGreater(later["items"][0]["revoked_seq"], revs["next_since_seq"])
+        self.assertEqual(self.checkin(codes[bobs[0]["ticket_id"]])["result"], "revoked")
+        # From 0, the whole history; the key of a cancelled event stays served.
+        everything = expect(s.request("GET", f"/events/{eid}/revocations", token=self.gate), 200)
+        self.assertEqual(len(everything["items"]), 3)
+        expect(s.request("GET", f"/events/{eid}/keys"), 200)
+
     def test_missing_key_file_is_unavailable_not_regenerated(self):
         """A published event's key is never made again: without its file the
         engine answers 503 for codes (and logs why), and check-in of codes
