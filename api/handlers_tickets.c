@@ -453,8 +453,18 @@ void api_h_checkin(api_req_t *r)
 
 void api_h_event_keys(api_req_t *r)
 {
+    /* Anyone may ask: the read model answers for ids that name no event,
+     * so unknown ids cost the engine nothing (?min_seq= waits for it). */
+    if (api_wait_min_seq(r) != 0)
+        return;
+    json_t *ev = NULL;
+    ts_status st = ts_id_valid(r->params[0]) ? proj_event_get(r->srv->cfg.db, r->params[0], &ev)
+                                             : TS_ERR_NOT_FOUND;
+    json_decref(ev);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
     event_key_t k;
-    ts_status st = event_key(r, r->params[0], &k);
+    st = event_key(r, r->params[0], &k);
     if (st != TS_OK)
         return api_reply_status(r, st);
     if (!k.published || !k.key)
@@ -603,18 +613,18 @@ void api_h_event_revocations(api_req_t *r)
         return api_reply_status(r, st);
     /* Cancelled bookings become tickets, shard by shard. */
     uint32_t scanned = rv.n;
-    for (uint32_t i = 0; i < scanned; i++) {
-        if (!rv.items[i].booking_id)
+    ts_map_t shards; /* subjects resolved already */
+    ts_map_init(&shards);
+    for (uint32_t i = 0; i < scanned && st == TS_OK; i++) {
+        if (!rv.items[i].booking_id || ts_map_get(&shards, rv.items[i].subject) >= 0)
             continue;
-        int done = 0;
-        for (uint32_t j = 0; j < i && !done; j++)
-            done = rv.items[j].booking_id && strcmp(rv.items[j].subject, rv.items[i].subject) == 0;
-        if (done)
-            continue;
+        ts_map_put(&shards, rv.items[i].subject, 1);
         resolve_t x = {.rv = &rv, .subject = rv.items[i].subject, .from = i};
-        if ((st = eng_read(e, x.subject, resolve_shard, &x)) != TS_OK)
-            return api_reply_status(r, st);
+        st = eng_read(e, x.subject, resolve_shard, &x);
     }
+    ts_map_deinit(&shards);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
     qsort(rv.items, rv.n, sizeof(*rv.items), by_seq); /* not stable: equal seqs in any order */
     json_t *items = json_array();
     for (uint32_t i = 0; i < rv.n; i++)

@@ -105,7 +105,10 @@ def event_with_seats(s, admin, starts_in_hours=30 * 24, **policy):
     if policy:
         body["policy"] = policy
     e = s.create_event(admin, v["venue_id"], **body)
-    s.publish(admin, e["event_id"])
+    published = s.publish(admin, e["event_id"])
+    # The keys of GET /events/{id}/keys are there once the read model has
+    # the event (the key itself comes from the engine).
+    expect(get_projected(s, f"/events/{e['event_id']}/keys", published["commit_seq"]), 200)
     return e["event_id"]
 
 
@@ -142,6 +145,10 @@ class Tickets(StackTestCase):
         self.assertEqual(len(keys["ed25519"]), 1)
         pub = keys["ed25519"][0]
         self.assertEqual(len(base64.b64decode(pub)), 32)
+        expect(s.request("GET", "/events/evnope/keys"), 404)
+        draft = s.create_event(self.admin, s.create_venue(self.admin)["venue_id"])
+        expect(get_projected(s, f"/events/{draft['event_id']}/keys", draft["commit_seq"]), 404)
+        self.assertFalse(os.path.exists(key_file(s, draft["event_id"])))
         self.assertEqual(stat.S_IMODE(os.stat(key_file(s, eid)).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(key_file(s, eid))).st_mode), 0o700)
 
