@@ -625,7 +625,8 @@ void api_h_event_revocations(api_req_t *r)
     ts_map_deinit(&shards);
     if (st != TS_OK)
         return api_reply_status(r, st);
-    qsort(rv.items, rv.n, sizeof(*rv.items), by_seq); /* not stable: equal seqs in any order */
+    if (rv.n > 1) /* not stable: equal seqs in any order */
+        qsort(rv.items, rv.n, sizeof(*rv.items), by_seq);
     json_t *items = json_array();
     for (uint32_t i = 0; i < rv.n; i++)
         if (rv.items[i].ticket_id)
