@@ -132,6 +132,14 @@ void api_h_event_cancel(api_req_t *r);
 void api_h_waitlist_join(api_req_t *r);
 void api_h_waitlist_leave(api_req_t *r);
 void api_h_waitlist_mine(api_req_t *r);
+/* tickets and gates (handlers_tickets.c) */
+void api_h_ticket_get(api_req_t *r);
+void api_h_ticket_qr(api_req_t *r);
+void api_h_ticket_transfer(api_req_t *r);
+void api_h_checkin(api_req_t *r);
+void api_h_event_keys(api_req_t *r);
+void api_h_event_revocations(api_req_t *r);
+void api_h_my_tickets(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */

@@ -54,6 +54,14 @@ static const api_route_t routes[] = {
     {"POST", "/events/*/waitlist", api_h_waitlist_join, 1},
     {"DELETE", "/events/*/waitlist/*", api_h_waitlist_leave, 1},
     {"GET", "/users/me/waitlist", api_h_waitlist_mine, 0},
+    /* tickets and gates (RULE-TKT-1..3) */
+    {"GET", "/tickets/*", api_h_ticket_get, 0},
+    {"GET", "/tickets/*/qr.svg", api_h_ticket_qr, 0},
+    {"POST", "/tickets/*/transfer", api_h_ticket_transfer, 1},
+    {"POST", "/checkin", api_h_checkin, 1},
+    {"GET", "/events/*/keys", api_h_event_keys, 0},
+    {"GET", "/events/*/revocations", api_h_event_revocations, 0},
+    {"GET", "/users/me/tickets", api_h_my_tickets, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

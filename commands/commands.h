@@ -160,11 +160,14 @@ typedef struct {
 int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
                         const evt_event_created_t *e, const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* Publishes a draft event, freezing the venue's layout (RULE-EVT-1).
+/* Publishes a draft event, freezing the venue's layout (RULE-EVT-1), with
+ * ticket_key, the base64 Ed25519 public key of its ticket codes that the
+ * engine made for it (RULE-TKT-1; the private key never comes here).
  * Rejections: not_found, forbidden (not the organizer, not admin), conflict
- * (already published). */
+ * (already published), validation_failed (ticket_key is not a base64
+ * 32-byte key). */
 int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
-                         const cmd_ctx_t *ctx, cmd_result_t *out);
+                         const char *ticket_key, const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* The organizer (or an admin) cancels a draft or published event
  * (commands/event_cancel.c): EventCancelled. The shards then refund every

@@ -145,8 +145,19 @@ const evt_tier_t *event_tier_of_section(const cmd_event_state_t *s, const char *
     return NULL;
 }
 
+/* RULE-TKT-1: the standard base64 of a 32-byte Ed25519 public key. */
+static int ticket_key_valid(const char *k)
+{
+    if (!k || strlen(k) != 44 || k[43] != '=')
+        return 0;
+    for (int i = 0; i < 43; i++)
+        if (!isalnum((unsigned char)k[i]) && k[i] != '+' && k[i] != '/')
+            return 0;
+    return 1;
+}
+
 int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
-                         const cmd_ctx_t *ctx, cmd_result_t *out)
+                         const char *ticket_key, const cmd_ctx_t *ctx, cmd_result_t *out)
 {
     if (!s->exists)
         return cmd_reject(out, ctx, "not_found", NULL, "no such event");
@@ -157,6 +168,9 @@ int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ve
         return cmd_reject(out, ctx, "conflict", NULL, "event is already published");
     if (!venue || !venue->exists || strcmp(venue->v.venue_id, s->ev.venue_id) != 0)
         return cmd_reject(out, ctx, "conflict", NULL, "the event's venue is not available");
+    if (!ticket_key_valid(ticket_key))
+        return cmd_reject(out, ctx, "validation_failed", "ticket_key",
+                          "the event's ticket key must be a base64 Ed25519 public key");
 
     /* RULE-EVT-1: freeze, in venue order, every section a tier sells. */
     evt_section_t *secs = ts_arena_alloc(ctx->arena, venue->v.n_sections * sizeof(*secs));
@@ -168,6 +182,7 @@ int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *ve
     ev->u.event_published.event_id = s->ev.event_id;
     ev->u.event_published.n_sections = n;
     ev->u.event_published.sections = secs;
+    ev->u.event_published.ticket_key = ticket_key;
     out->ref = s->ev.event_id;
     return 0;
 }
@@ -257,6 +272,7 @@ static void event_apply(void *p, const evt_event_t *e)
         s->published.sections = ts_arena_alloc(a, pub->n_sections * sizeof(evt_section_t));
         for (uint32_t i = 0; i < pub->n_sections; i++)
             evt_section_copy(a, &s->published.sections[i], &pub->sections[i]);
+        s->published.ticket_key = ts_arena_strdup(a, pub->ticket_key);
     } else if (e->type == EVT_EVENT_CANCELLED) {
         /* The frozen layout stays: the cancellation saga walks its shards. */
         s->status = CMD_EVENT_CANCELLED;

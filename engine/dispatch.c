@@ -50,6 +50,11 @@ static const char *pay_name(eng_cmd_type_t t)
         return "cancel_all";
     case ENG_EVENT_CANCEL:
         return "event_cancel";
+    /* tickets and gates */
+    case ENG_INV_CHECKIN:
+        return "checkin";
+    case ENG_INV_TRANSFER:
+        return "transfer";
     default:
         return NULL;
     }
@@ -73,7 +78,7 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         event_create_decide(state, cmd->dep, &cmd->u.event, ctx, out);
         break;
     case ENG_EVENT_PUBLISH:
-        event_publish_decide(state, cmd->dep, ctx, out);
+        event_publish_decide(state, cmd->dep, cmd->u.ticket_key, ctx, out);
         break;
     case ENG_INV_OPEN:
         inv_open_decide(state, cmd->dep, cmd->u.hold.section, ctx, out);
@@ -168,6 +173,17 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_WAIT_FULFIL:
         wait_fulfil_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_INV_CHECKIN: {
+        /* The answer's kind (admitted, already used, revoked) is read back
+         * from the committed state by the caller (RULE-TKT-2). */
+        inv_checkin_result_t result;
+        const inv_ticket_t *first = NULL;
+        inv_checkin_decide(state, &cmd->u.checkin, ctx, out, &result, &first);
+        break;
+    }
+    case ENG_INV_TRANSFER:
+        inv_transfer_decide(state, cmd->u.transfer.ticket_id, cmd->u.transfer.to_user_id, ctx, out);
         break;
     case ENG_CMD_COUNT:
         break;

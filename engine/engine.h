@@ -109,6 +109,8 @@ typedef enum {
     ENG_WAIT_OFFER,
     ENG_WAIT_LAPSE,
     ENG_WAIT_FULFIL,
+    ENG_INV_CHECKIN,  /* RULE-TKT-2 */
+    ENG_INV_TRANSFER, /* RULE-TKT-3 */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -130,6 +132,7 @@ typedef struct {
     union {
         evt_venue_created_t venue;
         evt_event_created_t event;
+        const char *ticket_key; /* ENG_EVENT_PUBLISH (RULE-TKT-1) */
         inv_hold_cmd_t hold;
         const char *booking_id;
         uint32_t expire_max;
@@ -174,6 +177,11 @@ typedef struct {
             uint32_t max; /* ENG_INV_CANCEL_ALL: bookings per commit */
         } cancel;
         wait_cmd_t wait;
+        inv_checkin_cmd_t checkin;
+        struct {
+            const char *ticket_id;
+            const char *to_user_id;
+        } transfer; /* the new ticket's id is new_id */
     } u;
 } eng_cmd_t;
 
@@ -322,6 +330,70 @@ typedef struct {
 ts_status eng_idem_get(eng_t *e, const char *key, ts_arena_t *arena, eng_idem_t *out);
 ts_status eng_idem_put(eng_t *e, const char *key, const eng_idem_t *val);
 
+/* ---- tickets (RULE-TKT-1): event keys and signed ticket codes ----
+ *
+ * Every published event has an Ed25519 key pair. The engine makes it at
+ * publish (eng_ticket_key_ensure) and keeps the private key only in
+ * DATA/keys/<event_id>.pem (PKCS#8 PEM; directory 0700, file 0600): it is
+ * never in an event, a snapshot, an answer or a log line. The public key —
+ * its 32 raw bytes in standard base64 with padding (44 characters) — goes
+ * into EventPublished.ticket_key and is served by GET /events/{id}/keys.
+ *
+ * A ticket code is
+ *
+ *     base64url(payload) "." base64url(signature)       (RFC 4648 §5, no '=')
+ *
+ * where payload is compact JSON with exactly these keys, in this order:
+ *
+ *     {"fmt":1,"ticket":"tk-…","event":"ev…","seat":"A-1-1"|null,"version":1,
+ *      "valid_from":<unix seconds>,"valid_until":<unix seconds>}
+ *
+ * and signature is the 64-byte Ed25519 (PureEdDSA, RFC 8032) signature of
+ * the payload bytes. A gate verifies offline: split at the '.', decode both
+ * halves, verify the signature over the decoded payload with the event's
+ * public key, then read the payload (event, validity window). Ed25519 is
+ * deterministic, so a ticket's code is the same every time it is made: codes
+ * are computed when served and never stored. A transfer gives the new
+ * ticket version + 1 (RULE-TKT-3); the old code still verifies but the
+ * shard answers `revoked` and GET /events/{id}/revocations lists it.
+ */
+
+typedef struct {
+    const char *ticket_id;
+    const char *event_id;
+    const char *seat; /* NULL: a standing (GA) unit */
+    uint32_t version;
+    int64_t valid_from; /* ms; whole seconds in the code */
+    int64_t valid_until;
+} eng_ticket_payload_t;
+
+/* The public key of event_id (base64, into arena), making the key pair and
+ * its file first when there is none. An existing file is used as it is, so
+ * a publish that is retried keeps its key. Call it only for an event that
+ * is not published yet: for a published one a new key would not be the
+ * published key. Errors: TS_ERR_INVALID (bad id, not SERVE mode), TS_ERR_IO
+ * (the file cannot be written), TS_ERR_CORRUPT (an unreadable key file). */
+ts_status eng_ticket_key_ensure(eng_t *e, const char *event_id, ts_arena_t *arena,
+                                const char **public_key);
+/* Signs p with the private key of p->event_id into *code (arena). The key
+ * file must exist and match public_key (the published one); it is never
+ * made again here. Errors: TS_ERR_UNAVAILABLE (no such key file on this
+ * machine, unreadable, or not the published key; logged on stderr),
+ * TS_ERR_INVALID (bad ids, not SERVE mode), TS_ERR_IO (OpenSSL failed). */
+ts_status eng_ticket_code_sign(eng_t *e, const eng_ticket_payload_t *p, const char *public_key,
+                               ts_arena_t *arena, const char **code);
+/* Verifies code with public_key (base64 as published) and only then reads
+ * its payload into *out (strings in arena). Needs no engine and no key
+ * file: what a gate does offline. Errors: TS_ERR_CORRUPT (not a code: bad
+ * shape or base64url, bad payload), TS_ERR_AUTH (the signature does not
+ * verify: a changed byte, another event's key), TS_ERR_INVALID (public_key
+ * is not a base64 Ed25519 key). Thread-safe. */
+ts_status eng_ticket_code_verify(const char *code, const char *public_key, ts_arena_t *arena,
+                                 eng_ticket_payload_t *out);
+/* Reads the payload of code WITHOUT verifying it: only to learn which
+ * event's key to verify it with. Errors: TS_ERR_CORRUPT. */
+ts_status eng_ticket_code_peek(const char *code, ts_arena_t *arena, eng_ticket_payload_t *out);
+
 /* ---- health and metrics ---- */
 
 /* TS_OK when JetStream and LMDB answer. */
@@ -393,5 +465,8 @@ int eng_refresh_token_parse(ts_arena_t *arena, const char *token, const char **u
                             const char **family_id);
 /* Loads a user by id. Errors: TS_ERR_NOT_FOUND. */
 ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out);
+/* Finds the registered user of an e-mail address (case-insensitive, through
+ * its unique claim). Strings live in arena. Errors: TS_ERR_NOT_FOUND. */
+ts_status eng_user_find_email(eng_t *e, const char *email, ts_arena_t *arena, eng_user_t *out);
 
 #endif

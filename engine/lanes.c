@@ -420,10 +420,18 @@ static int pay_cmd_kind(eng_cmd_type_t t)
     }
 }
 
+/* Tickets and gates (RULE-TKT-2, -3): inventory shards. */
+static int tix_cmd_kind(eng_cmd_type_t t)
+{
+    return t == ENG_INV_CHECKIN || t == ENG_INV_TRANSFER ? CMD_AGG_INV : -1;
+}
+
 static ts_status enqueue(eng_t *e, eng_job_t *j)
 {
     int kind = cmd_aggregate_of_subject(j->cmd->subject);
     int want = pay_cmd_kind(j->cmd->type);
+    if (want < 0)
+        want = tix_cmd_kind(j->cmd->type);
     if (want < 0 && j->cmd->type < ENG_CMD_COUNT)
         want = (int)cmd_kind[j->cmd->type];
     if (kind < 0 || want != kind)

@@ -358,3 +358,19 @@ ts_status eng_user_logout(eng_t *e, const char *actor, int actor_is_admin, const
     out->commit_seq = o.n_events ? o.commit_seq : 0;
     return TS_OK;
 }
+
+ts_status eng_user_find_email(eng_t *e, const char *email, ts_arena_t *arena, eng_user_t *out)
+{
+    const char *norm = user_email_normalize(arena, email);
+    if (!norm)
+        return TS_ERR_NOT_FOUND;
+    user_copy_t c = {.arena = arena};
+    ts_status rc = eng_read(e, claim_subject(arena, norm), copy_claim, &c);
+    if (rc != TS_OK)
+        return rc;
+    if (!c.owner)
+        return TS_ERR_NOT_FOUND;
+    /* A claim whose user was never registered (a crash in between) names
+     * nobody yet. */
+    return eng_user_get(e, c.owner, arena, out);
+}
