@@ -368,11 +368,11 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, vo
         switch (e->type) {
         case EVT_HOLD_RELEASED:
         case EVT_HOLD_EXPIRED:
-            /* An event cancelled frees nothing anyone could be offered. */
-            if (e->u.hold_ended.reason && strcmp(e->u.hold_ended.reason, "event_cancelled") == 0)
-                break;
-            freed[n_freed++] = e->u.hold_ended.booking_id;
+            /* An offer's hold ending ends the offer; an event cancelled frees
+             * nothing anyone could be offered. */
             ending[n_ending++] = e->u.hold_ended.booking_id;
+            if (!e->u.hold_ended.reason || strcmp(e->u.hold_ended.reason, "event_cancelled") != 0)
+                freed[n_freed++] = e->u.hold_ended.booking_id;
             break;
         case EVT_BOOKING_CANCELLED:
             if (e->u.booking_cancelled.reason &&
@@ -394,7 +394,7 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, vo
             break;
         }
     }
-    if (n_freed + n_confirmed + n_offered == 0 ||
+    if (n_ending + n_freed + n_confirmed + n_offered == 0 ||
         parse_shard(a, c->subject, &j.event_id, &j.section) != 0)
         return TS_OK; /* the common case: holds placed */
     j.shard = c->subject;
