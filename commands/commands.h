@@ -327,7 +327,8 @@ const inv_booking_t *inv_booking_of_payment(const inv_state_t *s, const char *pa
 
 /* RULE-PAY-1: a payment intent for exactly the booking total. payment_id is
  * ctx->new_id (and out->ref); provider NULL is "simulated". Rejections:
- * not_found, forbidden (not the holder), hold_expired, conflict (not held).
+ * not_found, forbidden (not the holder), hold_expired, conflict (not held),
+ * not_on_sale (the shard is cancelled).
  * A held booking with an intent gets a new one; every intent of a booking
  * stays known (inv_booking_of_payment) and the last is booking.payment_id. */
 int inv_payment_request_decide(const inv_state_t *s, const char *booking_id, const char *provider,
@@ -353,8 +354,8 @@ typedef struct {
  * is not the booking total's → validation_failed (RULE-PAY-1).
  * failed: while held, PaymentFailed, plus HoldReleased("payment_failed") when
  * it is the booking's current intent and the hold is live; else no events.
- * refund.succeeded: RefundCompleted when a refund is due (amount = refund,
- * else validation_failed). A provider event id already recorded on the
+ * refund.succeeded: RefundCompleted when a refund is due (amount = refund and
+ * the booking's currency, else validation_failed). A provider event id already recorded on the
  * booking → no events. out->ref is the booking id.
  * Rejections: not_found (unknown payment), validation_failed (amount,
  * currency, type, ticket_ids). inventory_pay.c explains the choices. */
@@ -406,8 +407,9 @@ typedef struct {
 /* Emits TicketCheckedIn on first admission. *result tells the answer; for
  * already_used (and a same-nonce retry, answered admitted again) *first
  * points at the ticket holding the first scan's time and gate (else NULL).
- * Unknown ticket → invalid; transferred, cancelled or another version than
- * the ticket's → revoked. Never a rejection. */
+ * Unknown ticket → invalid; transferred, cancelled, another version than
+ * the ticket's, or any ticket of a cancelled shard → revoked. Never a
+ * rejection. */
 int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const cmd_ctx_t *ctx,
                        cmd_result_t *out, inv_checkin_result_t *result, const inv_ticket_t **first);
 
@@ -415,7 +417,7 @@ int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const c
  * Rejections, in this order: not_found, forbidden (not the holder; admin
  * may), validation_failed field to_email (no recipient, or the holder
  * itself), conflict (used, cancelled, transferred), transfer_closed (at/after
- * starts_at − transfer_cutoff_hours). */
+ * starts_at − transfer_cutoff_hours, or the shard is cancelled). */
 int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char *to_user_id,
                         const cmd_ctx_t *ctx, cmd_result_t *out);
 

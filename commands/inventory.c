@@ -6,6 +6,10 @@
  * last took the seat; whether it still holds it is read from that booking's
  * status and expiry, so expiring a hold never has to touch the seat array
  * and "free at the expiry instant" (RULE-HOLD-3) is one comparison.
+ *
+ * The rest of the shard: inventory_pay.c (payments, refunds, cancellations,
+ * schedule), inventory_tickets.c (check-in, transfer), inventory_state.c
+ * (apply) and inventory_snapshot.c.
  */
 #include "commands/commands_int.h"
 

@@ -50,6 +50,9 @@ int inv_payment_request_decide(const inv_state_t *s, const char *booking_id, con
     if (b->status != INV_HELD)
         return cmd_reject(out, ctx, "conflict", NULL, "the booking is %s",
                           inv_booking_status_name(b, ctx->now));
+    /* Its hold is about to be released by the event's cancellation. */
+    if (s->cancelled)
+        return cmd_reject(out, ctx, "not_on_sale", NULL, "the event is cancelled");
     /* RULE-PAY-1: the intent is for exactly the booking total. */
     evt_event_t *e = cmd_emit(out, EVT_PAYMENT_REQUESTED);
     evt_payment_t *p = &e->u.payment;
@@ -106,8 +109,8 @@ static int succeeded(const inv_state_t *s, const inv_booking_t *b, const inv_web
         return cmd_reject(out, ctx, "validation_failed", "currency", "currency is not %s",
                           b->hold.unit_price.currency);
     int live = b->status == INV_HELD && ctx->now < b->hold.expires_at && !s->cancelled;
-    int ended = b->status == INV_HELD || b->status == INV_EXPIRED || b->status == INV_RELEASED;
-    if (!ended)
+    int unpaid = b->status == INV_HELD || b->status == INV_EXPIRED || b->status == INV_RELEASED;
+    if (!unpaid)
         return 0; /* paid once already: see the top of the file */
     if (live || (may_reacquire(s, b, ctx->now) && seats_free(s, b, ctx->now))) {
         /* RULE-TKT-1: one ticket per seat or standing unit. */
@@ -180,6 +183,9 @@ static int refunded(const inv_booking_t *b, const inv_webhook_cmd_t *c, const cm
         return cmd_reject(out, ctx, "validation_failed", "amount",
                           "amount %lld is not the refund due %lld", (long long)c->amount,
                           (long long)b->refund);
+    if (!c->currency || strcmp(c->currency, b->hold.unit_price.currency) != 0)
+        return cmd_reject(out, ctx, "validation_failed", "currency", "currency is not %s",
+                          b->hold.unit_price.currency);
     evt_event_t *e = cmd_emit(out, EVT_REFUND_COMPLETED);
     evt_payment_t *p = &e->u.payment;
     p->booking_id = b->hold.booking_id;

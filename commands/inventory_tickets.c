@@ -46,6 +46,12 @@ int inv_checkin_decide(const inv_state_t *s, const inv_checkin_cmd_t *c, const c
         *result = INV_CHECKIN_REVOKED;
         return 0;
     }
+    /* RULE-REF-1: the event is cancelled; its tickets are being revoked in
+     * batches, and none admits in the meantime. */
+    if (s->cancelled) {
+        *result = INV_CHECKIN_REVOKED;
+        return 0;
+    }
     if (t->status == INV_TICKET_USED) {
         /* A scanner's retry (the first scan's nonce) gets the first answer;
          * any other scan is told when and where the ticket was used. */
@@ -82,9 +88,10 @@ int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char 
     if (t->status != INV_TICKET_VALID)
         return cmd_reject(out, ctx, "conflict", NULL, "the ticket is %s",
                           inv_ticket_status_name(t));
-    /* RULE-TKT-3: closed at exactly start − transfer_cutoff_hours. */
+    /* RULE-TKT-3: closed at exactly start − transfer_cutoff_hours, and for
+     * good once the event is cancelled. */
     int64_t cutoff = s->info.starts_at - (int64_t)s->info.transfer_cutoff_hours * 3600000;
-    if (ctx->now >= cutoff)
+    if (ctx->now >= cutoff || s->cancelled)
         return cmd_reject(out, ctx, "transfer_closed", NULL,
                           "transfers closed %u hours before the start",
                           s->info.transfer_cutoff_hours);

@@ -118,7 +118,7 @@ class Snapshots(StackTestCase):
 
     def test_stale_format_is_reported_and_replaced(self):
         old = self.damage(self.ga, "--format-version", "99")
-        self.assertEqual(old["format_version"], 1)
+        self.assertEqual(old["format_version"], 2)  # the inventory's state format (v2)
         v = self.snap("verify")  # stale is not a mismatch: exit 0
         self.assertEqual((v["ok"], v["stale"], v["mismatched"]), (True, 1, 0))
         self.assertEqual(v["first_stale"], {"subject": self.ga, "last_seq": old["last_seq"]})

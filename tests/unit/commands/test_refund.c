@@ -380,12 +380,72 @@ static void test_cancel_all_batches(void **state)
     given_state_free(CMD_AGG_INV, s);
 }
 
+/* ---- the event's schedule ---- */
+
+/* PATCH moves the event: the shard follows; a sale that ended at the start
+ * ends at the new start (section A's tier has no end of its own). */
+static void test_reschedule(void **state)
+{
+    (void)state;
+    static const given_step_t none[] = {{0}};
+    inv_state_t *s = given_inventory("A", none);
+    given_t *g = given_new();
+    given_when(g, GIVEN_T0, "system");
+    inv_reschedule_decide(s, GIVEN_START, GIVEN_END, &g->ctx, &g->out);
+    then_line(g, "");
+    given_when(g, GIVEN_T0, "system");
+    inv_reschedule_decide(s, GIVEN_START, GIVEN_START - 1, &g->ctx, &g->out);
+    then_line(g, "!validation_failed field=ends_at");
+
+    /* A hold an hour after the old start is not on sale ... */
+    inv_hold_cmd_t cmd = {.event_id = "e1", .section = "A"};
+    cmd.seats = given_split(&g->arena, "A-1-1", &cmd.n_seats);
+    given_when(g, GIVEN_START + GIVEN_HOUR, "u1");
+    inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+    then_line(g, "!not_on_sale");
+
+    given_when(g, GIVEN_T0, "system");
+    inv_reschedule_decide(s, GIVEN_START + GIVEN_DAY, GIVEN_END + GIVEN_DAY, &g->ctx, &g->out);
+    then_line(g, "InventoryRescheduled(e1)");
+    given_apply_out(CMD_AGG_INV, s, g);
+    assert_int_equal(s->info.starts_at, GIVEN_START + GIVEN_DAY);
+    assert_int_equal(s->info.ends_at, GIVEN_END + GIVEN_DAY);
+    assert_int_equal(s->info.sale_ends_at, GIVEN_START + GIVEN_DAY);
+
+    /* ... and is after the move, until the new start. */
+    given_when(g, GIVEN_START + GIVEN_HOUR, "u1");
+    inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+    then_line(g, "HoldPlaced(n1:A-1-1 x1)");
+    given_when(g, GIVEN_START + GIVEN_DAY, "u1");
+    inv_hold_decide(s, &cmd, &g->ctx, &g->out);
+    then_line(g, "!not_on_sale");
+    given_free(g);
+    given_state_free(CMD_AGG_INV, s);
+
+    /* A tier with its own end of sale keeps it (GA's floor tier). */
+    s = given_inventory("GA", none);
+    g = given_new();
+    inv_reschedule_decide(s, GIVEN_START + GIVEN_DAY, GIVEN_END + GIVEN_DAY, &g->ctx, &g->out);
+    given_apply_out(CMD_AGG_INV, s, g);
+    assert_int_equal(s->info.sale_ends_at, GIVEN_FLOOR_END);
+    given_free(g);
+    given_state_free(CMD_AGG_INV, s);
+
+    /* Nothing to move on a shard never opened. */
+    s = given_state(CMD_AGG_INV, NULL, 0);
+    g = given_new();
+    inv_reschedule_decide(s, GIVEN_START, GIVEN_END, &g->ctx, &g->out);
+    then_line(g, "");
+    given_free(g);
+    given_state_free(CMD_AGG_INV, s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refund_amount),      cmocka_unit_test(test_cancel_booking),
         cmocka_unit_test(test_cancel_applied),     cmocka_unit_test(test_cancel_all),
-        cmocka_unit_test(test_cancel_all_batches),
+        cmocka_unit_test(test_cancel_all_batches), cmocka_unit_test(test_reschedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
