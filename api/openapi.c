@@ -21,9 +21,20 @@ const char api__openapi_json[] =
     "{\"post\":{\"summary\":\"Hold named seats or a standing quantity\",\"responses\":{\"defau"
     "lt\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/bookings/{id}\":{\"get\":{\""
     "summary\":\"A booking (owner, admin)\",\"responses\":{\"default\":{\"description\":\"JSON,"
-    " or an RFC 7807 problem\"}}},\"delete\":{\"summary\":\"Release a held booking\",\"respon"
+    " or an RFC 7807 problem\"}}},\"delete\":{\"summary\":\"Release a held booking, cancel a "
+    "confirmed one (refund by policy)\",\"respon"
     "ses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/events"
     "\":{\"get\":{\"summary\":\"Commits decoded to JSON (auditor, admin)\",\"responses\":{\"def"
     "ault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/audit/verify\":{\"get\":"
     "{\"summary\":\"Verify the per-subject hash chains (auditor, admin)\",\"responses\":{\"de"
-    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";
+    "fault\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}"
+    /* issue 3: payments, refunds, cancellation */
+    ",\"/bookings/{id}/payments\":{\"post\":{\"summary\":\"A payment intent for the booking t"
+    "otal (owner; RULE-PAY-1)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC"
+    " 7807 problem\"}}}},\"/payments/{id}/simulate\":{\"post\":{\"summary\":\"The simulated p"
+    "rovider sends the signed webhook (owner): 202\",\"responses\":{\"default\":{\"descriptio"
+    "n\":\"JSON, or an RFC 7807 problem\"}}}},\"/webhooks/payments\":{\"post\":{\"summary\":"
+    "\"Provider webhook, Payment-Signature verified (RULE-PAY-1)\",\"responses\":{\"default\""
+    ":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/cancel\":{\"post\""
+    ":{\"summary\":\"Cancel an event: every booking refunded in full (owner, admin)\",\"respo"
+    "nses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

@@ -17,6 +17,7 @@ TABLES = {
     "sections": ("event_id, key", "*"),
     "seats": ("event_id, seat_id", "*"),
     "bookings": ("booking_id", "*"),
+    "tickets": ("ticket_id", "*"),
     "waitlist": ("entry_id", "*"),
 }
 

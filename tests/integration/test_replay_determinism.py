@@ -1,6 +1,7 @@
 """Replay is deterministic (DESIGN.md: the log is the only truth; replay.h,
 "Rebuilds"): after a few hundred commands (venues, events, holds, releases,
-group commits), the log folded twice into fresh schemas gives identical read
+group commits, then payments that confirm or fail, tickets, cancellations
+refunded by the provider's webhooks, an event cancelled), the log folded twice into fresh schemas gives identical read
 models, row for row in every table, and both equal the live projection that
 the projector folded batch by batch. So do a build made exactly as the
 projector folds (--exact) and a rebuild swapped in for the live model."""
@@ -11,8 +12,9 @@ import threading
 import time
 import unittest
 
-from harness import StackTestCase
+from harness import StackTestCase, expect
 from helpers import log_head, published_event, wait_checkpoint
+from pay_util import pay, simulate, wait_booking
 from replay_util import dump, replay, schemas
 
 VENUE2 = {"name": "Second Hall", "city": "Split", "sections": [
@@ -88,15 +90,65 @@ class ReplayDeterminism(StackTestCase):
             t.join(120)
         if errors:
             raise errors[0]
+        return held
+
+    def sales(self, held):
+        """Issue 3 on top of the holds: some held bookings paid (confirmed,
+        with tickets), some payments failed (released), some confirmed ones
+        cancelled by their holder (refund due, then refunded by the
+        provider's webhook), then the second event cancelled (every booking
+        of it refunded or released by saga_cancel). Waits until the read
+        model shows every outcome."""
+        s, tok = self.stack, self.tok
+        final = {}
+        paid = []
+        # Bookings of an event of their own, so that every seed has sales,
+        # then some of those the activity left held.
+        _, e3, _ = published_event(s, tok, event=dict(EVENT, title="Sales"))
+        own = [expect(s.request("POST", f"/events/{e3['event_id']}/holds", body, token=tok),
+                      201)["booking_id"]
+               for body in [{"seats": [f"A-{r}-{n}", f"A-{r}-{n + 1}"]}
+                            for r in (1, 2, 3) for n in (1, 4, 7)] +
+               [{"tier": "floor", "quantity": q} for q in (1, 2, 3)]]
+        held = own + held
+        for i, booking in enumerate(held[:40]):
+            p = pay(s, tok, booking)
+            outcome = "failed" if i % 5 == 4 else "succeeded"
+            simulate(s, tok, p["payment_id"], outcome)
+            final[booking] = "released" if outcome == "failed" else "confirmed"
+            if outcome == "succeeded":
+                paid.append(booking)
+        for booking in paid:
+            wait_booking(s, tok, booking, "confirmed")
+        for booking in paid[::3]:
+            st, _, p = s.request("DELETE", f"/bookings/{booking}", token=tok)
+            self.assertEqual((st, p["status"]), (200, "refund_due"), p)
+            final[booking] = "refunded"
+        for booking in held:
+            final.setdefault(booking, "held")
+        e2 = self.events[1][0]
+        st, _, p = s.request("POST", f"/events/{e2}/cancel", token=tok)
+        self.assertEqual(st, 200, p)
+        for booking in held:
+            if booking.startswith(f"bk-{e2}-"):
+                final[booking] = {"confirmed": "refunded", "held": "released"}.get(
+                    final[booking], final[booking])
+        for booking, status in final.items():
+            wait_booking(s, tok, booking, status, timeout=60)
+        return final
 
     def test_two_replays_equal_each_other_and_the_live_projection(self):
         s = self.stack
-        self.activity()
+        final = self.sales(self.activity())
+        self.assertIn("refunded", final.values())
         head = log_head(s)
         wait_checkpoint(s, head)
         live = dump(s, "catalog")
         self.assertGreater(len(live["bookings"]), 50)
         self.assertGreater(len(live["seats"]), 100)
+        self.assertGreater(len(live["tickets"]), 10)
+        statuses = {row[4] for row in live["bookings"]}
+        self.assertTrue({"confirmed", "refunded", "released"} <= statuses, statuses)
         self.assertEqual(live["checkpoints"], [("catalog", str(head))])
 
         for name in ("a", "b"):
