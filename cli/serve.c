@@ -216,18 +216,9 @@ int cli_serve(int argc, char **argv)
                        .webhook_secret = (const uint8_t *)webhook_secret,
                        .webhook_secret_len = strlen(webhook_secret),
                        .cancel_batch = cancel_batch};
-    if ((st = api_start(&ac, &srv)) != TS_OK)
-        goto done;
-    saga_cancel_config_t cc = {.nats_url = s.nats_url,
-                               .stream = s.stream,
-                               .engine = e,
-                               .provider = provider,
-                               .batch = cancel_batch,
-                               .pause_ms = pause_env ? atoi(pause_env) : 0};
-    if ((st = saga_cancel_start(&cc, &cancel_saga)) != TS_OK) {
-        fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
-        goto done;
-    }
+    /* The waitlist and notification sagas start from the end of the log
+     * the first time they run: before the API, so no command slips in
+     * between. */
     saga_waitlist_config_t wc = {.nats_url = s.nats_url,
                                  .stream = s.stream,
                                  .engine = e,
@@ -239,6 +230,18 @@ int cli_serve(int argc, char **argv)
     saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
     if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
         fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
+        goto done;
+    }
+    if ((st = api_start(&ac, &srv)) != TS_OK)
+        goto done;
+    saga_cancel_config_t cc = {.nats_url = s.nats_url,
+                               .stream = s.stream,
+                               .engine = e,
+                               .provider = provider,
+                               .batch = cancel_batch,
+                               .pause_ms = pause_env ? atoi(pause_env) : 0};
+    if ((st = saga_cancel_start(&cc, &cancel_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
         goto done;
     }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
