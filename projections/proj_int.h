@@ -106,7 +106,8 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
-    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
+    X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -340,6 +341,11 @@ typedef struct {
 } proj__fold_t;
 
 void proj__fold_deinit(proj__fold_t *f);
+/* The v2 events of the event aggregate the catalog shows (fold_events.c):
+ * EventUpdated; any other event sends nothing. Called by proj__fold_commit
+ * for the types it does not fold itself. Errors: as proj__fold_send, and
+ * TS_ERR_INVALID for an event missing a required field. */
+ts_status proj__fold_event_v2(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends the statements for every event of commit (stream sequence seq).
  * Events this projection ignores (UserRegistered, Claimed, InventoryOpened)
  * send nothing; an event missing a required field is logged and skipped.

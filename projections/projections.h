@@ -216,6 +216,14 @@ ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out);
  * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, const char *cursor,
                              json_t **out);
+/* {items: [{ticket_id, event_id, booking_id, seat, tier, status, version,
+ *  checked_in: {at, gate} | null, event: {title, starts_at}}], next_cursor}:
+ * the tickets held by user_id (RULE-TKT-1..3), oldest first; a ticket the
+ * user transferred away is listed with status "transferred". limit 1..200
+ * (0 picks 50); cursor is a next_cursor of this list or NULL.
+ * Errors: TS_ERR_INVALID (limit, cursor), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_user_tickets(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                            json_t **out);
 
 /* ---- builds: the log folded into a fresh schema (build.c) ---- */
 

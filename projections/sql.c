@@ -345,6 +345,15 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_F_HOLDS_PLACED_STAGED] =
         HOLDS_PLACED("NOT MATERIALIZED (SELECT * FROM seg_placed)", "seg_seats"),
     [PROJ_F_HOLDS_ENDED_STAGED] = HOLDS_ENDED("NOT MATERIALIZED (SELECT * FROM seg_ended)"),
+
+    /* EventUpdated: the whole new description; identity, city and status
+     * stay. $1 event, $2 title, $3 description, $4 genre, $5/$6 starts/ends
+     * (ms), $7 tiers, $8 policy, $9 seq. */
+    [PROJ_F_EVENT_UPDATED] =
+        "UPDATE events SET title = $2::text, description = $3::text, genre = $4::text,\n"
+        "  starts_at = ts_ms_to_tstz($5::bigint), ends_at = ts_ms_to_tstz($6::bigint),\n"
+        "  tiers = $7::jsonb, policy = $8::jsonb, updated_seq = $9::bigint\n"
+        "WHERE event_id = $1::text",
 };
 
 /* A build's staging tables, one per connection and session (pg_temp), in

@@ -41,6 +41,9 @@
  *     head of its tier's waitlist as a hold of offer_minutes in that user's
  *     name, then WaitlistOffered; an offer booking confirmed fulfils its
  *     entry, expired or released it lapses and its seats pass on.
+ *   saga_bookings (tix.>; RULE-HOLD-4, RULE-PROMO-1, bookings.c): a
+ *     booking's quota and promo use follow its status on the shard; a
+ *     promo use whose hold never came is given back.
  *   saga_notify (every commit, in order; notify.c): e-mails for an external
  *     mailer as JSON on notify.email.<kind> in JetStream stream NOTIFY,
  *     with Nats-Msg-Id "<TICKETS seq>-<event index>"; a commit is acked
@@ -108,6 +111,20 @@ typedef struct {
 } saga_waitlist_config_t;
 
 ts_status saga_waitlist_start(const saga_waitlist_config_t *cfg, saga_t **out);
+
+/* ---- saga_bookings (bookings.c) ---- */
+
+typedef struct {
+    const char *nats_url;
+    const char *stream;
+    eng_t *engine; /* borrowed */
+} saga_bookings_config_t;
+
+/* RULE-HOLD-4, RULE-PROMO-1: eng_booking_settle for every booking a shard
+ * commit confirms, releases, expires, cancels, refunds or whose payment
+ * fails, so its quota and promo use follow it. Errors: TS_ERR_INVALID,
+ * TS_ERR_NOMEM. */
+ts_status saga_bookings_start(const saga_bookings_config_t *cfg, saga_t **out);
 
 /* ---- saga_notify (notify.c) ---- */
 

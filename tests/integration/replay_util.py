@@ -17,8 +17,8 @@ TABLES = {
     "sections": ("event_id, key", "*"),
     "seats": ("event_id, seat_id", "*"),
     "bookings": ("booking_id", "*"),
-    "tickets": ("ticket_id", "*"),
     "waitlist": ("entry_id", "*"),
+    "tickets": ("ticket_id", "*"),
 }
 
 
