@@ -48,6 +48,14 @@ const char api__openapi_json[] =
     ":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/cancel\":{\"post\""
     ":{\"summary\":\"Cancel an event: every booking refunded in full (owner, admin)\",\"respo"
     "nses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}"
+    /* issue 3: waitlists (RULE-WL-1) */
+    ",\"/events/{id}/waitlist\":{\"post\":{\"summary\":\"Join the tier's waitlist: {quantity, "
+    "tier?} -> {entry_id, position}\",\"responses\":{\"default\":{\"description\":\"JSON, or "
+    "an RFC 7807 problem\"}}}},\"/events/{id}/waitlist/{entry}\":{\"delete\":{\"summary\":\"L"
+    "eave the waitlist (owner): 204\",\"responses\":{\"default\":{\"description\":\"Empty, or"
+    " an RFC 7807 problem\"}}}},\"/users/me/waitlist\":{\"get\":{\"summary\":\"My waitlist e"
+    "ntries with position and any open offer; ?min_seq\",\"responses\":{\"default\":{\"descr"
+    "iption\":\"JSON, or an RFC 7807 problem\"}}}}"
     /* tickets and gates (RULE-TKT-1..3) */
     ",\"/users/me/tickets\":{\"get\":{\"summary\":\"The caller's tickets, oldest first (?limi"
     "t, ?cursor, ?min_seq)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 78"

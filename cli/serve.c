@@ -281,6 +281,22 @@ int cli_serve(int argc, char **argv)
     ac.webhook_secret = (const uint8_t *)webhook_secret;
     ac.webhook_secret_len = strlen(webhook_secret);
     ac.cancel_batch = cancel_batch;
+    /* The waitlist and notification sagas start from the end of the log
+     * the first time they run: before the API, so no command slips in
+     * between. */
+    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
+                                 .stream = s.stream,
+                                 .engine = e,
+                                 .offer_minutes = (uint32_t)offer_minutes};
+    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
+        goto done;
+    }
+    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
+    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
+        goto done;
+    }
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
     saga_cancel_config_t cc = {.nats_url = s.nats_url,
@@ -293,23 +309,10 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
         goto done;
     }
-    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
-                                 .stream = s.stream,
-                                 .engine = e,
-                                 .offer_minutes = (uint32_t)offer_minutes};
-    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
-        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
-        goto done;
-    }
     /* Quota and promo uses follow their bookings (RULE-HOLD-4, RULE-PROMO-1). */
     saga_bookings_config_t bc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
     if ((st = saga_bookings_start(&bc, &bookings_saga)) != TS_OK) {
         fprintf(stderr, "serve: saga_bookings: %s\n", ts_status_str(st));
-        goto done;
-    }
-    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
-    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
-        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
         goto done;
     }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,

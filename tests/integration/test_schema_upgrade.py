@@ -33,8 +33,11 @@ class SchemaUpgrade(StackTestCase):
         s.stop_project()
         s.stop_serve()
         moves = "; ".join(f"alter table catalog.{t} set schema public" for t in TABLES)
-        s.psql("drop table catalog.tickets; alter table catalog.bookings drop column payment_id, "
-               "drop column payment_status, drop column refund, drop column confirmed_at")
+        # Tables and columns of issue 3 (tickets, payments, waitlist) did not
+        # exist then.
+        s.psql("drop table catalog.tickets, catalog.waitlist; alter table catalog.bookings "
+               "drop column payment_id, drop column payment_status, drop column refund, "
+               "drop column confirmed_at")
         s.psql(f"{moves}; drop schema catalog; alter table public.checkpoints drop column version")
         self.assertEqual(schemas(s), ["information_schema", "public"])
         bookings_before = s.psql("select * from public.bookings order by booking_id")
