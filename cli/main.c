@@ -1,7 +1,8 @@
 /*
  * turnstile — one binary, one subcommand per process role:
  *   serve         the engine and the REST API
- *   project       the projector (read models in PostgreSQL)
+ *   project       a projector: read models in PostgreSQL, or the audit
+ *                 stream to Loki
  *   user create   an account, from the command line
  *   audit         the event log read back, and its hash chains verified
  *   snapshots     the LMDB snapshot cache verified against the log, or rebuilt
@@ -20,7 +21,9 @@ static const char usage[] =
     "\n"
     "Commands:\n"
     "  serve              run the engine and the REST API\n"
-    "  project            run the projector that folds the log into PostgreSQL\n"
+    "  project            run a projector: the read models in PostgreSQL\n"
+    "                     (--projection catalog) or the audit stream to Loki\n"
+    "                     (--projection audit)\n"
     "  user create        create an account (e.g. the first admin)\n"
     "  audit log          print the event log as JSON lines (as GET /audit/events)\n"
     "  audit verify       verify every aggregate's hash chain over the whole log\n"

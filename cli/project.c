@@ -1,5 +1,6 @@
-/* turnstile project: the projector process. */
+/* turnstile project: a projector process (catalog or audit). */
 #include "cli/cli.h"
+#include "projections/audit.h"
 #include "projections/projections.h"
 
 #include <signal.h>
@@ -15,22 +16,75 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static const char help[] = "Usage: turnstile project [options]\n"
-                           "\n"
-                           "Folds the event log into the PostgreSQL read models with a durable\n"
-                           "JetStream pull consumer: one transaction per batch that also advances\n"
-                           "the checkpoint, acks after commit. Safe to kill at any moment.\n"
-                           "Stops cleanly on SIGTERM or SIGINT.\n"
-                           "\n"
-                           "Options:\n"
-                           "  --batch N         messages per batch and transaction (default 500)\n"
-                           "%s";
+static const char help[] =
+    "Usage: turnstile project [--projection catalog|audit] [options]\n"
+    "\n"
+    "Runs one projector: a durable JetStream pull consumer with its own\n"
+    "checkpoint. Safe to kill at any moment; stops cleanly on SIGTERM or SIGINT.\n"
+    "\n"
+    "  catalog (the default)  folds the event log into the PostgreSQL read\n"
+    "      models: one transaction per batch that also advances the checkpoint,\n"
+    "      acks after commit (durable proj_catalog).\n"
+    "  audit  ships one Loki log line per event, personal data masked, labels\n"
+    "      app, aggregate and event_type (durable proj_audit). With LOKI_URL it\n"
+    "      pushes batches to LOKI_URL/loki/api/v1/push (retried with backoff);\n"
+    "      without, it appends Promtail-ready JSON lines to DATA/audit/audit.log\n"
+    "      (ops/promtail-audit.yaml). Its checkpoint is DATA/audit/checkpoint,\n"
+    "      written after each batch is shipped and before the ack: at-least-once.\n"
+    "      E-mails (and person names of users) become HMAC-SHA256 hashes under\n"
+    "      TURNSTILE_AUDIT_KEY, or else a key generated once into\n"
+    "      DATA/audit/mask.key. It does not use PostgreSQL.\n"
+    "\n"
+    "Options:\n"
+    "  --projection NAME catalog or audit             [catalog]\n"
+    "  --batch N         messages per batch and transaction (catalog, default\n"
+    "                    500); events per push (audit, default 500)\n"
+    "  --loki URL        audit: Loki's base URL       [LOKI_URL; unset: the file]\n"
+    "%s";
+
+static int run_catalog(const cli_settings_t *s, int batch)
+{
+    proj_config_t pc = {.nats_url = s->nats_url,
+                        .stream = s->stream,
+                        .pg_conninfo = s->pg_conninfo,
+                        .batch = batch,
+                        .stop = &stop_flag};
+    fprintf(stderr, "project: catalog; NATS %s, PostgreSQL %s\n", s->nats_url, s->pg_conninfo);
+    ts_status st = proj_run(&pc);
+    if (st != TS_OK) {
+        fprintf(stderr, "project: %s\n", ts_status_str(st));
+        return 1;
+    }
+    return 0;
+}
+
+static int run_audit(const cli_settings_t *s, int batch, const char *loki)
+{
+    const char *key = getenv("TURNSTILE_AUDIT_KEY");
+    proj_audit_config_t ac = {.nats_url = s->nats_url,
+                              .stream = s->stream,
+                              .data_dir = s->data_dir,
+                              .loki_url = loki,
+                              .mask_key = key,
+                              .batch = batch,
+                              .stop = &stop_flag};
+    fprintf(stderr, "project: audit; NATS %s, data %s, %s%s\n", s->nats_url, s->data_dir,
+            loki && *loki ? "Loki " : "no LOKI_URL (file)", loki && *loki ? loki : "");
+    ts_status st = proj_audit_run(&ac);
+    if (st != TS_OK) {
+        fprintf(stderr, "project: audit: %s\n", ts_status_str(st));
+        return 1;
+    }
+    return 0;
+}
 
 int cli_project(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
     int batch = 0;
+    const char *projection = PROJ_CATALOG;
+    const char *loki = getenv("LOKI_URL");
     for (int i = 1; i < argc; i++) {
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
@@ -49,7 +103,25 @@ int cli_project(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(argv[i], "--projection") == 0 && i + 1 < argc) {
+            projection = argv[++i];
+            if (strcmp(projection, PROJ_CATALOG) != 0 && strcmp(projection, PROJ_AUDIT) != 0) {
+                fprintf(stderr, "turnstile project: --projection is catalog or audit\n");
+                return 2;
+            }
+            continue;
+        }
+        if (strcmp(argv[i], "--loki") == 0 && i + 1 < argc) {
+            loki = argv[++i];
+            continue;
+        }
         fprintf(stderr, "turnstile project: unknown option '%s' (see --help)\n", argv[i]);
+        return 2;
+    }
+    int audit = strcmp(projection, PROJ_AUDIT) == 0;
+    if (audit && loki && *loki && strncmp(loki, "http://", 7) != 0 &&
+        strncmp(loki, "https://", 8) != 0) {
+        fprintf(stderr, "turnstile project: LOKI_URL must start with http:// or https://\n");
         return 2;
     }
     struct sigaction sa;
@@ -58,16 +130,7 @@ int cli_project(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    proj_config_t pc = {.nats_url = s.nats_url,
-                        .stream = s.stream,
-                        .pg_conninfo = s.pg_conninfo,
-                        .batch = batch,
-                        .stop = &stop_flag};
-    fprintf(stderr, "project: NATS %s, PostgreSQL %s\n", s.nats_url, s.pg_conninfo);
-    ts_status st = proj_run(&pc);
-    if (st != TS_OK) {
-        fprintf(stderr, "project: %s\n", ts_status_str(st));
-        return 1;
-    }
-    return 0;
+    if (audit)
+        return run_audit(&s, batch, loki);
+    return run_catalog(&s, batch);
 }

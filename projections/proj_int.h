@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <nats/nats.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -167,6 +168,66 @@ ts_status proj__schema_finish(PGconn *pg, PGconn *side);
 
 /* Logs one line to stderr, "proj: ..." with a UTC timestamp. */
 void proj__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the durable pull consumer of a projector (consumer.c) ---- */
+
+/* What the catalog and the audit projectors share: one NATS connection
+ * with a pull subscription on a durable that is recreated at checkpoint + 1
+ * at the start of every session (the projector's checkpoint, not the
+ * consumer's ack floor, says what was done), and the in-order fetch.
+ *
+ * Order. The consumer has no subject filter, so stream sequences arrive
+ * consecutively, except where the stream has deleted messages. Anything else
+ * (messages lost in transit and due for redelivery after AckWait) would let
+ * a later commit move the checkpoint past an earlier one that was never
+ * handled, so proj__consumer_fetch stops at a gap and says so; the caller
+ * handles what came before it and ends the session, and the fresh consumer
+ * of the next session proves the gap real (or fills it). */
+typedef struct {
+    /* Set by the caller before proj__consumer_open; borrowed. */
+    const char *nats_url;
+    const char *stream;
+    const char *durable;     /* e.g. PROJ_CATALOG_DURABLE */
+    const char *client_name; /* the NATS connection's name */
+    const char *what;        /* for the log: "catalog projector" */
+    volatile int *stop;
+    /* The session. */
+    natsConnection *nc;
+    jsCtx *js;
+    natsSubscription *sub;
+    int fresh; /* nothing received since the consumer was created */
+    /* Conditions logged once until they clear. */
+    int said_stream, said_nats;
+} proj__consumer_t;
+
+/* One message of a fetch, in stream order. */
+typedef struct {
+    natsMsg *msg; /* owned by the fetch's natsMsgList */
+    uint64_t seq; /* stream sequence */
+    int64_t ns;   /* the stream's timestamp of the message (ns since the epoch) */
+} proj__msg_t;
+
+/* 1 once *stop is set. */
+int proj__stopping(volatile int *stop);
+/* Sleeps up to ms, waking early on stop. */
+void proj__nap(volatile int *stop, int ms);
+
+/* Connects, waits (logging once) for the stream to exist, recreates the
+ * durable to deliver from checkpoint + 1 and pull-subscribes to it.
+ * Errors: TS_ERR_UNAVAILABLE (NATS unreachable: logged once until it
+ * clears), TS_ERR_SHUTDOWN (stopped while waiting), TS_ERR_LOG (logged).
+ * Call proj__consumer_close afterwards in any case. */
+ts_status proj__consumer_open(proj__consumer_t *c, uint64_t checkpoint);
+/* Ends the session (NULL-safe on every part). */
+void proj__consumer_close(proj__consumer_t *c);
+/* Fetches up to max (<= the length of out) messages, waiting at most
+ * wait_ms, into list (the caller destroys it with natsMsgList_Destroy,
+ * also on an error), and writes the in-order prefix after checkpoint to
+ * out[0..*n): redeliveries at or below the checkpoint are included (the
+ * caller skips and acks them), a gap ends the prefix and sets *gap.
+ * *n is 0 when nothing came. Errors: TS_ERR_LOG (logged). */
+ts_status proj__consumer_fetch(proj__consumer_t *c, int max, int wait_ms, uint64_t checkpoint,
+                               natsMsgList *list, proj__msg_t *out, int *n, int *gap);
 
 /* ---- fold (fold.c) ---- */
 

@@ -7,6 +7,8 @@
  * A projector (proj_run) is a durable JetStream pull consumer that folds
  * commits into tables; the queries (proj_venue_get ... proj_booking_get) read
  * them through a small pool of connections (proj_db_t) and shape API.md JSON.
+ * The audit projector, which ships the log to Grafana Loki instead of
+ * PostgreSQL, has a header of its own (projections/audit.h).
  *
  * Data layout (one projection, "catalog", in the PostgreSQL schema of the
  * same name; all DDL lives in schema.c):

@@ -9,12 +9,9 @@
  * dropped for a rebuild), and a fresh consumer has no messages pending from
  * an earlier session that could come back out of order.
  *
- * Order. The consumer has no subject filter, so stream sequences arrive
- * consecutively, except where the stream has deleted messages. Anything else
- * (messages lost in transit and due for redelivery after AckWait) would let
- * a later commit move the checkpoint past an earlier one that was never
- * applied, so a gap ends the session after folding what came before it; the
- * fresh consumer of the next session then proves the gap real.
+ * The NATS side (the durable recreated at checkpoint + 1, the in-order
+ * fetch that stops at a gap) is shared with the audit projector
+ * (consumer.c, proj_int.h).
  *
  * A rebuild swapping a fresh schema in (build.c) needs nothing from this
  * file: the swap holds the old tables locked, so the next batch waits at its
@@ -24,18 +21,13 @@
  * redelivery; the batch folds the rest into the new tables. */
 #include "projections/proj_int.h"
 
-#include <inttypes.h>
-#include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PROJ_DEFAULT_STREAM "TICKETS"
 #define PROJ_DEFAULT_BATCH 500
 #define PROJ_FETCH_WAIT_MS 500
-#define PROJ_ACK_WAIT_NS (30LL * 1000 * 1000 * 1000)
-#define PROJ_MAX_ACK_PENDING 100000
 
 typedef struct {
     const proj_config_t *cfg;
@@ -44,34 +36,15 @@ typedef struct {
     proj_db_t *db;
     proj__conn_t *c; /* held for the whole session */
     int locked;      /* c holds the catalog's advisory lock */
-    natsConnection *nc;
-    jsCtx *js;
-    natsSubscription *sub;
+    proj__consumer_t cons;
     ts_arena_t arena;
     uint64_t checkpoint; /* as committed by this session */
-    int fresh;           /* nothing received since the consumer was created */
-    /* Conditions logged once until they clear. */
-    int said_standby, said_stream, said_nats;
+    int said_standby;    /* logged once until it clears */
 } runner_t;
 
 static int stopping(const runner_t *r)
 {
-    return *r->cfg->stop != 0;
-}
-
-/* Sleeps up to ms, waking early on stop. */
-static void nap(const runner_t *r, int ms)
-{
-    for (int slept = 0; slept < ms && !stopping(r); slept += 50) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static const char *nats_err(natsStatus s)
-{
-    const char *last = nats_GetLastError(NULL);
-    return last && *last ? last : natsStatus_GetText(s);
+    return proj__stopping(r->cfg->stop);
 }
 
 static ts_status exec_simple(PGconn *pg, const char *sql)
@@ -132,123 +105,17 @@ static void pg_end_session(runner_t *r)
     r->c = NULL;
 }
 
-/* ---- NATS side of a session ---- */
-
-static ts_status nats_begin_session(runner_t *r)
-{
-    natsOptions *opts = NULL;
-    natsStatus s;
-    jsErrCode jerr = 0;
-    jsStreamInfo *si = NULL;
-    jsConsumerInfo *ci = NULL;
-    jsConsumerConfig cc;
-    jsSubOptions so;
-
-    s = natsOptions_Create(&opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, r->cfg->nats_url);
-    if (s == NATS_OK)
-        s = natsOptions_SetName(opts, "turnstile-projector");
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(opts, -1);
-    if (s == NATS_OK)
-        s = natsOptions_SetReconnectWait(opts, 1000);
-    if (s == NATS_OK)
-        s = natsConnection_Connect(&r->nc, opts);
-    natsOptions_Destroy(opts);
-    if (s != NATS_OK) {
-        if (!r->said_nats)
-            proj__log("cannot connect to NATS at %s: %s; retrying every second", r->cfg->nats_url,
-                      nats_err(s));
-        r->said_nats = 1;
-        return TS_ERR_UNAVAILABLE;
-    }
-    r->said_nats = 0;
-    s = natsConnection_JetStream(&r->js, r->nc, NULL);
-    if (s != NATS_OK)
-        return TS_ERR_LOG;
-
-    /* The engine creates the stream; until it does, wait for it. */
-    for (;;) {
-        s = js_GetStreamInfo(&si, r->js, r->stream, NULL, &jerr);
-        if (s == NATS_OK)
-            break;
-        if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
-            proj__log("stream %s: %s", r->stream, nats_err(s));
-            return TS_ERR_LOG;
-        }
-        if (!r->said_stream)
-            proj__log("stream %s does not exist yet; waiting for it", r->stream);
-        r->said_stream = 1;
-        nap(r, 1000);
-        if (stopping(r))
-            return TS_ERR_SHUTDOWN;
-    }
-    r->said_stream = 0;
-    if (si->State.LastSeq < r->checkpoint)
-        proj__log("checkpoint %" PRIu64 " is past the end of stream %s (%" PRIu64
-                  "): were the read models made from another stream?",
-                  r->checkpoint, r->stream, si->State.LastSeq);
-    jsStreamInfo_Destroy(si);
-
-    /* Recreate the durable at checkpoint + 1 (see the top of this file). */
-    s = js_DeleteConsumer(r->js, r->stream, PROJ_CATALOG_DURABLE, NULL, &jerr);
-    if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
-        proj__log("delete consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = PROJ_CATALOG_DURABLE;
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = PROJ_ACK_WAIT_NS;
-    cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
-    cc.DeliverPolicy = js_DeliverAll;
-    if (r->checkpoint > 0) {
-        cc.DeliverPolicy = js_DeliverByStartSequence;
-        cc.OptStartSeq = r->checkpoint + 1;
-    }
-    s = js_AddConsumer(&ci, r->js, r->stream, &cc, NULL, &jerr);
-    jsConsumerInfo_Destroy(ci);
-    if (s != NATS_OK) {
-        proj__log("add consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    jsSubOptions_Init(&so);
-    so.Stream = r->stream;
-    so.Consumer = PROJ_CATALOG_DURABLE;
-    s = js_PullSubscribe(&r->sub, r->js, NULL, PROJ_CATALOG_DURABLE, NULL, &so, &jerr);
-    if (s != NATS_OK) {
-        proj__log("pull subscribe %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    r->fresh = 1;
-    proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
-              r->checkpoint + 1);
-    return TS_OK;
-}
-
-static void nats_end_session(runner_t *r)
-{
-    natsSubscription_Destroy(r->sub);
-    jsCtx_Destroy(r->js);
-    natsConnection_Destroy(r->nc);
-    r->sub = NULL;
-    r->js = NULL;
-    r->nc = NULL;
-}
-
 /* ---- one batch ---- */
 
 /* Folds msgs[0..n) (in stream order) with proj__fold_batch. */
-static ts_status fold_msgs(runner_t *r, natsMsg **msgs, const uint64_t *seqs, int n,
-                           proj__item_t *items)
+static ts_status fold_msgs(runner_t *r, const proj__msg_t *msgs, int n, proj__item_t *items)
 {
     proj__batch_t out;
     for (int i = 0; i < n; i++)
-        items[i] = (proj__item_t){.seq = seqs[i],
-                                  .subject = natsMsg_GetSubject(msgs[i]),
-                                  .data = natsMsg_GetData(msgs[i]),
-                                  .len = (size_t)natsMsg_GetDataLength(msgs[i])};
+        items[i] = (proj__item_t){.seq = msgs[i].seq,
+                                  .subject = natsMsg_GetSubject(msgs[i].msg),
+                                  .data = natsMsg_GetData(msgs[i].msg),
+                                  .len = (size_t)natsMsg_GetDataLength(msgs[i].msg)};
     ts_status rc = proj__fold_batch(r->c, &r->arena, items, n, 1, NULL, &out);
     if (rc == TS_OK)
         r->checkpoint = out.checkpoint;
@@ -260,58 +127,25 @@ static ts_status fold_msgs(runner_t *r, natsMsg **msgs, const uint64_t *seqs, in
 /* Fetches and folds until stop or an error. */
 static ts_status pump(runner_t *r)
 {
-    natsMsg **msgs = calloc((size_t)r->batch, sizeof *msgs);
-    uint64_t *seqs = calloc((size_t)r->batch, sizeof *seqs);
+    proj__msg_t *msgs = calloc((size_t)r->batch, sizeof *msgs);
     proj__item_t *items = calloc((size_t)r->batch, sizeof *items);
-    ts_status rc = msgs && seqs && items ? TS_OK : TS_ERR_NOMEM;
+    ts_status rc = msgs && items ? TS_OK : TS_ERR_NOMEM;
 
     while (rc == TS_OK && !stopping(r)) {
         natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        natsStatus s = natsSubscription_Fetch(&list, r->sub, r->batch, PROJ_FETCH_WAIT_MS, &jerr);
-        if (s == NATS_TIMEOUT)
-            continue; /* nothing new: normal */
-        if (s != NATS_OK) {
-            proj__log("fetch: %s", nats_err(s));
-            rc = TS_ERR_LOG;
-            break;
-        }
-        /* Keep the prefix that is in order; a gap ends the session. */
         int n = 0, gap = 0;
-        uint64_t expect = r->checkpoint + 1;
-        for (int i = 0; i < list.Count && !gap; i++) {
-            jsMsgMetaData *meta = NULL;
-            if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) {
-                rc = TS_ERR_LOG;
-                break;
-            }
-            uint64_t seq = meta->Sequence.Stream;
-            jsMsgMetaData_Destroy(meta);
-            if (seq > expect && !r->fresh) {
-                proj__log("seq %" PRIu64 " arrived while %" PRIu64
-                          " was expected; restarting from the checkpoint",
-                          seq, expect);
-                gap = 1;
-                break;
-            }
-            r->fresh = 0;
-            msgs[n] = list.Msgs[i];
-            seqs[n] = seq;
-            n++;
-            if (seq >= expect)
-                expect = seq + 1;
-        }
+        rc = proj__consumer_fetch(&r->cons, r->batch, PROJ_FETCH_WAIT_MS, r->checkpoint, &list,
+                                  msgs, &n, &gap);
         if (rc == TS_OK && n > 0)
-            rc = fold_msgs(r, msgs, seqs, n, items);
+            rc = fold_msgs(r, msgs, n, items);
         /* Ack only what the committed transaction covers. */
         for (int i = 0; rc == TS_OK && i < n; i++)
-            natsMsg_Ack(msgs[i], NULL);
+            natsMsg_Ack(msgs[i].msg, NULL);
         natsMsgList_Destroy(&list);
         if (rc == TS_OK && gap)
             rc = TS_ERR_LOG;
     }
     free(msgs);
-    free(seqs);
     free(items);
     return rc;
 }
@@ -326,6 +160,12 @@ ts_status proj_run(const proj_config_t *cfg)
     r.cfg = cfg;
     r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
     r.batch = cfg->batch ? cfg->batch : PROJ_DEFAULT_BATCH;
+    r.cons = (proj__consumer_t){.nats_url = cfg->nats_url,
+                                .stream = r.stream,
+                                .durable = PROJ_CATALOG_DURABLE,
+                                .client_name = "turnstile-projector",
+                                .what = "catalog projector",
+                                .stop = cfg->stop};
     rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
     if (rc != TS_OK)
         return rc;
@@ -334,13 +174,13 @@ ts_status proj_run(const proj_config_t *cfg)
     while (!stopping(&r)) {
         rc = pg_begin_session(&r);
         if (rc == TS_OK)
-            rc = nats_begin_session(&r);
+            rc = proj__consumer_open(&r.cons, r.checkpoint);
         if (rc == TS_OK)
             rc = pump(&r);
-        nats_end_session(&r);
+        proj__consumer_close(&r.cons);
         pg_end_session(&r);
         if (!stopping(&r))
-            nap(&r, 1000);
+            proj__nap(cfg->stop, 1000);
     }
     ts_arena_deinit(&r.arena);
     proj_db_free(r.db);

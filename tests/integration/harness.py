@@ -7,7 +7,8 @@ module starts on free ports and removes afterwards. A Stack is
       nats/         JetStream store of the Stack's own nats-server
       data/         --data of serve and project; data/engine is the LMDB cache
       pg/           the Stack's own PostgreSQL cluster (only without a shared one)
-      logs/         nats.log, serve.log, project.log, postgres.log, ops.log
+      logs/         nats.log, serve.log, project.log, audit.log (the audit
+                    projector, when a test starts it), postgres.log, ops.log
 
 plus a fresh database with a unique name. ops/test starts one PostgreSQL
 cluster for the whole run and exports TS_TEST_PG_HOST / TS_TEST_PG_PORT; each
@@ -285,7 +286,7 @@ class Stack:
             return
         self._closed = True
         _open_stacks.discard(self)
-        for name in ("serve", "project"):
+        for name in ("serve", "project", "audit"):
             if name in self.procs:
                 self._stop(name)
         if failed or self.problems:
@@ -311,7 +312,11 @@ class Stack:
     # ---- nats-server and PostgreSQL
 
     def _start_nats(self):
+        # The HTTP port is chosen first but bound only when serve starts, so
+        # the kernel may offer it again here.
         self.nats_port = free_port()
+        while self.nats_port == self.http_port:
+            self.nats_port = free_port()
         self.nats_url = f"nats://127.0.0.1:{self.nats_port}"
         store = os.path.join(self.tmp, "nats")
         self._spawn("nats", ["nats-server", "-js", "-sd", store, "-a", "127.0.0.1",
@@ -327,6 +332,8 @@ class Stack:
             self.own_pg = True
             self.pg_host = "127.0.0.1"
             self.pg_port = free_port()
+            while self.pg_port == self.http_port:  # see _start_nats
+                self.pg_port = free_port()
             _ops("ts_start_pg", str(self.pg_port), os.path.join(self.tmp, "pg"),
                  self._log("postgres"), "fast", log=self._log("ops"))
         name = f"ts_it_{os.getpid()}_{secrets.token_hex(4)}"
@@ -410,8 +417,25 @@ class Stack:
         """SIGTERM (or SIGKILL) the projector and wait; returns its exit status."""
         return self._stop("project", kill)
 
+    def start_audit(self, loki_url=None, batch=None, env=None):
+        """Start `turnstile project --projection audit` as process "audit"
+        (log logs/audit.log). loki_url: its LOKI_URL (None: it appends to
+        data/audit/audit.log); env: more environment (TURNSTILE_AUDIT_KEY)."""
+        args = [self.bin, "project", "--projection", "audit"] + self._common_args()
+        if batch:
+            args += ["--batch", str(batch)]
+        e = self._turnstile_env()
+        e.update(env or {})
+        if loki_url:
+            e["LOKI_URL"] = loki_url
+        self._spawn("audit", args, e)
+
+    def stop_audit(self, kill=False):
+        """SIGTERM (or SIGKILL) the audit projector and wait; returns its exit status."""
+        return self._stop("audit", kill)
+
     def alive(self, name):
-        """True while process `name` ("serve", "project", "nats") runs."""
+        """True while process `name` ("serve", "project", "audit", "nats") runs."""
         p = self.procs.get(name)
         return p is not None and p.poll() is None
 
@@ -490,7 +514,7 @@ class Stack:
         """Print the last `lines` lines of each log to stderr."""
         if not self.log_dir or not os.path.isdir(self.log_dir):
             return
-        for name in ("serve", "project", "nats", "postgres", "ops"):
+        for name in ("serve", "project", "audit", "nats", "postgres", "ops"):
             path = self._log(name)
             if not os.path.exists(path):
                 continue
