@@ -37,4 +37,11 @@ const char api__openapi_json[] =
     "\"Provider webhook, Payment-Signature verified (RULE-PAY-1)\",\"responses\":{\"default\""
     ":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/cancel\":{\"post\""
     ":{\"summary\":\"Cancel an event: every booking refunded in full (owner, admin)\",\"respo"
-    "nses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";
+    "nses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}"
+    /* issue 4: the sales dashboard and a user's bookings */
+    ",\"/events/{id}/sales\":{\"get\":{\"summary\":\"Sales per tier (sold, held, available, "
+    "gross, refunds, checked_in), totals and a per-minute series (owner, admin); ?from=&to= bound "
+    "the series, ?min_seq waits for the read model\",\"responses\":{\"default\":{\"description"
+    "\":\"JSON, or an RFC 7807 problem\"}}}},\"/users/me/bookings\":{\"get\":{\"summary\":\"The "
+    "caller's bookings, newest first; ?limit=&cursor=, ?min_seq\",\"responses\":{\"default\":{"
+    "\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

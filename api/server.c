@@ -39,6 +39,9 @@ static const api_route_t routes[] = {
     {"POST", "/payments/*/simulate", api_h_payment_simulate, 1},
     {"POST", "/webhooks/payments", api_h_webhook, 0},
     {"POST", "/events/*/cancel", api_h_event_cancel, 1},
+    /* issue 4, the sales dashboard and a user's bookings */
+    {"GET", "/events/*/sales", api_h_event_sales, 0},
+    {"GET", "/users/me/bookings", api_h_my_bookings, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

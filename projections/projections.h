@@ -33,6 +33,10 @@
  *            quantity, expires_at, items jsonb, subtotal, discount,
  *            service_fee, total, vat_included, currency, created_seq,
  *            updated_seq)
+ *   sales_tiers(event_id, tier, sold, gross, refunds, checked_in) and
+ *   sales_minutes(event_id, minute, tier, sold, gross, refunds)
+ *       issue 4: the sales dashboard's sums, per tier and per minute of
+ *       confirmation, moved by the fold (see proj_event_sales)
  *
  * Invariants.
  *  - A batch of commits is folded in one transaction that also moves the
@@ -200,6 +204,47 @@ ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, siz
  * API's ownership check (strip it before answering if needed).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out);
+
+/* ---- issue 4: the sales dashboard and a user's bookings (sales.c) ---- */
+
+/* GET /events/{id}/sales: {event_id, as_of_seq, organizer_id, event_status,
+ * currency, tiers: [{tier, name, capacity, sold, held, available, gross,
+ * refunds, checked_in}], totals: {capacity, sold, held, available, gross,
+ * refunds, checked_in}, series: [{minute, sold, gross, refunds}]}, money as
+ * {amount, currency} in the event's currency. Per tier:
+ *   sold       items of bookings confirmed and not cancelled (tickets
+ *              issued and not cancelled; a transfer keeps them sold)
+ *   held       items of holds still active now (expires_at > now:
+ *              RULE-HOLD-3, before the HoldExpired of a lapsed one arrives)
+ *   available  capacity - sold - held
+ *   gross      the totals paid by every confirmation (fee included), also
+ *              of bookings cancelled since
+ *   refunds    what cancellations of confirmed bookings owe back, whether
+ *              or not the provider has paid it yet (RULE-REF-1); a late
+ *              payment refunded because its seats were gone (RULE-PAY-2)
+ *              was no sale and is in neither
+ *   checked_in tickets admitted at a gate (RULE-TKT-2) whose booking is
+ *              not cancelled
+ * series: one entry per UTC minute in which bookings were confirmed, oldest
+ * first, summed over tiers: their items still sold, what they paid and what
+ * their cancellations owe back, so over every minute the entries sum to
+ * totals' sold, gross and refunds. from_ms / to_ms (0: unbounded) keep the
+ * minutes m with from_ms <= m < to_ms; they bound the series only.
+ * organizer_id and event_status are for the API's access check. as_of_seq
+ * is the catalog checkpoint in the same snapshot as every number.
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_INVALID (event_id NULL),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_event_sales(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
+                           json_t **out);
+
+/* GET /users/me/bookings: {items: [booking as proj_booking_get], next_cursor:
+ * "..." | null}, the user's bookings newest first (by the commit that placed
+ * them, then booking id), limit 1..200 (0 picks 50), cursor the previous
+ * page's next_cursor or NULL.
+ * Errors: TS_ERR_INVALID (limit out of range, a cursor this function did not
+ * make), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                             json_t **out);
 
 /* ---- builds: the log folded into a fresh schema (build.c) ---- */
 
