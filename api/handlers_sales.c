@@ -36,10 +36,11 @@ void api_h_event_sales(api_req_t *r)
     const char *status = json_string_value(json_object_get(out, "event_status"));
     int may = (r->roles & EVT_ROLE_ADMIN) || (owner && strcmp(owner, r->user_id) == 0);
     if (!may) {
-        json_decref(out);
         /* A draft does not exist yet for anyone but its organizer and
          * admins, as in GET /events/{id}. */
-        if (status && strcmp(status, "draft") == 0)
+        int draft = status && strcmp(status, "draft") == 0;
+        json_decref(out);
+        if (draft)
             return api_problem(r, 404, "not_found", "no such event", NULL);
         return api_problem(r, 403, "forbidden", "the sales of an event are its organizer's", NULL);
     }

@@ -78,7 +78,9 @@ void proj__db_release(proj_db_t *db, proj__conn_t *c);
 ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
 
 /* Named statements, prepared lazily per connection; their SQL is in sql.c
- * (proj__stmt_sql), the prepared name is the second column. */
+ * (proj__stmt_sql), the prepared name is the second column. A statement
+ * the fold sends in its pipeline belongs between PROJ_F_VENUE_CREATED and
+ * PROJ_F_NOTIFY: the projector prepares that range before it starts one. */
 #define PROJ_STMT_LIST(X)                                                                          \
     X(PROJ_Q_CHECKPOINT_GET, "proj_q_checkpoint")                                                  \
     X(PROJ_Q_VENUE_GET, "proj_q_venue")                                                            \
@@ -86,6 +88,7 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_Q_SEATMAP_SECTIONS, "proj_q_seatmap_sections")                                          \
     X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
     X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
+    X(PROJ_Q_SALES, "proj_q_sales")                                                                \
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
     X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
@@ -100,15 +103,14 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_SALE_EVENT_CANCELLED, "proj_f_sale_event_cancelled")                                  \
     X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
     X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
+    X(PROJ_F_DASH_CONFIRMED, "proj_f_dash_confirmed")                                              \
+    X(PROJ_F_DASH_CANCELLED, "proj_f_dash_cancelled")                                              \
+    X(PROJ_F_DASH_CHECKED_IN, "proj_f_dash_checked_in")                                            \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
-    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
-    X(PROJ_F_DASH_CONFIRMED, "proj_f_dash_confirmed")                                              \
-    X(PROJ_F_DASH_CANCELLED, "proj_f_dash_cancelled")                                              \
-    X(PROJ_F_DASH_CHECKED_IN, "proj_f_dash_checked_in")                                            \
-    X(PROJ_Q_SALES, "proj_q_sales")
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
