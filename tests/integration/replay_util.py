@@ -18,6 +18,8 @@ TABLES = {
     "seats": ("event_id, seat_id", "*"),
     "bookings": ("booking_id", "*"),
     "tickets": ("ticket_id", "*"),
+    "sales_tiers": ("event_id, tier", "*"),
+    "sales_minutes": ("event_id, minute, tier", "*"),
 }
 
 
