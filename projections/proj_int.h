@@ -480,13 +480,14 @@ typedef struct {
     const json_t *sections; /* [[tier, capacity, available]] */
     const json_t *held;     /* [[tier, held, lapsed]] */
     const json_t *sales;    /* [[tier, sold, gross, refunds, checked_in]] */
-    const json_t *series;   /* [[minute ms, sold, gross, refunds]], oldest first */
+    const json_t *series;   /* [{minute, sold, gross, refunds}]: taken as it is */
 } proj__sales_parts_t;
 
 /* The GET /events/{id}/sales answer (projections.h, proj_event_sales) from
  * its parts (sales.c): one entry per tier of the event, in its order, then
  * one per other tier key the parts name; available includes what lapsed
- * holds still occupy; totals sum the tiers. New reference. */
+ * holds still occupy; totals sum the tiers; series as given. New
+ * reference. */
 json_t *proj__sales_json(const proj__sales_parts_t *p);
 
 /* Opaque list cursor for the key (starts_at ms, event_id): URL-safe base64

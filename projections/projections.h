@@ -230,12 +230,20 @@ ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out);
  * their cancellations owe back, so over every minute the entries sum to
  * totals' sold, gross and refunds. from_ms / to_ms (0: unbounded) keep the
  * minutes m with from_ms <= m < to_ms; they bound the series only.
- * organizer_id and event_status are for the API's access check. as_of_seq
- * is the catalog checkpoint in the same snapshot as every number.
+ * as_of_seq is the catalog checkpoint in the same snapshot as every
+ * number.
+ *
+ * The answer comes as compact JSON text, NUL-terminated, in a malloc'd
+ * buffer the caller frees, *len its length; *who gets the event's
+ * organizer ("" when none) and status, for the API's access check.
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_INVALID (event_id NULL),
- * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
-ts_status proj_event_sales(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
-                           json_t **out);
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM. */
+typedef struct {
+    char organizer_id[65];
+    char event_status[16];
+} proj_event_who_t;
+ts_status proj_event_sales_text(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
+                                proj_event_who_t *who, char **out, size_t *len);
 
 /* GET /users/me/bookings: {items: [booking as proj_booking_get], next_cursor:
  * "..." | null}, the user's bookings newest first (by the commit that placed

@@ -3,7 +3,10 @@
  * bookings (GET /users/me/bookings).
  *
  * The dashboard is one statement (PROJ_Q_SALES), so every number and
- * as_of_seq come from one snapshot. Sold, gross, refunds and checked_in are
+ * as_of_seq come from one snapshot. Its series, which may have tens of
+ * thousands of entries, PostgreSQL writes in the answer's shape and it is
+ * spliced into the text unparsed (jansson would spend most of the time of
+ * a request on it), as the seat map is served as text. Sold, gross, refunds and checked_in are
  * the rows the fold keeps (fold_dashboard.c); held is read from the held
  * bookings at the time of the request, since a hold lapses with the clock
  * (RULE-HOLD-3), and available is the sections' count plus what lapsed
@@ -127,15 +130,9 @@ json_t *proj__sales_json(const proj__sales_parts_t *p)
         all.checked_in += t[i].checked_in;
         json_array_append_new(tiers, tier_json(&t[i], currency, 0));
     }
-    json_t *series = json_array();
-    json_array_foreach(p->series, i, row)
-    {
-        json_array_append_new(
-            series, json_pack("{s:o, s:I, s:o, s:o}", "minute", proj__time_json(int_at(row, 0)),
-                              "sold", (json_int_t)int_at(row, 1), "gross",
-                              proj__money_json(int_at(row, 2), currency), "refunds",
-                              proj__money_json(int_at(row, 3), currency)));
-    }
+    /* The series comes in its API shape (sql.c): only an absent one is
+     * made here. */
+    json_t *series = json_is_array(p->series) ? json_incref((json_t *)p->series) : json_array();
     json_t *out = json_pack("{s:s?, s:I, s:s?, s:s?, s:s?, s:o, s:o, s:o}", "event_id", p->event_id,
                             "as_of_seq", (json_int_t)p->as_of_seq, "organizer_id", p->organizer_id,
                             "event_status", p->event_status, "currency", currency, "tiers", tiers,
@@ -146,13 +143,32 @@ json_t *proj__sales_json(const proj__sales_parts_t *p)
 
 /* ---- GET /events/{id}/sales ---- */
 
-ts_status proj_event_sales(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
-                           json_t **out)
+/* head (a JSON object's text, without its series) with ,"series":series
+ * spliced in before its closing brace, into a malloc'd buffer. */
+static char *splice(const char *head, const char *series, size_t *len)
+{
+    static const char key[] = ",\"series\":";
+    size_t h = strlen(head), n = strlen(series);
+    if (h < 2 || head[h - 1] != '}')
+        return NULL;
+    char *out = malloc(h - 1 + sizeof key - 1 + n + 2);
+    if (!out)
+        return NULL;
+    memcpy(out, head, h - 1);
+    memcpy(out + h - 1, key, sizeof key - 1);
+    memcpy(out + h - 1 + sizeof key - 1, series, n);
+    memcpy(out + h - 1 + sizeof key - 1 + n, "}", 2);
+    *len = h - 1 + sizeof key - 1 + n + 1;
+    return out;
+}
+
+ts_status proj_event_sales_text(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
+                                proj_event_who_t *who, char **out, size_t *len)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
-    json_t *parts[5] = {NULL};
-    char from[24], to[24];
+    json_t *parts[4] = {NULL}, *head = NULL;
+    char from[24], to[24], *text = NULL;
     ts_status rc;
 
     if (!event_id)
@@ -170,9 +186,10 @@ ts_status proj_event_sales(proj_db_t *db, const char *event_id, int64_t from_ms,
         rc = TS_ERR_NOT_FOUND;
         goto done;
     }
-    /* Columns 2, 4..7: the event's tiers, then the four JSON arrays. */
+    /* Columns 2, 4..6: the event's tiers, then three small JSON arrays;
+     * the series (7) is spliced in as PostgreSQL wrote it. */
     parts[0] = proj__col_json(r, 0, 2);
-    for (int k = 1; k < 5; k++)
+    for (int k = 1; k < 4; k++)
         parts[k] = proj__col_json(r, 0, 3 + k);
     proj__sales_parts_t sp = {.event_id = event_id,
                               .organizer_id = PQgetisnull(r, 0, 0) ? NULL : PQgetvalue(r, 0, 0),
@@ -181,11 +198,22 @@ ts_status proj_event_sales(proj_db_t *db, const char *event_id, int64_t from_ms,
                               .tiers = parts[0],
                               .sections = parts[1],
                               .held = parts[2],
-                              .sales = parts[3],
-                              .series = parts[4]};
-    *out = proj__sales_json(&sp);
+                              .sales = parts[3]};
+    head = proj__sales_json(&sp);
+    json_object_del(head, "series");
+    text = json_dumps(head, JSON_COMPACT);
+    *out = text ? splice(text, PQgetisnull(r, 0, 7) ? "[]" : PQgetvalue(r, 0, 7), len) : NULL;
+    if (!*out) {
+        rc = TS_ERR_NOMEM;
+        goto done;
+    }
+    snprintf(who->organizer_id, sizeof who->organizer_id, "%s",
+             sp.organizer_id ? sp.organizer_id : "");
+    snprintf(who->event_status, sizeof who->event_status, "%s", sp.event_status);
 done:
-    for (int k = 0; k < 5; k++)
+    free(text);
+    json_decref(head);
+    for (int k = 0; k < 4; k++)
         json_decref(parts[k]);
     PQclear(r);
     proj__db_release(db, c);

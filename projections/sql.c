@@ -362,9 +362,14 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
      * sections, [tier, held, lapsed] over the held bookings (RULE-HOLD-3:
      * a hold whose expires_at has passed holds nothing any more, even
      * before its HoldExpired arrives), [tier, sold, gross, refunds,
-     * checked_in], and the series [minute ms, sold, gross, refunds] summed
-     * over tiers, oldest first. $1 event, $2/$3 the series' from (>=) and
-     * to (<) in ms, 0 for unbounded. */
+     * checked_in], and the series summed over tiers, oldest first, in its
+     * API shape already: a month of minutes is 40,000 entries, which
+     * jansson would take longer to parse and reshape than PostgreSQL to
+     * make. json_agg keeps the order of its sorted subquery (an ORDER BY
+     * inside the aggregate would sort the built objects again, spilling to
+     * disk). Money is in the currency of the event's first tier, as in
+     * proj__sales_json. $1 event, $2/$3 the series' from (>=) and to (<) in
+     * ms, 0 for unbounded. */
     [PROJ_Q_SALES] =
         "SELECT e.organizer_id, e.status, e.tiers::text, c.last_seq,\n"
         "  (SELECT json_agg(json_build_array(k.tier, k.capacity, k.available))\n"
@@ -380,14 +385,18 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "         GROUP BY 1) h)::text,\n"
         "  (SELECT json_agg(json_build_array(tier, sold, gross, refunds, checked_in))\n"
         "   FROM sales_tiers WHERE event_id = e.event_id)::text,\n"
-        "  (SELECT json_agg(json_build_array(ts_tstz_to_ms(m.minute), m.sold, m.gross,\n"
-        "      m.refunds) ORDER BY m.minute)\n"
-        "   FROM (SELECT minute, sum(sold) AS sold, sum(gross) AS gross,\n"
-        "           sum(refunds) AS refunds\n"
+        "  (SELECT json_agg(json_build_object(\n"
+        "      'minute', to_char(m.minute AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n"
+        "      'sold', m.sold,\n"
+        "      'gross', json_build_object('amount', m.gross, 'currency', m.cur),\n"
+        "      'refunds', json_build_object('amount', m.refunds, 'currency', m.cur)))\n"
+        "   FROM (SELECT minute, e.tiers -> 0 -> 'price' ->> 'currency' AS cur,\n"
+        "           sum(sold)::bigint AS sold, sum(gross)::bigint AS gross,\n"
+        "           sum(refunds)::bigint AS refunds\n"
         "         FROM sales_minutes WHERE event_id = e.event_id\n"
         "           AND minute >= coalesce(ts_ms_to_tstz($2::bigint), '-infinity')\n"
         "           AND minute < coalesce(ts_ms_to_tstz($3::bigint), 'infinity')\n"
-        "         GROUP BY minute) m)::text\n"
+        "         GROUP BY minute ORDER BY minute) m)::text\n"
         "FROM events e LEFT JOIN checkpoints c ON c.projection = '" PROJ_CATALOG "'\n"
         "WHERE e.event_id = $1::text",
 };
