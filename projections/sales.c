@@ -3,15 +3,16 @@
  * bookings (GET /users/me/bookings).
  *
  * The dashboard is one statement (PROJ_Q_SALES), so every number and
- * as_of_seq come from one snapshot. Its series, which may have tens of
- * thousands of entries, PostgreSQL writes in the answer's shape and it is
- * spliced into the text unparsed (jansson would spend most of the time of
- * a request on it), as the seat map is served as text. Sold, gross, refunds and checked_in are
+ * as_of_seq come from one snapshot. Sold, gross, refunds and checked_in are
  * the rows the fold keeps (fold_dashboard.c); held is read from the held
  * bookings at the time of the request, since a hold lapses with the clock
  * (RULE-HOLD-3), and available is the sections' count plus what lapsed
  * holds still occupy there, so capacity = sold + held + available.
- * proj__sales_json, pure, assembles the answer from the statement's parts. */
+ * proj__sales_json, pure, assembles the answer from the statement's parts,
+ * but for the series: that may have tens of thousands of entries, so
+ * PostgreSQL writes it in the answer's shape and it is spliced into the
+ * text unparsed (jansson would spend most of a request on it), as the seat
+ * map is served as text. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
