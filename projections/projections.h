@@ -290,7 +290,8 @@ int proj_schema_name_valid(const char *s);
  * lock, drops the schemas of builds whose process died, and creates schema
  * catalog_v<N> with empty tables. Errors: TS_ERR_INVALID (bad config, or
  * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build
- * runs; into exists and replace is not set), TS_ERR_UNAVAILABLE, TS_ERR_DB.
+ * runs, still after 3 s of asking; into exists and replace is not set),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB.
  * *out is written only on success; free it with proj_build_free. */
 ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out);
 
