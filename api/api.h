@@ -21,10 +21,17 @@
 typedef struct api_server api_server_t;
 
 typedef struct {
-    const char *bind;       /* "127.0.0.1" */
-    uint16_t port;          /* 8080 */
-    const uint8_t *jwt_key; /* HS256 secret */
+    const char *bind; /* "127.0.0.1" */
+    uint16_t port;    /* 8080 */
+    /* Access tokens (RULE-AUTH-1): jwt_alg is "HS256" (NULL: the default),
+     * "RS256" or "ES256". HS256 signs and verifies with the secret jwt_key;
+     * RS256/ES256 sign with the private key jwt_key (PEM) and verify with
+     * jwt_public_key (PEM). Borrowed for the server's life. */
+    const char *jwt_alg;
+    const uint8_t *jwt_key;
     size_t jwt_key_len;
+    const uint8_t *jwt_public_key;
+    size_t jwt_public_key_len;
     eng_t *engine;       /* borrowed */
     proj_db_t *db;       /* borrowed */
     int min_seq_wait_ms; /* 2000 */
@@ -35,7 +42,9 @@ typedef struct {
     uint32_t cancel_batch; /* bookings per commit of an event's cancellation; 0: 200 */
 } api_config_t;
 
-/* Starts listening. Errors: TS_ERR_IO (port taken, bad address). */
+/* Starts listening. Errors: TS_ERR_IO (port taken, bad address),
+ * TS_ERR_INVALID (bad address; unknown JWT algorithm, or keys that do not
+ * sign and verify a token). */
 ts_status api_start(const api_config_t *cfg, api_server_t **out);
 /* Stops accepting, finishes requests in flight. Accepts NULL. */
 void api_stop(api_server_t *s);

@@ -16,8 +16,10 @@ struct api_server {
     pthread_mutex_t idem_mu;       /* guards idem_busy */
     ts_map_t idem_busy;            /* keys whose first request is in flight */
     ts_arena_t idem_arena;         /* key storage for idem_busy */
-    pthread_mutex_t token_mu;      /* guards tokens */
+    pthread_mutex_t token_mu;      /* guards tokens and users */
     struct api_token_slot *tokens; /* verified access tokens (auth.c) */
+    struct api_user_slot *users;   /* roles and blocked flag, fresh (auth.c) */
+    int jwt_alg;                   /* jwt_alg_t of cfg.jwt_alg (jwt.c) */
     pthread_mutex_t cache_mu;
     ts_map_t event_cache; /* published event id → slot in cached */
     void **cached;        /* cmd_event_state_t copies (immutable once published) */
@@ -35,7 +37,8 @@ typedef struct {
     const char *params[3]; /* path parameters in order */
     /* The caller, once authenticated. */
     const char *user_id;
-    uint32_t roles;
+    uint32_t roles; /* as the user's aggregate has them, not the token */
+    int blocked;    /* RULE-AUTH-2 */
     /* The command id of this request (from Idempotency-Key, or random). */
     const char *command_id;
     /* The answer. */
@@ -51,6 +54,8 @@ void api_reply_json(api_req_t *r, int status, json_t *body);
 /* problem+json; extra (may be NULL) is merged and its reference taken. */
 void api_problem(api_req_t *r, int status, const char *code, const char *detail, json_t *extra);
 void api_problem_validation(api_req_t *r, const char *field, const char *message);
+/* An answer without a body (204). */
+void api_reply_empty(api_req_t *r, int status);
 /* Maps a business rejection to its HTTP status and problem. */
 void api_reply_reject(api_req_t *r, const cmd_reject_t *rj);
 /* Maps an engine/database status to a 5xx or 404 problem. */
@@ -64,13 +69,31 @@ json_t *api_body_json(api_req_t *r);
  * -1 when it must not go on. */
 int api_wait_min_seq(api_req_t *r);
 
-/* ---- auth (auth.c) ---- */
-/* Verifies the bearer token; replies 401 and returns -1 when absent/bad. */
+/* ---- auth (auth.c, jwt.c) ---- */
+/* Verifies the bearer token and loads the caller's roles and blocked flag
+ * from the user's aggregate (not from the token: a role change or a block
+ * counts at once); replies 401 and returns -1 when absent/bad, or when the
+ * user does not exist. */
 int api_authenticate(api_req_t *r);
-/* 403 unless the caller has one of the role bits; -1 then. */
+/* 403 unless the caller has one of the role bits (admin always does); -1 then. */
 int api_require_role(api_req_t *r, uint32_t roles);
+/* RULE-AUTH-2: authenticates, then 403 forbidden when the caller is
+ * blocked; -1 then. Every handler that holds or buys calls it. */
+int api_require_active_user(api_req_t *r);
+/* Forgets what the server knows of a user's roles and block, after a
+ * change, so the next request reads them afresh. */
+void api__user_forget(api_server_t *s, const char *user_id);
+/* A signed access token (malloc'd), or NULL. */
 char *api__token_issue(api_server_t *s, const eng_user_t *u, int64_t now, int ttl_s);
-/* The cache of verified tokens: set up and torn down with the server. */
+/* Verifies an access token (see jwt.c); sub lives in arena. 0 or -1. */
+int api__token_verify(api_server_t *s, const char *token, ts_arena_t *arena, const char **sub,
+                      long *exp);
+/* Checks the JWT configuration by signing and verifying a token. */
+ts_status api__jwt_init(api_server_t *s);
+/* ["attendee", ...] of a role bit set. */
+json_t *api__roles_json(uint32_t roles);
+/* The caches of verified tokens and users: set up and torn down with the
+ * server. */
 void api__tokens_init(api_server_t *s);
 void api__tokens_deinit(api_server_t *s);
 
@@ -78,6 +101,10 @@ void api__tokens_deinit(api_server_t *s);
 void api_h_login(api_req_t *r);
 void api_h_register(api_req_t *r);
 void api_h_me(api_req_t *r);
+void api_h_refresh(api_req_t *r);
+void api_h_logout(api_req_t *r);
+void api_h_user_roles(api_req_t *r);
+void api_h_user_block(api_req_t *r);
 void api_h_venue_create(api_req_t *r);
 void api_h_venue_get(api_req_t *r);
 void api_h_event_create(api_req_t *r);
@@ -86,6 +113,9 @@ void api_h_events_list(api_req_t *r);
 void api_h_event_get(api_req_t *r);
 void api_h_seatmap(api_req_t *r);
 void api_h_hold(api_req_t *r);
+void api_h_hold_best(api_req_t *r);
+void api_h_event_patch(api_req_t *r);
+void api_h_promo_create(api_req_t *r);
 void api_h_booking_get(api_req_t *r);
 void api_h_booking_delete(api_req_t *r);
 void api_h_audit_events(api_req_t *r);
@@ -99,6 +129,17 @@ void api_h_payment_create(api_req_t *r);
 void api_h_payment_simulate(api_req_t *r);
 void api_h_webhook(api_req_t *r);
 void api_h_event_cancel(api_req_t *r);
+void api_h_waitlist_join(api_req_t *r);
+void api_h_waitlist_leave(api_req_t *r);
+void api_h_waitlist_mine(api_req_t *r);
+/* tickets and gates (handlers_tickets.c) */
+void api_h_ticket_get(api_req_t *r);
+void api_h_ticket_qr(api_req_t *r);
+void api_h_ticket_transfer(api_req_t *r);
+void api_h_checkin(api_req_t *r);
+void api_h_event_keys(api_req_t *r);
+void api_h_event_revocations(api_req_t *r);
+void api_h_my_tickets(api_req_t *r);
 /* issue 4, the sales dashboard and a user's bookings (handlers_sales.c) */
 void api_h_event_sales(api_req_t *r);
 void api_h_my_bookings(api_req_t *r);
@@ -107,6 +148,12 @@ void api_h_my_bookings(api_req_t *r);
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
 int api_parse_venue(api_req_t *r, json_t *j, evt_venue_created_t *out);
 int api_parse_event(api_req_t *r, json_t *j, evt_event_created_t *out);
+/* PATCH /events/{id}: the fields present (unknown ones refused). */
+int api_parse_event_patch(api_req_t *r, json_t *j, event_patch_t *out);
+/* POST /events/{id}/promos. */
+int api_parse_promo(api_req_t *r, json_t *j, evt_promo_t *out);
+/* The optional "promo_code" of a hold body into *code (NULL when absent). */
+int api_parse_promo_code(api_req_t *r, json_t *j, const char **code);
 
 /* ---- shared pieces (commands.c) ---- */
 /* Runs a command, records metrics; on a rejection or error it replies and
@@ -122,6 +169,35 @@ ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
  * 0, or -1 when id is not such an id. */
 int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
                     const char **section);
+/* ---- holds (handlers_holds.c, holds_flow.c) ---- */
+/* The published event (cached copy; tiers, policy and layout are frozen at
+ * publish), or NULL when missing or not published. */
+const cmd_event_state_t *api__published_event(api_req_t *r, const char *event_id);
+const evt_section_t *api__published_section(const cmd_event_state_t *ev, const char *key);
+/* Opens the shard of section (subject); 0 when open. */
+int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
+                    const char *section);
+/* A new booking id "bk-<event>-<section>-<random>", derived from the
+ * Idempotency-Key when there is one. */
+const char *api__booking_id(api_req_t *r, const char *event_id, const char *section);
+
+typedef struct {
+    const char *event_id;
+    const cmd_event_state_t *ev; /* published */
+    const char *promo_code;      /* as given; NULL: none */
+    uint32_t quantity;           /* units the hold takes (RULE-HOLD-4) */
+    int refused_by;              /* out: 1 promo, 2 quota, 3 the shard */
+} api_hold_t;
+
+/* The hold flow: PromoUsed → QuotaTaken → cmd (ENG_INV_HOLD or
+ * ENG_INV_HOLD_BEST with subject, section and new_id = the booking id),
+ * giving back the earlier steps when a later one refuses. TS_OK with
+ * o->reject set when a step refused (hp->refused_by says which); errors
+ * are the engine's. */
+ts_status api_hold_place(api_req_t *r, api_hold_t *hp, eng_cmd_t *cmd, eng_outcome_t *o);
+/* 201 with the booking a hold outcome placed (or, repeated, found). */
+void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o);
+
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
 

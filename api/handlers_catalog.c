@@ -106,6 +106,21 @@ void api_h_event_publish(api_req_t *r)
     }
     eng_cmd_t cmd = {.type = ENG_EVENT_PUBLISH, .dep = venue};
     cmd.subject = ts_arena_printf(&r->arena, "tix.event.%s", id);
+    /* RULE-TKT-1: the engine makes the event's key pair (the private key
+     * stays in its data dir) and the command carries the public key. Only
+     * for a draft its organizer (or an admin) publishes: a published event
+     * keeps the key it was published with, and the decision below refuses
+     * the others anyway. */
+    int may = (r->roles & EVT_ROLE_ADMIN) || strcmp(es->ev.organizer_id, r->user_id) == 0;
+    if (es->status == CMD_EVENT_DRAFT && may) {
+        st = eng_ticket_key_ensure(r->srv->cfg.engine, id, &r->arena, &cmd.u.ticket_key);
+        if (st != TS_OK) {
+            ev_ops->state_free(ev);
+            vn_ops->state_free(venue);
+            fprintf(stderr, "api: no ticket key for event %s: %s\n", id, ts_status_str(st));
+            return api_reply_status(r, st == TS_ERR_IO ? TS_ERR_UNAVAILABLE : st);
+        }
+    }
     eng_outcome_t o;
     if (api_execute(r, &cmd, &o) == 0) {
         /* The copy plus the new event is the published state. */

@@ -7,6 +7,7 @@
 #include "api/api_int.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int alnum_id(const char *s)
@@ -20,8 +21,10 @@ static int alnum_id(const char *s)
 }
 
 /* The published event from the server's cache; published layouts never
- * change (RULE-EVT-1), so a copy taken once serves every later hold. */
-static const cmd_event_state_t *published_event(api_req_t *r, const char *event_id)
+ * change (RULE-EVT-1), so a copy taken once serves every later hold. Its
+ * tiers and policy are frozen at publish too; its details and promo codes
+ * may have changed since (read those from the event itself). */
+const cmd_event_state_t *api__published_event(api_req_t *r, const char *event_id)
 {
     api_server_t *s = r->srv;
     pthread_mutex_lock(&s->cache_mu);
@@ -58,7 +61,7 @@ static const cmd_event_state_t *published_event(api_req_t *r, const char *event_
     return ev;
 }
 
-static const evt_section_t *published_section(const cmd_event_state_t *ev, const char *key)
+const evt_section_t *api__published_section(const cmd_event_state_t *ev, const char *key)
 {
     for (uint32_t i = 0; i < ev->published.n_sections; i++)
         if (strcmp(ev->published.sections[i].key, key) == 0)
@@ -107,14 +110,13 @@ static void reply_booking_from_shard(api_req_t *r, const char *subject, const ch
     api_reply_json(r, status, api_booking_json(&c.hold, c.status, commit_seq));
 }
 
-static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h)
+static int parse_hold(api_req_t *r, json_t *j, inv_hold_cmd_t *h, const char **promo_code)
 {
     json_t *seats = json_object_get(j, "seats");
     json_t *tier = json_object_get(j, "tier");
     json_t *qty = json_object_get(j, "quantity");
-    json_t *promo = json_object_get(j, "promo_code");
-    if (promo && !json_is_string(promo) && !json_is_null(promo))
-        return api_problem_validation(r, "promo_code", "must be a string"), -1;
+    if (api_parse_promo_code(r, j, promo_code) != 0)
+        return -1;
     if (seats && (tier || qty))
         return api_problem_validation(r, "seats", "give seats, or tier and quantity, not both"), -1;
     if (seats) {
@@ -188,7 +190,7 @@ static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_s
         cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
         if (!exists)
             return api_problem(r, 404, "not_found", "no such event", NULL);
-    } else if (h->n_seats && !published_section(ev, h->section)) {
+    } else if (h->n_seats && !api__published_section(ev, h->section)) {
         cmd_reject_t unknown = {.code = "seat_unavailable",
                                 .detail = "some seats do not exist",
                                 .n_seats = h->n_seats,
@@ -200,8 +202,8 @@ static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_s
     api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
 }
 
-static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
-                      const char *section)
+int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subject,
+                    const char *section)
 {
     eng_cmd_t cmd = {.type = ENG_INV_OPEN, .dep = ev, .subject = subject, .actor = "system"};
     cmd.u.hold.section = section;
@@ -211,7 +213,8 @@ static int open_shard(api_req_t *r, const cmd_event_state_t *ev, const char *sub
 
 void api_h_hold(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
+    /* RULE-AUTH-2: a blocked user cannot hold. */
+    if (api_require_active_user(r) != 0)
         return;
     const char *event_id = r->params[0];
     if (!alnum_id(event_id))
@@ -220,58 +223,55 @@ void api_h_hold(api_req_t *r)
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_INV_HOLD};
-    int bad = parse_hold(r, j, &cmd.u.hold);
+    const char *promo = NULL;
+    int bad = parse_hold(r, j, &cmd.u.hold, &promo);
     json_decref(j);
     if (bad)
         return;
     inv_hold_cmd_t *h = &cmd.u.hold;
     h->event_id = event_id;
-    const cmd_event_state_t *ev = NULL;
-    if (h->n_seats) {
-        if (seats_section(r, h) != 0)
-            return;
-    } else {
-        /* Standing room: the tier names its section. */
-        ev = published_event(r, event_id);
-        if (!ev)
-            return reply_no_shard(r, event_id, NULL, h, NULL);
-        for (uint32_t i = 0; i < ev->published.n_sections && !h->section; i++) {
-            const evt_section_t *s = &ev->published.sections[i];
-            const evt_tier_t *t = event_tier_of_section(ev, s->key);
-            if (s->kind == EVT_STANDING && t && strcmp(t->key, h->tier) == 0)
-                h->section = s->key;
-        }
-        if (!h->section)
-            return api_problem_validation(r, "tier", "no standing tier with this key");
+    if (h->n_seats && seats_section(r, h) != 0)
+        return;
+    const cmd_event_state_t *ev = api__published_event(r, event_id);
+    if (!ev)
+        return reply_no_shard(r, event_id, NULL, h, NULL);
+    if (h->n_seats && !api__published_section(ev, h->section))
+        return reply_no_shard(r, event_id, ev, h, NULL);
+    /* Standing room: the tier names its section. */
+    for (uint32_t i = 0; i < ev->published.n_sections && !h->section; i++) {
+        const evt_section_t *s = &ev->published.sections[i];
+        const evt_tier_t *t = event_tier_of_section(ev, s->key);
+        if (s->kind == EVT_STANDING && t && strcmp(t->key, h->tier) == 0)
+            h->section = s->key;
     }
+    if (!h->section)
+        return api_problem_validation(r, "tier", "no standing tier with this key");
     cmd.subject = ts_arena_printf(&r->arena, "tix.inv.%s.%s", event_id, h->section);
+    cmd.new_id = api__booking_id(r, event_id, h->section);
+    api_hold_t hp = {.event_id = event_id,
+                     .ev = ev,
+                     .promo_code = promo,
+                     .quantity = h->n_seats ? h->n_seats : h->quantity};
     eng_outcome_t o;
-    for (int attempt = 0;; attempt++) {
-        cmd.new_id = ts_arena_printf(&r->arena, "bk-%s-%s-%s", event_id, h->section,
-                                     eng_new_id(&r->arena, ""));
-        ts_status st = api_execute_raw(r, &cmd, &o);
-        if (st != TS_OK)
-            return api_reply_status(r, st);
-        if (!o.reject)
-            break;
-        /* A shard of a published event that was never opened (a crash
-         * right after publish) is opened now, then the hold is retried. */
-        if (attempt == 0 && strcmp(o.reject->code, "not_on_sale") == 0 && !o.reject->field) {
-            if (!ev)
-                ev = published_event(r, event_id);
-            if (ev && published_section(ev, h->section) &&
-                open_shard(r, ev, cmd.subject, h->section) == 0)
-                continue;
+    ts_status st = api_hold_place(r, &hp, &cmd, &o);
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    if (o.reject) {
+        if (strcmp(o.reject->code, "not_on_sale") == 0 && !o.reject->field)
             return reply_no_shard(r, event_id, ev, h, o.reject);
-        }
         return api_reply_reject(r, o.reject);
     }
-    for (uint32_t i = 0; i < o.n_events; i++)
-        if (o.events[i].type == EVT_HOLD_PLACED)
+    api_reply_hold(r, cmd.subject, &o);
+}
+
+void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o)
+{
+    for (uint32_t i = 0; i < o->n_events; i++)
+        if (o->events[i].type == EVT_HOLD_PLACED)
             return api_reply_json(
-                r, 201, api_booking_json(&o.events[i].u.hold_placed, "held", o.commit_seq));
+                r, 201, api_booking_json(&o->events[i].u.hold_placed, "held", o->commit_seq));
     /* RULE-HOLD-5: a repeated command answers with the booking it made. */
-    reply_booking_from_shard(r, cmd.subject, o.ref, 201, o.commit_seq);
+    reply_booking_from_shard(r, subject, o->ref, 201, o->commit_seq);
 }
 
 void api_h_booking_get(api_req_t *r)

@@ -352,6 +352,10 @@ void api_h_booking_delete(api_req_t *r)
     eng_outcome_t o;
     if (api_execute(r, &cmd, &o) != 0)
         return;
+    /* RULE-HOLD-4, RULE-PROMO-1: the booking's quota and promo use come back
+     * at once (saga_bookings would do it too, a moment later). */
+    if (eng_booking_settle(r->srv->cfg.engine, cmd.subject, booking_id) != TS_OK)
+        fprintf(stderr, "api: settling %s is left to saga_bookings\n", booking_id);
     shard_booking_t c;
     if (shard_booking(r, cmd.subject, booking_id, NULL, &c) != 0)
         return;

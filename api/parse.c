@@ -175,10 +175,58 @@ static int parse_policy(parse_t *p, json_t *j, evt_policy_t *pol)
     return p->failed ? -1 : 0;
 }
 
+/* The tiers array of an event (create, PATCH). */
+static int parse_tiers(parse_t *pp, json_t *tiers, uint32_t *n_out, evt_tier_t **out)
+{
+    ts_arena_t *a = &pp->r->arena;
+    uint32_t n = (uint32_t)json_array_size(tiers);
+    if (n > 50)
+        return fail(pp, "tiers", "at most 50 tiers"), -1;
+    evt_tier_t *ts = ts_arena_alloc(a, (n + 1) * sizeof(evt_tier_t));
+    for (uint32_t i = 0; i < n && !pp->failed; i++) {
+        json_t *t = json_array_get(tiers, i);
+        evt_tier_t *tier = &ts[i];
+        if (!json_is_object(t))
+            return fail(pp, "tiers", "each tier must be an object"), -1;
+        tier->key = str(pp, t, "key", "tiers.key", 1);
+        tier->name = str(pp, t, "name", "tiers.name", 0);
+        if (!tier->name)
+            tier->name = tier->key;
+        json_t *price = json_object_get(t, "price");
+        if (!json_is_object(price))
+            return fail(pp, "tiers.price", "is {amount, currency}"), -1;
+        tier->price.amount = num(pp, price, "amount", "tiers.price.amount", -1, 100000000);
+        const char *cur = str(pp, price, "currency", "tiers.price.currency", 1);
+        if (tier->price.amount < 0 && !pp->failed)
+            return fail(pp, "tiers.price.amount", "is required"), -1;
+        if (cur && strlen(cur) == 3)
+            memcpy(tier->price.currency, cur, 4);
+        else if (!pp->failed)
+            return fail(pp, "tiers.price.currency", "an ISO-4217 code"), -1;
+        tier->sale_starts_at = when(pp, t, "sale_starts_at", "tiers.sale_starts_at", 0);
+        tier->sale_ends_at = when(pp, t, "sale_ends_at", "tiers.sale_ends_at", 0);
+        json_t *secs = arr(pp, t, "sections", "tiers.sections", 1);
+        if (!secs)
+            return -1;
+        tier->n_sections = (uint32_t)json_array_size(secs);
+        tier->sections = ts_arena_alloc(a, (tier->n_sections + 1) * sizeof(char *));
+        for (uint32_t k = 0; k < tier->n_sections; k++) {
+            json_t *s = json_array_get(secs, k);
+            if (!json_is_string(s))
+                return fail(pp, "tiers.sections", "section keys are strings"), -1;
+            tier->sections[k] = ts_arena_strdup(a, json_string_value(s));
+        }
+    }
+    if (pp->failed)
+        return -1;
+    *n_out = n;
+    *out = ts;
+    return 0;
+}
+
 int api_parse_event(api_req_t *r, json_t *j, evt_event_created_t *out)
 {
     parse_t p = {.r = r};
-    ts_arena_t *a = &r->arena;
     memset(out, 0, sizeof(*out));
     out->venue_id = str(&p, j, "venue_id", "venue_id", 1);
     out->title = str(&p, j, "title", "title", 1);
@@ -191,45 +239,125 @@ int api_parse_event(api_req_t *r, json_t *j, evt_event_created_t *out)
         return -1;
     if (!ts_id_valid(out->venue_id))
         return fail(&p, "venue_id", "not a venue id"), -1;
-    out->n_tiers = (uint32_t)json_array_size(tiers);
-    if (out->n_tiers > 50)
-        return fail(&p, "tiers", "at most 50 tiers"), -1;
-    out->tiers = ts_arena_alloc(a, (out->n_tiers + 1) * sizeof(evt_tier_t));
-    for (uint32_t i = 0; i < out->n_tiers && !p.failed; i++) {
-        json_t *t = json_array_get(tiers, i);
-        evt_tier_t *tier = &out->tiers[i];
-        if (!json_is_object(t))
-            return fail(&p, "tiers", "each tier must be an object"), -1;
-        tier->key = str(&p, t, "key", "tiers.key", 1);
-        tier->name = str(&p, t, "name", "tiers.name", 0);
-        if (!tier->name)
-            tier->name = tier->key;
-        json_t *price = json_object_get(t, "price");
-        if (!json_is_object(price))
-            return fail(&p, "tiers.price", "is {amount, currency}"), -1;
-        tier->price.amount = num(&p, price, "amount", "tiers.price.amount", -1, 100000000);
-        const char *cur = str(&p, price, "currency", "tiers.price.currency", 1);
-        if (tier->price.amount < 0 && !p.failed)
-            return fail(&p, "tiers.price.amount", "is required"), -1;
-        if (cur && strlen(cur) == 3)
-            memcpy(tier->price.currency, cur, 4);
-        else if (!p.failed)
-            return fail(&p, "tiers.price.currency", "an ISO-4217 code"), -1;
-        tier->sale_starts_at = when(&p, t, "sale_starts_at", "tiers.sale_starts_at", 0);
-        tier->sale_ends_at = when(&p, t, "sale_ends_at", "tiers.sale_ends_at", 0);
-        json_t *secs = arr(&p, t, "sections", "tiers.sections", 1);
-        if (!secs)
-            return -1;
-        tier->n_sections = (uint32_t)json_array_size(secs);
-        tier->sections = ts_arena_alloc(a, (tier->n_sections + 1) * sizeof(char *));
-        for (uint32_t k = 0; k < tier->n_sections; k++) {
-            json_t *s = json_array_get(secs, k);
-            if (!json_is_string(s))
-                return fail(&p, "tiers.sections", "section keys are strings"), -1;
-            tier->sections[k] = ts_arena_strdup(a, json_string_value(s));
-        }
-    }
-    if (p.failed)
+    if (parse_tiers(&p, tiers, &out->n_tiers, &out->tiers) != 0)
         return -1;
     return parse_policy(&p, j, &out->policy);
+}
+
+/* ---- PATCH /events/{id} ---- */
+
+/* A policy patch: the fields present, with their bits. */
+static int parse_policy_patch(parse_t *p, json_t *o, event_patch_t *out)
+{
+    static const struct {
+        const char *key;
+        uint32_t bit;
+    } fields[] = {
+        {"max_per_order", EVENT_POLICY_MAX_PER_ORDER},
+        {"max_per_user", EVENT_POLICY_MAX_PER_USER},
+        {"hold_minutes", EVENT_POLICY_HOLD_MINUTES},
+        {"transfer_cutoff_hours", EVENT_POLICY_TRANSFER_CUTOFF},
+        {"service_fee_bps", EVENT_POLICY_SERVICE_FEE},
+        {"vat_bps", EVENT_POLICY_VAT},
+        {"refund", EVENT_POLICY_REFUND},
+    };
+    if (!json_is_object(o))
+        return fail(p, "policy", "must be an object"), -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        size_t i = 0;
+        while (i < TS_ARRAY_LEN(fields) && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (i == TS_ARRAY_LEN(fields))
+            return fail(p, ts_arena_printf(&p->r->arena, "policy.%s", key), "unknown field"), -1;
+        if (json_is_null(v))
+            return fail(p, ts_arena_printf(&p->r->arena, "policy.%s", key), "may not be null"), -1;
+        out->policy_fields |= fields[i].bit;
+    }
+    /* parse_policy reads the same fields with the same checks. */
+    json_t *wrap = json_pack("{s:O}", "policy", o);
+    int rc = parse_policy(p, wrap, &out->policy);
+    json_decref(wrap);
+    return rc;
+}
+
+int api_parse_event_patch(api_req_t *r, json_t *j, event_patch_t *out)
+{
+    static const struct {
+        const char *key;
+        uint32_t bit;
+    } fields[] = {
+        {"title", EVENT_PATCH_TITLE},     {"description", EVENT_PATCH_DESCRIPTION},
+        {"genre", EVENT_PATCH_GENRE},     {"starts_at", EVENT_PATCH_STARTS_AT},
+        {"ends_at", EVENT_PATCH_ENDS_AT}, {"tiers", EVENT_PATCH_TIERS},
+        {"policy", EVENT_PATCH_POLICY},
+    };
+    parse_t p = {.r = r};
+    memset(out, 0, sizeof(*out));
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        size_t i = 0;
+        while (i < TS_ARRAY_LEN(fields) && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (i == TS_ARRAY_LEN(fields))
+            return fail(&p, key,
+                        strcmp(key, "venue_id") == 0 ? "the venue cannot be changed"
+                                                     : "unknown field"),
+                   -1;
+        out->fields |= fields[i].bit;
+    }
+    if (!out->fields)
+        return fail(&p, "body", "name at least one field to change"), -1;
+    /* Title, times, tiers and policy cannot be null; description and genre
+     * are cleared by null. */
+    if (out->fields & EVENT_PATCH_TITLE)
+        out->title = str(&p, j, "title", "title", 1);
+    if (out->fields & EVENT_PATCH_DESCRIPTION)
+        out->description = str(&p, j, "description", "description", 0);
+    if (out->fields & EVENT_PATCH_GENRE)
+        out->genre = str(&p, j, "genre", "genre", 0);
+    if (out->fields & EVENT_PATCH_STARTS_AT)
+        out->starts_at = when(&p, j, "starts_at", "starts_at", 1);
+    if (out->fields & EVENT_PATCH_ENDS_AT)
+        out->ends_at = when(&p, j, "ends_at", "ends_at", 1);
+    if (p.failed)
+        return -1;
+    if (out->fields & EVENT_PATCH_TIERS) {
+        json_t *tiers = arr(&p, j, "tiers", "tiers", 1);
+        if (!tiers || parse_tiers(&p, tiers, &out->n_tiers, &out->tiers) != 0)
+            return -1;
+    }
+    if ((out->fields & EVENT_PATCH_POLICY) &&
+        parse_policy_patch(&p, json_object_get(j, "policy"), out) != 0)
+        return -1;
+    return p.failed ? -1 : 0;
+}
+
+/* ---- POST /events/{id}/promos ---- */
+
+int api_parse_promo(api_req_t *r, json_t *j, evt_promo_t *out)
+{
+    parse_t p = {.r = r};
+    memset(out, 0, sizeof(*out));
+    out->code = str(&p, j, "code", "code", 1);
+    json_t *pct = json_object_get(j, "percent_off"), *amt = json_object_get(j, "amount_off");
+    if (pct && !json_is_null(pct) && amt && !json_is_null(amt))
+        return fail(&p, "amount_off", "give exactly one of percent_off and amount_off"), -1;
+    /* Range checks are the domain's (promo_create_decide); a value past
+     * these caps is refused here only because it does not fit the field. */
+    out->percent_off = (uint32_t)num(&p, j, "percent_off", "percent_off", 0, 1000000);
+    out->amount_off = num(&p, j, "amount_off", "amount_off", 0, 1000000000000LL);
+    if (!p.failed && (!pct || json_is_null(pct)) && (!amt || json_is_null(amt)))
+        return fail(&p, "percent_off", "give exactly one of percent_off and amount_off"), -1;
+    json_t *uses = json_object_get(j, "max_uses");
+    if (!p.failed && (!uses || json_is_null(uses)))
+        return fail(&p, "max_uses", "is required"), -1;
+    out->max_uses = (uint32_t)num(&p, j, "max_uses", "max_uses", 0, 100000000);
+    out->valid_from = when(&p, j, "valid_from", "valid_from", 0);
+    out->valid_until = when(&p, j, "valid_until", "valid_until", 1);
+    return p.failed ? -1 : 0;
 }

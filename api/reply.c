@@ -33,6 +33,8 @@ static const char *title_of(int status)
         return "Payload Too Large";
     case 422:
         return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
     case 503:
         return "Service Unavailable";
     default:
@@ -52,6 +54,14 @@ void api_problem(api_req_t *r, int status, const char *code, const char *detail,
     api_reply_json(r, status, p);
 }
 
+void api_reply_empty(api_req_t *r, int status)
+{
+    free(r->out);
+    r->status = status;
+    r->out = strdup("");
+    r->out_type = NULL;
+}
+
 void api_problem_validation(api_req_t *r, const char *field, const char *message)
 {
     json_t *errors = json_pack("{s:[{s:s, s:s}]}", "errors", "field", field, "message", message);
@@ -68,6 +78,7 @@ void api_reply_reject(api_req_t *r, const cmd_reject_t *rj)
         {"not_found", 404},         {"conflict", 409},        {"seat_unavailable", 409},
         {"sold_out", 409},          {"hold_expired", 409},    {"limit_exceeded", 422},
         {"not_on_sale", 422},       {"transfer_closed", 422}, {"idempotency_key_reused", 422},
+        {"rate_limited", 429},
     };
     int status = 409;
     for (size_t i = 0; i < TS_ARRAY_LEN(map); i++)
@@ -84,6 +95,10 @@ void api_reply_reject(api_req_t *r, const cmd_reject_t *rj)
     }
     if (strcmp(rj->code, "limit_exceeded") == 0)
         json_object_set_new(extra, "limit", json_integer(rj->limit));
+    /* Which field the rule is about (a PATCH of tiers on a published event,
+     * a promo code used up, ...). */
+    if (rj->field)
+        json_object_set_new(extra, "field", json_string(rj->field));
     api_problem(r, status, rj->code, rj->detail, extra);
 }
 

@@ -34,11 +34,34 @@ static const api_route_t routes[] = {
     {"GET", "/audit/events", api_h_audit_events, 0},
     {"GET", "/audit/verify", api_h_audit_verify, 0},
     {"GET", "/openapi.json", api_h_openapi, 0},
+    /* Refresh has no Bearer token (the refresh token is the credential),
+     * and the Idempotency-Key guard is scoped to an authenticated caller:
+     * a repeated refresh is reuse, by design (RULE-AUTH-1). */
+    {"POST", "/auth/refresh", api_h_refresh, 0},
+    {"POST", "/auth/logout", api_h_logout, 1},
+    {"POST", "/users/*/roles", api_h_user_roles, 1},
+    {"POST", "/users/*/block", api_h_user_block, 1},
+    {"DELETE", "/users/*/block", api_h_user_block, 1},
+    /* issue 3, selling rules (append new routes here) */
+    {"PATCH", "/events/*", api_h_event_patch, 1},
+    {"POST", "/events/*/promos", api_h_promo_create, 1},
+    {"POST", "/events/*/holds/best", api_h_hold_best, 1},
     /* issue 3, payments and refunds */
     {"POST", "/bookings/*/payments", api_h_payment_create, 1},
     {"POST", "/payments/*/simulate", api_h_payment_simulate, 1},
     {"POST", "/webhooks/payments", api_h_webhook, 0},
     {"POST", "/events/*/cancel", api_h_event_cancel, 1},
+    {"POST", "/events/*/waitlist", api_h_waitlist_join, 1},
+    {"DELETE", "/events/*/waitlist/*", api_h_waitlist_leave, 1},
+    {"GET", "/users/me/waitlist", api_h_waitlist_mine, 0},
+    /* tickets and gates (RULE-TKT-1..3) */
+    {"GET", "/tickets/*", api_h_ticket_get, 0},
+    {"GET", "/tickets/*/qr.svg", api_h_ticket_qr, 0},
+    {"POST", "/tickets/*/transfer", api_h_ticket_transfer, 1},
+    {"POST", "/checkin", api_h_checkin, 1},
+    {"GET", "/events/*/keys", api_h_event_keys, 0},
+    {"GET", "/events/*/revocations", api_h_event_revocations, 0},
+    {"GET", "/users/me/tickets", api_h_my_tickets, 0},
     /* issue 4, the sales dashboard and a user's bookings */
     {"GET", "/events/*/sales", api_h_event_sales, 0},
     {"GET", "/users/me/bookings", api_h_my_bookings, 0},
@@ -202,7 +225,9 @@ static enum MHD_Result send_answer(api_req_t *r)
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
     r->out = NULL;
-    MHD_add_response_header(resp, "Content-Type", r->out_type ? r->out_type : "application/json");
+    if (r->status != 204) /* no body, no type */
+        MHD_add_response_header(resp, "Content-Type",
+                                r->out_type ? r->out_type : "application/json");
     if (r->retry_after)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -280,6 +305,11 @@ ts_status api_start(const api_config_t *cfg, api_server_t **out)
     ts_map_init(&s->idem_busy);
     ts_map_init(&s->event_cache);
     ts_arena_init(&s->idem_arena, 4096);
+    ts_status st = api__jwt_init(s);
+    if (st != TS_OK) {
+        api_stop(s);
+        return st;
+    }
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
     if (inet_pton(AF_INET, cfg->bind ? cfg->bind : "127.0.0.1", &addr.sin_addr) != 1) {
         fprintf(stderr, "api: bad bind address %s\n", cfg->bind);

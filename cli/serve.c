@@ -26,10 +26,16 @@ static const char help[] =
     "  --port N          HTTP port                    [TURNSTILE_HTTP_PORT, 8080]\n"
     "  --bind ADDR       HTTP address                 [TURNSTILE_BIND, 127.0.0.1]\n"
     "  --workers N       lanes decided in parallel    [TURNSTILE_WORKERS, 16]\n"
+    "  --offer-minutes N how long a waitlist offer holds its seats\n"
+    "                                                 [TURNSTILE_OFFER_MINUTES, 15]\n"
     "%s"
     "\n"
     "Environment only:\n"
+    "  TURNSTILE_JWT_ALG         HS256 (default), RS256 or ES256\n"
     "  TURNSTILE_JWT_SECRET      HS256 secret; else DIR/jwt.secret (created once)\n"
+    "  TURNSTILE_JWT_PRIVATE_KEY,\n"
+    "  TURNSTILE_JWT_PUBLIC_KEY  RS256/ES256: PEM files of the key pair that signs\n"
+    "                            and verifies access tokens\n"
     "  TURNSTILE_WEBHOOK_SECRET  payment webhook secret (RULE-PAY-1); else\n"
     "                            DIR/webhook.secret (created once)\n"
     "  TURNSTILE_PAYMENT_PROVIDER  simulated (the default and only one)\n"
@@ -70,6 +76,66 @@ static int load_secret(const char *data_dir, const char *env_name, const char *n
     return ok ? 0 : -1;
 }
 
+/* A whole PEM file (malloc'd, NUL-terminated), or NULL. */
+static char *read_pem(const char *path, size_t *len)
+{
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return NULL;
+    char *buf = malloc(65536);
+    size_t n = buf ? fread(buf, 1, 65535, f) : 0;
+    int ok = buf && n > 0 && feof(f) && !ferror(f);
+    fclose(f);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* The access-token keys (RULE-AUTH-1): an HS256 secret by default, or an
+ * RS256/ES256 key pair from PEM files. Fills the jwt_* fields of ac; *pem
+ * holds what must be freed. -1 after saying what is wrong. */
+static int load_jwt(const char *data_dir, char *secret, size_t cap, api_config_t *ac, char *pem[2])
+{
+    const char *alg = getenv("TURNSTILE_JWT_ALG");
+    if (!alg || !*alg || strcmp(alg, "HS256") == 0) {
+        if (load_secret(data_dir, "TURNSTILE_JWT_SECRET", "jwt.secret", secret, cap) != 0) {
+            fprintf(stderr, "turnstile serve: no usable JWT secret (TURNSTILE_JWT_SECRET must be "
+                            "at least 16 characters; or DIR/jwt.secret must be writable)\n");
+            return -1;
+        }
+        ac->jwt_alg = "HS256";
+        ac->jwt_key = (const uint8_t *)secret;
+        ac->jwt_key_len = strlen(secret);
+        return 0;
+    }
+    if (strcmp(alg, "RS256") != 0 && strcmp(alg, "ES256") != 0) {
+        fprintf(stderr, "turnstile serve: TURNSTILE_JWT_ALG must be HS256, RS256 or ES256\n");
+        return -1;
+    }
+    const char *priv = getenv("TURNSTILE_JWT_PRIVATE_KEY");
+    const char *pub = getenv("TURNSTILE_JWT_PUBLIC_KEY");
+    size_t priv_len = 0, pub_len = 0;
+    pem[0] = read_pem(priv, &priv_len);
+    pem[1] = read_pem(pub, &pub_len);
+    if (!pem[0] || !pem[1]) {
+        fprintf(stderr,
+                "turnstile serve: %s needs TURNSTILE_JWT_PRIVATE_KEY and "
+                "TURNSTILE_JWT_PUBLIC_KEY, readable PEM files (cannot read %s)\n",
+                alg, !pem[0] ? (priv ? priv : "(unset)") : (pub ? pub : "(unset)"));
+        return -1;
+    }
+    ac->jwt_alg = alg;
+    ac->jwt_key = (const uint8_t *)pem[0];
+    ac->jwt_key_len = priv_len;
+    ac->jwt_public_key = (const uint8_t *)pem[1];
+    ac->jwt_public_key_len = pub_len;
+    return 0;
+}
+
 static void ensure_admin(eng_t *e)
 {
     const char *email = getenv("TURNSTILE_ADMIN_EMAIL");
@@ -93,6 +159,8 @@ int cli_serve(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
+    const char *offer_env = getenv("TURNSTILE_OFFER_MINUTES");
+    int offer_minutes = offer_env && *offer_env ? atoi(offer_env) : 15;
     for (int i = 1; i < argc; i++) {
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
@@ -104,12 +172,14 @@ int cli_serve(int argc, char **argv)
         if (r)
             continue;
         if ((strcmp(argv[i], "--port") == 0 || strcmp(argv[i], "--bind") == 0 ||
-             strcmp(argv[i], "--workers") == 0) &&
+             strcmp(argv[i], "--workers") == 0 || strcmp(argv[i], "--offer-minutes") == 0) &&
             i + 1 < argc) {
             if (strcmp(argv[i], "--bind") == 0)
                 s.bind = argv[++i];
             else if (strcmp(argv[i], "--port") == 0)
                 s.port = atoi(argv[++i]);
+            else if (strcmp(argv[i], "--offer-minutes") == 0)
+                offer_minutes = atoi(argv[++i]);
             else
                 s.workers = atoi(argv[++i]);
             continue;
@@ -121,21 +191,29 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "turnstile serve: the port must be 1..65535\n");
         return 2;
     }
+    /* RULE-WL-1: offer_minutes, 15 by default; at most a day. */
+    if (offer_minutes < 1 || offer_minutes > 1440) {
+        fprintf(stderr, "turnstile serve: the offer minutes must be 1..1440\n");
+        return 2;
+    }
     if (cli_mkdirs(s.data_dir) != 0) {
         fprintf(stderr, "turnstile serve: cannot create %s: %s\n", s.data_dir, strerror(errno));
         return 1;
     }
     char secret[512], webhook_secret[512];
-    if (load_secret(s.data_dir, "TURNSTILE_JWT_SECRET", "jwt.secret", secret, sizeof(secret)) !=
-        0) {
-        fprintf(stderr, "turnstile serve: no usable JWT secret (TURNSTILE_JWT_SECRET must be at "
-                        "least 16 characters; or DIR/jwt.secret must be writable)\n");
+    char *pem[2] = {NULL, NULL};
+    api_config_t ac = {.bind = s.bind, .port = (uint16_t)s.port};
+    if (load_jwt(s.data_dir, secret, sizeof(secret), &ac, pem) != 0) {
+        free(pem[0]);
+        free(pem[1]);
         return 1;
     }
     if (load_secret(s.data_dir, "TURNSTILE_WEBHOOK_SECRET", "webhook.secret", webhook_secret,
                     sizeof(webhook_secret)) != 0) {
         fprintf(stderr, "turnstile serve: no usable webhook secret (TURNSTILE_WEBHOOK_SECRET must "
                         "be at least 16 characters; or DIR/webhook.secret must be writable)\n");
+        free(pem[0]);
+        free(pem[1]);
         return 1;
     }
     const char *provider_name = getenv("TURNSTILE_PAYMENT_PROVIDER");
@@ -144,6 +222,8 @@ int cli_serve(int argc, char **argv)
                 "turnstile serve: unknown payment provider '%s' (simulated is the only "
                 "one)\n",
                 provider_name);
+        free(pem[0]);
+        free(pem[1]);
         return 2;
     }
 
@@ -157,10 +237,11 @@ int cli_serve(int argc, char **argv)
 
     int rc = 1;
     eng_t *e = NULL;
+    saga_t *waitlist_saga = NULL, *notify_saga = NULL;
     proj_db_t *db = NULL;
     api_server_t *srv = NULL;
     pay_provider_t *provider = NULL;
-    saga_t *cancel_saga = NULL;
+    saga_t *cancel_saga = NULL, *bookings_saga = NULL;
     eng_config_t ec = {
         .nats_url = s.nats_url, .stream = s.stream, .data_dir = s.data_dir, .workers = s.workers};
     ts_status st = eng_open(&ec, &e);
@@ -194,16 +275,12 @@ int cli_serve(int argc, char **argv)
     const char *batch_env = getenv("TURNSTILE_CANCEL_BATCH");
     const char *pause_env = getenv("TURNSTILE_CANCEL_PAUSE_MS");
     uint32_t cancel_batch = batch_env ? (uint32_t)strtoul(batch_env, NULL, 10) : 0;
-    api_config_t ac = {.bind = s.bind,
-                       .port = (uint16_t)s.port,
-                       .jwt_key = (const uint8_t *)secret,
-                       .jwt_key_len = strlen(secret),
-                       .engine = e,
-                       .db = db,
-                       .provider = provider,
-                       .webhook_secret = (const uint8_t *)webhook_secret,
-                       .webhook_secret_len = strlen(webhook_secret),
-                       .cancel_batch = cancel_batch};
+    ac.engine = e;
+    ac.db = db;
+    ac.provider = provider;
+    ac.webhook_secret = (const uint8_t *)webhook_secret;
+    ac.webhook_secret_len = strlen(webhook_secret);
+    ac.cancel_batch = cancel_batch;
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
     saga_cancel_config_t cc = {.nats_url = s.nats_url,
@@ -214,6 +291,25 @@ int cli_serve(int argc, char **argv)
                                .pause_ms = pause_env ? atoi(pause_env) : 0};
     if ((st = saga_cancel_start(&cc, &cancel_saga)) != TS_OK) {
         fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
+        goto done;
+    }
+    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
+                                 .stream = s.stream,
+                                 .engine = e,
+                                 .offer_minutes = (uint32_t)offer_minutes};
+    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
+        goto done;
+    }
+    /* Quota and promo uses follow their bookings (RULE-HOLD-4, RULE-PROMO-1). */
+    saga_bookings_config_t bc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
+    if ((st = saga_bookings_start(&bc, &bookings_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_bookings: %s\n", ts_status_str(st));
+        goto done;
+    }
+    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
+    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
         goto done;
     }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
@@ -227,9 +323,14 @@ done:
      * first. Webhooks not yet sent are dropped (refunds are asked for again
      * at the next start). */
     saga_stop(cancel_saga);
+    saga_stop(waitlist_saga);
+    saga_stop(notify_saga);
+    saga_stop(bookings_saga);
     api_stop(srv);
     pay_provider_free(provider);
     eng_free(e);
     proj_db_free(db);
+    free(pem[0]);
+    free(pem[1]);
     return rc;
 }

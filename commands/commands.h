@@ -123,12 +123,34 @@ typedef enum {
     CMD_EVENT_CANCELLED = 2, /* EventCancelled: never sells again */
 } cmd_event_status_t;
 
+/* A promo code of the event (RULE-PROMO-1) and its uses in force. */
+typedef struct {
+    evt_promo_t p; /* strings in the state arena; code upper-cased */
+    uint32_t uses; /* PromoUsed not (yet) followed by PromoReleased */
+} cmd_promo_t;
+
+/* One booking's use of a promo code: active from PromoUsed until
+ * PromoReleased (a released use may be used again, e.g. a confirm that
+ * re-acquires an expired hold, RULE-PAY-2). */
+typedef struct {
+    const char *booking_id;
+    uint32_t promo; /* index into promos */
+    int active;
+} cmd_promo_use_t;
+
 typedef struct {
     int exists;
     cmd_event_status_t status;
-    evt_event_created_t ev;
+    evt_event_created_t ev;          /* as created, or as last updated (EventUpdated) */
     evt_event_published_t published; /* RULE-EVT-1: the frozen layout (also once cancelled) */
     ts_arena_t arena;
+    /* v2, RULE-PROMO-1 */
+    cmd_promo_t *promos;
+    uint32_t n_promos, cap_promos;
+    ts_map_t promo_by_code; /* upper-cased code → index into promos */
+    cmd_promo_use_t *uses;
+    uint32_t n_uses, cap_uses;
+    ts_map_t use_by_booking; /* booking id → index into uses */
 } cmd_event_state_t;
 
 /* Creates an event on a venue. e->event_id is replaced by ctx->new_id and
@@ -138,11 +160,14 @@ typedef struct {
 int event_create_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
                         const evt_event_created_t *e, const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* Publishes a draft event, freezing the venue's layout (RULE-EVT-1).
+/* Publishes a draft event, freezing the venue's layout (RULE-EVT-1), with
+ * ticket_key, the base64 Ed25519 public key of its ticket codes that the
+ * engine made for it (RULE-TKT-1; the private key never comes here).
  * Rejections: not_found, forbidden (not the organizer, not admin), conflict
- * (already published). */
+ * (already published), validation_failed (ticket_key is not a base64
+ * 32-byte key). */
 int event_publish_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
-                         const cmd_ctx_t *ctx, cmd_result_t *out);
+                         const char *ticket_key, const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* The organizer (or an admin) cancels a draft or published event
  * (commands/event_cancel.c): EventCancelled. The shards then refund every
@@ -154,6 +179,92 @@ int event_cancel_decide(const cmd_event_state_t *s, const char *reason, const cm
 
 /* The tier that sells a section, or NULL. */
 const evt_tier_t *event_tier_of_section(const cmd_event_state_t *s, const char *section);
+
+/* ---- event: PATCH (commands/event_update.c) ---- */
+
+/* Which fields a PATCH names (event_patch_t.fields). */
+enum {
+    EVENT_PATCH_TITLE = 1u << 0,
+    EVENT_PATCH_DESCRIPTION = 1u << 1,
+    EVENT_PATCH_GENRE = 1u << 2,
+    EVENT_PATCH_STARTS_AT = 1u << 3,
+    EVENT_PATCH_ENDS_AT = 1u << 4,
+    EVENT_PATCH_TIERS = 1u << 5,
+    EVENT_PATCH_POLICY = 1u << 6,
+};
+
+/* Policy fields a PATCH names (event_patch_t.policy_fields); the others
+ * keep their current values. */
+enum {
+    EVENT_POLICY_MAX_PER_ORDER = 1u << 0,
+    EVENT_POLICY_MAX_PER_USER = 1u << 1,
+    EVENT_POLICY_HOLD_MINUTES = 1u << 2,
+    EVENT_POLICY_TRANSFER_CUTOFF = 1u << 3,
+    EVENT_POLICY_SERVICE_FEE = 1u << 4,
+    EVENT_POLICY_VAT = 1u << 5,
+    EVENT_POLICY_REFUND = 1u << 6,
+};
+
+typedef struct {
+    uint32_t fields; /* EVENT_PATCH_* */
+    const char *title;
+    const char *description; /* NULL with the bit set: cleared */
+    const char *genre;       /* likewise */
+    int64_t starts_at;
+    int64_t ends_at;
+    uint32_t n_tiers; /* the whole new list of tiers */
+    evt_tier_t *tiers;
+    uint32_t policy_fields; /* EVENT_POLICY_*: merged into the current policy */
+    evt_policy_t policy;
+} event_patch_t;
+
+/* PATCH /events/{id}: EventUpdated with the whole new description (the shape
+ * of EventCreated). Title, description, genre and the times may change while
+ * draft or published (ends_at > starts_at afterwards); tiers and policy only
+ * while draft, validated as at create, so venue must be the event's venue
+ * when the patch names tiers (else it may be NULL). A patch that changes
+ * nothing emits nothing. Rejections: not_found, forbidden (RULE-AUTH-2: not
+ * the organizer, not admin), validation_failed, conflict (field "tiers" or
+ * "policy" of a published event; an event no longer draft or published). */
+int event_update_decide(const cmd_event_state_t *s, const cmd_venue_state_t *venue,
+                        const event_patch_t *p, const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- event: promo codes (RULE-PROMO-1, commands/promo.c) ---- */
+
+/* Longest promo code. Codes are [A-Za-z0-9_-], compared case-insensitively
+ * (kept upper-cased). */
+#define PROMO_CODE_MAX 32
+
+/* POST /events/{id}/promos: PromoCreated. p->event_id is ignored; valid_from
+ * 0 means from now on. Rejections: not_found, forbidden (not the organizer,
+ * not admin), validation_failed (code, percent_off, amount_off, max_uses,
+ * valid_until, valid_from), conflict (the code exists, case-insensitively;
+ * the event is not draft or published). */
+int promo_create_decide(const cmd_event_state_t *s, const evt_promo_t *p, const cmd_ctx_t *ctx,
+                        cmd_result_t *out);
+
+/* Reserves one use of code for booking_id: PromoUsed. A use already in force
+ * for the booking emits nothing (ref = the booking). force (a confirmed
+ * booking that must count, RULE-PAY-2 re-acquisition) skips the window and
+ * the limit. Rejections: not_found (no event), not_on_sale (the event is not
+ * published; field promo_code: outside [valid_from, valid_until)),
+ * validation_failed (field promo_code: unknown code), limit_exceeded (field
+ * promo_code, limit = max_uses: every use is in force), conflict (the
+ * booking uses another code). */
+int promo_use_decide(const cmd_event_state_t *s, const char *code, const char *booking_id,
+                     int force, const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* Gives back the use of booking_id: PromoReleased. No events when the booking
+ * has no use in force (a release repeated is a no-op). */
+int promo_release_decide(const cmd_event_state_t *s, const char *booking_id, const cmd_ctx_t *ctx,
+                         cmd_result_t *out);
+
+/* The promo of code (any case), or NULL. Valid until the state changes. */
+const cmd_promo_t *promo_find(const cmd_event_state_t *s, const char *code);
+
+/* RULE-PRICE-1 with RULE-PROMO-1: the discount on subtotal, in minor units:
+ * percent_off % of it, half-up, or amount_off; never more than subtotal. */
+int64_t promo_discount(int64_t subtotal, uint32_t percent_off, int64_t amount_off);
 
 /* ---- inventory shard ---- */
 
@@ -423,9 +534,45 @@ int inv_transfer_decide(const inv_state_t *s, const char *ticket_id, const char 
 
 /* ---- user and unique claims ---- */
 
+/* RULE-AUTH-1: 5 consecutive failed logins lock the account for 15 minutes
+ * from the 5th; a refresh token lives 7 days from its issue. */
+#define USER_LOCK_FAILURES 5
+#define USER_LOCK_MS (15 * 60 * 1000LL)
+#define USER_REFRESH_TTL_MS (7 * 24 * 60 * 60 * 1000LL)
+/* Bounds of a user's state: the live sessions (refresh-token families) a
+ * user may hold at once, and the spent tokens remembered per family for
+ * reuse detection. A login past USER_MAX_FAMILIES revokes the oldest
+ * session (reason "limit"); a token spent more than USER_MAX_SPENT rotations
+ * ago is no longer recognised as reuse, only refused as unknown. */
+#define USER_MAX_FAMILIES 32
+#define USER_MAX_SPENT 64
+
+/* A refresh token as the state knows it: the hex SHA-256 of the token
+ * (never the token) and when it stops being redeemable. */
+typedef struct {
+    char hash[65];
+    int64_t expires_at;
+} user_token_t;
+
+/* A refresh-token family: one login's chain of rotated tokens. Only the
+ * current token redeems; presenting a spent one revokes the family. A
+ * revoked or expired family is dropped from the state (its tokens are then
+ * unknown, which is refused the same way). */
+typedef struct {
+    char id[65];
+    user_token_t current;
+    user_token_t *spent; /* oldest first, at most USER_MAX_SPENT (heap) */
+    uint32_t n_spent, cap_spent;
+} user_family_t;
+
 typedef struct {
     int exists;
-    evt_user_registered_t u;
+    evt_user_registered_t u; /* u.roles: the current roles (RolesChanged applied) */
+    int blocked;             /* RULE-AUTH-2: no holds, no payments */
+    uint32_t failures;       /* consecutive failed logins (RULE-AUTH-1) */
+    int64_t last_failure_at;
+    user_family_t *families; /* live sessions, oldest first (heap) */
+    uint32_t n_families, cap_families;
     ts_arena_t arena;
 } cmd_user_state_t;
 
@@ -433,6 +580,68 @@ typedef struct {
  * already be a hash. Rejections: validation_failed, conflict. */
 int user_register_decide(const cmd_user_state_t *s, const evt_user_registered_t *u,
                          const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- accounts: commands/user_auth.c (RULE-AUTH-1, RULE-AUTH-2) ----
+ *
+ * Passwords are checked by the caller (scrypt is slow and must not hold a
+ * lane); tokens are made by the caller, and only their hex SHA-256 reaches
+ * a decision. Some decisions write events and still mean "refused": a
+ * wrong password (LoginFailed) and a reused refresh token (RefreshRevoked
+ * "reuse") are facts the log must keep, answered 401. */
+
+/* The instant the account unlocks, or 0 when it is not locked at now. */
+int64_t user_locked_until(const cmd_user_state_t *s, int64_t now);
+/* A live family by id, or NULL. Valid until the state changes. */
+const user_family_t *user_family_find(const cmd_user_state_t *s, const char *family_id);
+
+typedef struct {
+    int password_ok;        /* the caller's scrypt check */
+    const char *family_id;  /* the new session */
+    const char *token_hash; /* hex SHA-256 of its first refresh token */
+} user_login_cmd_t;
+
+/* RULE-AUTH-1. Locked (even with the right password): rejection
+ * rate_limited, no events. Wrong password: LoginFailed (the 5th locks).
+ * Right password: RefreshIssued, which also ends the run of failures;
+ * preceded by RefreshRevoked("limit") of the oldest session when the user
+ * already holds USER_MAX_FAMILIES. ref = the user id. Rejections:
+ * unauthorized (no such user), rate_limited, validation_failed. */
+int user_login_decide(const cmd_user_state_t *s, const user_login_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+typedef struct {
+    const char *family_id;
+    const char *token_hash;     /* the presented token */
+    const char *new_token_hash; /* refresh: its successor */
+} user_refresh_cmd_t;
+
+/* RULE-AUTH-1: the current, unexpired token of a live family rotates:
+ * RefreshRotated (the successor lives USER_REFRESH_TTL_MS from now). A
+ * spent, unexpired token of a live family is reuse: RefreshRevoked("reuse")
+ * for the whole family, and the answer is still a refusal. Rejections:
+ * unauthorized (unknown, expired or revoked), validation_failed. */
+int user_refresh_decide(const cmd_user_state_t *s, const user_refresh_cmd_t *c,
+                        const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* Ends a session: RefreshRevoked("logout") when the token (current or
+ * spent, unexpired) belongs to a live family; no events when the session
+ * is already over. Rejections: forbidden (not the user, not admin),
+ * unauthorized (no such user), validation_failed. */
+int user_logout_decide(const cmd_user_state_t *s, const user_refresh_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* RULE-AUTH-2: an admin grants one role: RolesChanged with the new set
+ * (attendee always kept); no events when the user has it already.
+ * Rejections: forbidden (not admin), not_found, validation_failed (not one
+ * known role). */
+int user_grant_role_decide(const cmd_user_state_t *s, uint32_t role, const cmd_ctx_t *ctx,
+                           cmd_result_t *out);
+
+/* RULE-AUTH-2: an admin blocks (blocked = 1) or unblocks a user:
+ * UserBlocked / UserUnblocked; no events when already so. Rejections:
+ * forbidden (not admin), not_found. */
+int user_block_decide(const cmd_user_state_t *s, int blocked, const char *reason,
+                      const cmd_ctx_t *ctx, cmd_result_t *out);
 
 typedef struct {
     int exists;
@@ -445,9 +654,185 @@ typedef struct {
 int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner,
                  const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* ---- quota (RULE-HOLD-4): tix.quota.<event>.<user>, commands/quota.c ---- */
+/* ---- quota (RULE-HOLD-4): tix.quota.<event>.<user>, commands/quota.c ----
+ *
+ * One user's tickets of one event, by booking: a hold takes quota
+ * (QuotaTaken, with the hold's expiry), a confirm keeps it for good
+ * (QuotaConfirmed), a release, expiry, cancel or failed payment gives it back
+ * (QuotaReturned). In use at now = confirmed quantities + taken quantities
+ * whose expires_at > now (held quota lapses with its hold, lazily, like the
+ * seats: RULE-HOLD-3). */
 
-/* ---- waitlist (RULE-WL-1): tix.wait.<event>.<tier>, commands/waitlist.c ---- */
+typedef enum { QUOTA_TAKEN = 0, QUOTA_CONFIRMED = 1, QUOTA_RETURNED = 2 } quota_status_t;
+
+typedef struct {
+    const char *booking_id; /* in the state arena */
+    uint32_t quantity;
+    int64_t expires_at;
+    quota_status_t status;
+} quota_entry_t;
+
+typedef struct {
+    int exists;
+    const char *event_id;
+    quota_entry_t *entries;
+    uint32_t n_entries, cap_entries;
+    ts_map_t by_booking; /* booking id → index into entries */
+    ts_arena_t arena;
+} cmd_quota_state_t;
+
+/* Units in use at now (see above). */
+uint32_t quota_in_use(const cmd_quota_state_t *s, int64_t now);
+
+/* QuotaTaken for t (event, booking, quantity >= 1, expires_at) when the units
+ * in use plus t->quantity stay within max_per_user. A booking whose quota is
+ * taken or confirmed already emits nothing (ref = the booking). Rejections:
+ * validation_failed (quantity 0, no booking), limit_exceeded (limit =
+ * max_per_user). */
+int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t max_per_user,
+                      const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* The booking is sold: QuotaConfirmed (with c->quantity, which also counts a
+ * booking that never took quota, e.g. a waitlist offer). No events when
+ * already confirmed. */
+int quota_confirm_decide(const cmd_quota_state_t *s, const evt_quota_t *c, const cmd_ctx_t *ctx,
+                         cmd_result_t *out);
+
+/* The booking ended unsold (released, expired, cancelled, payment failed):
+ * QuotaReturned. No events when the booking has no quota in use (a return
+ * repeated is a no-op). */
+int quota_return_decide(const cmd_quota_state_t *s, const char *event_id, const char *booking_id,
+                        const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- best available (commands/best.c) ---- */
+
+/* A placement found by inv_best_pick. */
+typedef struct {
+    int32_t row;      /* row index in the section, -1 when none */
+    uint32_t first;   /* seat number of the first seat (1-based) */
+    uint32_t orphans; /* single free seats the placement leaves (0..2) */
+    uint32_t n_free;  /* eligible free seats in the section at now */
+} inv_best_pick_t;
+
+/* Picks quantity adjacent free seats in one row of a seated shard at now
+ * (RULE-HOLD-1): among all placements, the fewest single free seats left
+ * next to it (an orphan is avoided when any placement avoids it), then, when
+ * accessible is 0, the fewest accessible seats used (kept for those who need
+ * them), then the front row, then the leftmost. accessible = 1 takes
+ * accessible seats only. Returns 0 with *pick set, or -1 when no placement
+ * exists (pick->row = -1, pick->n_free still counted). */
+int inv_best_pick(const inv_state_t *s, uint32_t quantity, int accessible, int64_t now,
+                  inv_best_pick_t *pick);
+
+/* POST /events/{id}/holds/best on one shard, race-free: picks in the
+ * shard's lane with inv_best_pick, then places the hold with
+ * inv_hold_decide (c->quantity units; c->seats are ignored). A standing
+ * section holds c->quantity units. A command id already seen returns the
+ * same booking. Rejections: those of inv_hold_decide; sold_out when fewer
+ * eligible free seats than quantity, seat_unavailable (no seats named) when
+ * enough but none adjacent in one row. */
+int inv_best_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, int accessible,
+                         const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* ---- waitlist (RULE-WL-1): tix.wait.<event>.<tier>, commands/waitlist.c ----
+ *
+ * One waitlist per event and tier: entries in FIFO order (the order of
+ * WaitlistJoined). An entry is waiting until a saga offers it seats freed on
+ * one of the tier's shards (a hold in the entry's user's name, placed with
+ * offer_entry; WaitlistOffered records its booking and expiry). It then
+ * leaves the list when the offer booking is confirmed (WaitlistFulfilled),
+ * when the offer lapses, expired or released (WaitlistOfferLapsed: the seats
+ * pass to the next entry), or when the user leaves (WaitlistLeft).
+ *
+ * An entry counts as on the list at time now while it waits, or while its
+ * offer is open (now < offer expiry): like a hold (RULE-HOLD-3), an offer
+ * ends at its expiry instant, before WaitlistOfferLapsed is recorded. The
+ * head, the entry the next freed seats go to, is the first waiting entry. */
+
+typedef enum {
+    WAIT_WAITING = 0,
+    WAIT_OFFERED = 1,
+    WAIT_LEFT = 2,
+    WAIT_LAPSED = 3,
+    WAIT_FULFILLED = 4,
+} wait_entry_status_t;
+
+typedef struct {
+    const char *entry_id; /* "wl-<event>-<tier>-<rand>"; strings in the state arena */
+    const char *user_id;
+    uint32_t quantity;
+    int64_t joined_at;
+    wait_entry_status_t status;
+    const char *booking_id;   /* the offer's booking (kept after it ends), or NULL */
+    int64_t offer_expires_at; /* the offer booking's expiry */
+} wait_entry_t;
+
+typedef struct {
+    const char *event_id; /* set by the first WaitlistJoined */
+    const char *tier;
+    wait_entry_t *entries; /* FIFO: join order, gone entries included */
+    uint32_t n_entries, cap_entries;
+    uint32_t head;     /* entries before this index have left the list for good */
+    ts_map_t by_entry; /* entry id → index */
+    ts_map_t by_user;  /* user id → index of the user's latest entry */
+    ts_arena_t arena;
+} wait_state_t;
+
+typedef struct {
+    const char *event_id;
+    const char *tier;
+    const char *entry_id;   /* leave, offer, lapse, fulfil */
+    uint32_t quantity;      /* join: 1..max_per_order */
+    uint32_t max_per_order; /* join: the event's policy (the caller reads it) */
+    const char *booking_id; /* offer, lapse, fulfil: the offer booking */
+    int64_t expires_at;     /* offer: the offer booking's expiry */
+} wait_cmd_t;
+
+/* RULE-WL-1: joins the end of the list as entry ctx->new_id, for ctx->actor.
+ * An entry id already on the list (the same command again) returns no
+ * events and ref = that entry. Rejections: validation_failed (quantity 0),
+ * limit_exceeded (quantity > max_per_order, with the limit), conflict (the
+ * user already has an entry on this list). ref = the entry id. */
+int wait_join_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                     cmd_result_t *out);
+
+/* The entry's user (or an admin) leaves the list: WaitlistLeft. An open
+ * offer's hold stays the user's until it ends. Rejections: not_found
+ * (unknown entry, or no longer on the list at now), forbidden. */
+int wait_leave_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The saga offered the waiting entry c->entry_id the hold c->booking_id,
+ * open until c->expires_at: WaitlistOffered. The same offer again is a
+ * no-op, also after the entry left or the offer ended. Rejection: conflict
+ * (the entry is unknown, gone, or has another offer), so the saga can
+ * release a hold nobody will be offered. */
+int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The offer booking c->booking_id expired or was released: the entry leaves
+ * the list (WaitlistOfferLapsed) and the seats pass on. No events unless the
+ * entry holds that open offer (a redelivery, a left entry). */
+int wait_lapse_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                      cmd_result_t *out);
+
+/* The offer booking c->booking_id was confirmed: WaitlistFulfilled. No
+ * events unless the entry holds that offer. */
+int wait_fulfil_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                       cmd_result_t *out);
+
+/* An entry by id, or NULL. Valid until the state changes. */
+const wait_entry_t *wait_entry_find(const wait_state_t *s, const char *entry_id);
+/* 1 while the entry is on the list at now (waiting, or its offer open). */
+int wait_entry_active(const wait_entry_t *e, int64_t now);
+/* The entry's 1-based place among the entries on the list at now; 0 when
+ * it is not on the list. */
+uint32_t wait_position(const wait_state_t *s, const char *entry_id, int64_t now);
+/* The head: the first waiting entry (the next freed seats go to it), or
+ * NULL. Entries with an open offer are passed over. */
+const wait_entry_t *wait_head(const wait_state_t *s);
+/* "waiting", "offered", "left", "lapsed", "fulfilled". */
+const char *wait_entry_status_name(wait_entry_status_t st);
 
 /* Lower-cases an e-mail address into the arena (RULE-AUTH-1: uniqueness is
  * case-insensitive); NULL when it is not a plausible address. */

@@ -1,39 +1,206 @@
 /*
- * The quota aggregate (RULE-HOLD-4). Skeleton: state, apply and decide come with
- * issue 3's quota work (see commands.h).
+ * The quota aggregate (RULE-HOLD-4): tix.quota.<event>.<user>.
+ *
+ * A user's holds and tickets of one event live on many shards (one per
+ * section), so no shard can see them all. This small aggregate per (event,
+ * user) can: a hold takes quota here before the shard places it (QuotaTaken,
+ * with the hold's expiry), a confirm keeps it (QuotaConfirmed), and a
+ * booking that ends unsold gives it back (QuotaReturned). Held quota also
+ * lapses by itself at its expiry, lazily, as the hold's seats do
+ * (RULE-HOLD-3): a crash between QuotaTaken and HoldPlaced, or a lost
+ * QuotaReturned, costs the user at most the length of one hold.
+ *
+ * Every decision is keyed by booking id and repeats are no-ops, so the API's
+ * compensation and the bookings saga may both run, in any order, any number
+ * of times.
  */
 #include "commands/commands_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-typedef struct {
-    int exists;
-} quota_state_t;
+static int entry_in_use(const quota_entry_t *q, int64_t now)
+{
+    return q->status == QUOTA_CONFIRMED || (q->status == QUOTA_TAKEN && now < q->expires_at);
+}
+
+uint32_t quota_in_use(const cmd_quota_state_t *s, int64_t now)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->n_entries; i++)
+        if (entry_in_use(&s->entries[i], now))
+            n += s->entries[i].quantity;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static const quota_entry_t *entry_find(const cmd_quota_state_t *s, const char *booking_id)
+{
+    int32_t i = booking_id ? ts_map_get(&s->by_booking, booking_id) : -1;
+    return i < 0 ? NULL : &s->entries[i];
+}
+
+int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t max_per_user,
+                      const cmd_ctx_t *ctx, cmd_result_t *out)
+{
+    if (!t->booking_id || !t->booking_id[0] || !t->event_id || !t->event_id[0])
+        return cmd_reject(out, ctx, "validation_failed", "booking_id", "a booking is required");
+    if (t->quantity < 1)
+        return cmd_reject(out, ctx, "validation_failed", "quantity", "at least one");
+    out->ref = t->booking_id;
+    const quota_entry_t *q = entry_find(s, t->booking_id);
+    /* A booking that already holds its quota: the same command again. */
+    if (q && q->status != QUOTA_RETURNED)
+        return 0;
+    /* RULE-HOLD-4: active holds plus confirmed tickets never exceed
+     * max_per_user; a hold's quota counts only until its expiry. */
+    uint64_t used = quota_in_use(s, ctx->now);
+    if (used + t->quantity > max_per_user) {
+        cmd_reject(out, ctx, "limit_exceeded", "quantity",
+                   "at most %u tickets per user for this event (%llu already held or bought)",
+                   max_per_user, (unsigned long long)used);
+        ((cmd_reject_t *)out->reject)->limit = max_per_user;
+        return 0;
+    }
+    evt_event_t *e = cmd_emit(out, EVT_QUOTA_TAKEN);
+    e->u.quota = *t;
+    return 0;
+}
+
+int quota_confirm_decide(const cmd_quota_state_t *s, const evt_quota_t *c, const cmd_ctx_t *ctx,
+                         cmd_result_t *out)
+{
+    if (!c->booking_id || !c->booking_id[0] || !c->event_id || !c->event_id[0])
+        return cmd_reject(out, ctx, "validation_failed", "booking_id", "a booking is required");
+    out->ref = c->booking_id;
+    const quota_entry_t *q = entry_find(s, c->booking_id);
+    if (q && q->status == QUOTA_CONFIRMED)
+        return 0;
+    /* A sale counts even past the limit: the tickets exist (a re-acquired
+     * expired hold, RULE-PAY-2, or a hold that never took quota). */
+    evt_event_t *e = cmd_emit(out, EVT_QUOTA_CONFIRMED);
+    e->u.quota = *c;
+    if (!e->u.quota.quantity && q)
+        e->u.quota.quantity = q->quantity;
+    return 0;
+}
+
+int quota_return_decide(const cmd_quota_state_t *s, const char *event_id, const char *booking_id,
+                        const cmd_ctx_t *ctx, cmd_result_t *out)
+{
+    (void)ctx;
+    out->ref = booking_id;
+    const quota_entry_t *q = entry_find(s, booking_id);
+    if (!q || q->status == QUOTA_RETURNED)
+        return 0; /* nothing in use: a repeated return is a no-op */
+    evt_event_t *e = cmd_emit(out, EVT_QUOTA_RETURNED);
+    e->u.quota.event_id = event_id ? event_id : s->event_id;
+    e->u.quota.booking_id = q->booking_id;
+    e->u.quota.quantity = q->quantity;
+    return 0;
+}
+
+/* ---- state ---- */
 
 static void *quota_new(void)
 {
-    quota_state_t *s = calloc(1, sizeof(*s));
+    cmd_quota_state_t *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
+    ts_arena_init(&s->arena, 1024);
+    ts_map_init(&s->by_booking);
     return s;
 }
 
 static void quota_free(void *p)
 {
-    free(p);
+    cmd_quota_state_t *s = p;
+    if (!s)
+        return;
+    free(s->entries);
+    ts_map_deinit(&s->by_booking);
+    ts_arena_deinit(&s->arena);
+    free(s);
 }
 
-static void quota_apply(void *p, const evt_event_t *e)
+static quota_entry_t *entry_add(cmd_quota_state_t *s, const evt_quota_t *q)
 {
-    (void)p;
-    (void)e;
+    int32_t i = ts_map_get(&s->by_booking, q->booking_id);
+    if (i >= 0)
+        return &s->entries[i];
+    if (s->n_entries == s->cap_entries) {
+        s->cap_entries = s->cap_entries ? 2 * s->cap_entries : 8;
+        s->entries = realloc(s->entries, s->cap_entries * sizeof(*s->entries));
+        if (!s->entries)
+            abort();
+    }
+    quota_entry_t *e = &s->entries[s->n_entries];
+    memset(e, 0, sizeof(*e));
+    e->booking_id = ts_arena_strdup(&s->arena, q->booking_id);
+    e->status = QUOTA_RETURNED;
+    ts_map_put(&s->by_booking, e->booking_id, (int32_t)s->n_entries);
+    s->n_entries++;
+    return e;
 }
 
+static void quota_apply(void *p, const evt_event_t *ev)
+{
+    cmd_quota_state_t *s = p;
+    const evt_quota_t *q = &ev->u.quota;
+    if (ev->type != EVT_QUOTA_TAKEN && ev->type != EVT_QUOTA_CONFIRMED &&
+        ev->type != EVT_QUOTA_RETURNED)
+        return;
+    if (!q->booking_id)
+        return;
+    if (!s->exists && q->event_id) {
+        s->exists = 1;
+        s->event_id = ts_arena_strdup(&s->arena, q->event_id);
+    }
+    if (ev->type == EVT_QUOTA_RETURNED) {
+        int32_t i = ts_map_get(&s->by_booking, q->booking_id);
+        if (i >= 0)
+            s->entries[i].status = QUOTA_RETURNED;
+        return;
+    }
+    quota_entry_t *e = entry_add(s, q);
+    if (ev->type == EVT_QUOTA_TAKEN) {
+        e->quantity = q->quantity;
+        e->expires_at = q->expires_at;
+        e->status = QUOTA_TAKEN;
+    } else {
+        if (q->quantity)
+            e->quantity = q->quantity;
+        /* Sold quota never lapses; 0 keeps snapshots canonical. */
+        e->expires_at = 0;
+        e->status = QUOTA_CONFIRMED;
+    }
+}
+
+/* The snapshot: per booking, the event that leaves it in its status. */
 static ts_status quota_encode(const void *p, ts_buf_t *out)
 {
-    (void)p;
-    (void)out;
-    return TS_OK;
+    const cmd_quota_state_t *s = p;
+    if (!s->exists)
+        return TS_OK;
+    evt_event_t *ev = calloc(2 * s->n_entries + 1, sizeof(*ev));
+    if (!ev)
+        abort();
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->n_entries; i++) {
+        const quota_entry_t *q = &s->entries[i];
+        evt_quota_t body = {.event_id = s->event_id,
+                            .booking_id = q->booking_id,
+                            .quantity = q->quantity,
+                            .expires_at = q->expires_at};
+        ev[n].type = q->status == QUOTA_CONFIRMED ? EVT_QUOTA_CONFIRMED : EVT_QUOTA_TAKEN;
+        ev[n++].u.quota = body;
+        if (q->status == QUOTA_RETURNED) {
+            ev[n].type = EVT_QUOTA_RETURNED;
+            ev[n++].u.quota = body;
+        }
+    }
+    ts_status st = cmd__snapshot_encode(ev, n, out);
+    free(ev);
+    return st;
 }
 
 static void *quota_decode(const void *data, size_t len)
@@ -44,7 +211,7 @@ static void *quota_decode(const void *data, size_t len)
 const cmd_aggregate_ops_t cmd__quota_ops = {
     .kind = CMD_AGG_QUOTA,
     .name = "quota",
-    .format_version = 1,
+    .format_version = 2, /* 2: entries by booking */
     .state_new = quota_new,
     .state_free = quota_free,
     .apply = quota_apply,

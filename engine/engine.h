@@ -82,6 +82,21 @@ typedef enum {
     ENG_INV_EXPIRE,
     ENG_USER_REGISTER,
     ENG_CLAIM,
+    ENG_USER_LOGIN,
+    ENG_USER_REFRESH,
+    ENG_USER_LOGOUT,
+    ENG_USER_GRANT_ROLE,
+    ENG_USER_BLOCK,
+    /* issue 3, selling rules (append new types here, before ENG_CMD_COUNT) */
+    ENG_EVENT_UPDATE,   /* event: PATCH (dep: the venue when tiers change) */
+    ENG_PROMO_CREATE,   /* event: RULE-PROMO-1 */
+    ENG_PROMO_USE,      /* event: reserve a use for a booking */
+    ENG_PROMO_RELEASE,  /* event: give a booking's use back */
+    ENG_QUOTA_TAKE,     /* quota: RULE-HOLD-4 */
+    ENG_QUOTA_CONFIRM,  /* quota: the booking is sold */
+    ENG_QUOTA_RETURN,   /* quota: the booking ended unsold */
+    ENG_INV_RESCHEDULE, /* inventory: the event's times changed */
+    ENG_INV_HOLD_BEST,  /* inventory: best available, picked in the lane */
     /* issue 3, payments and refunds (u.pay, u.webhook, u.booking_id,
      * u.cancel) */
     ENG_INV_PAYMENT_REQUEST, /* inv_payment_request_decide */
@@ -89,6 +104,13 @@ typedef enum {
     ENG_INV_CANCEL_BOOKING,  /* inv_cancel_booking_decide */
     ENG_INV_CANCEL_ALL,      /* inv_cancel_all_decide */
     ENG_EVENT_CANCEL,        /* event_cancel_decide */
+    ENG_WAIT_JOIN,           /* RULE-WL-1: u.wait on tix.wait.<event>.<tier> */
+    ENG_WAIT_LEAVE,
+    ENG_WAIT_OFFER,
+    ENG_WAIT_LAPSE,
+    ENG_WAIT_FULFIL,
+    ENG_INV_CHECKIN,  /* RULE-TKT-2 */
+    ENG_INV_TRANSFER, /* RULE-TKT-3 */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -110,6 +132,7 @@ typedef struct {
     union {
         evt_venue_created_t venue;
         evt_event_created_t event;
+        const char *ticket_key; /* ENG_EVENT_PUBLISH (RULE-TKT-1) */
         inv_hold_cmd_t hold;
         const char *booking_id;
         uint32_t expire_max;
@@ -118,6 +141,31 @@ typedef struct {
             const char *kind;
             const char *owner;
         } claim;
+        user_login_cmd_t login;
+        user_refresh_cmd_t refresh; /* refresh, logout */
+        uint32_t role;              /* grant role */
+        struct {
+            int blocked;
+            const char *reason;
+        } block;
+        event_patch_t patch;
+        evt_promo_t promo; /* ENG_PROMO_CREATE */
+        struct {
+            const char *code; /* NULL for a release */
+            const char *booking_id;
+            int force; /* count a sold booking past the window and max uses */
+        } promo_use;
+        struct {
+            evt_quota_t q;         /* take: all; confirm: event, booking, quantity */
+            uint32_t max_per_user; /* take: the event's policy */
+        } quota;
+        struct {
+            int64_t starts_at, ends_at;
+        } reschedule;
+        struct {
+            inv_hold_cmd_t hold; /* quantity, and the hold's v2 fields */
+            int accessible;      /* 1: accessible seats only */
+        } best;
         /* issue 3, payments and refunds */
         struct {
             const char *booking_id;
@@ -128,6 +176,12 @@ typedef struct {
             const char *reason;
             uint32_t max; /* ENG_INV_CANCEL_ALL: bookings per commit */
         } cancel;
+        wait_cmd_t wait;
+        inv_checkin_cmd_t checkin;
+        struct {
+            const char *ticket_id;
+            const char *to_user_id;
+        } transfer; /* the new ticket's id is new_id */
     } u;
 } eng_cmd_t;
 
@@ -188,6 +242,28 @@ ts_status eng_log_last_seq(eng_t *e, uint64_t *seq);
  * TS_ERR_LOG. */
 ts_status eng_log_subjects(eng_t *e, const char *filter,
                            void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
+
+/* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
+
+/* Brings the quota (RULE-HOLD-4) and the promo use (RULE-PROMO-1) of one
+ * booking in line with its status on its shard (shard_subject,
+ * tix.inv.<event>.<section>): confirmed → QuotaConfirmed and the promo use
+ * counted; released, expired, cancelled, refund due or refunded →
+ * QuotaReturned and PromoReleased; still held or unknown → nothing. Every
+ * step is a no-op when already done, so it may run any number of times, from
+ * saga_bookings (sagas/bookings.c) or from a handler that wants it done at
+ * once. Errors: those of
+ * eng_read and eng_execute. */
+ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
+
+/* RULE-PROMO-1: a promo use (PromoUsed for booking_id at used_at, ms) whose
+ * hold never reached its shard is given back (PromoReleased) once grace_ms
+ * have passed since the use; a use whose booking exists is settled as
+ * above; a use no longer in force needs nothing. *pending is set while the
+ * booking may still appear (ask again later). Errors: those of eng_read and
+ * eng_execute. */
+ts_status eng_promo_use_check(eng_t *e, const char *event_id, const char *booking_id,
+                              int64_t used_at, int64_t grace_ms, int *pending);
 
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *
@@ -254,6 +330,70 @@ typedef struct {
 ts_status eng_idem_get(eng_t *e, const char *key, ts_arena_t *arena, eng_idem_t *out);
 ts_status eng_idem_put(eng_t *e, const char *key, const eng_idem_t *val);
 
+/* ---- tickets (RULE-TKT-1): event keys and signed ticket codes ----
+ *
+ * Every published event has an Ed25519 key pair. The engine makes it at
+ * publish (eng_ticket_key_ensure) and keeps the private key only in
+ * DATA/keys/<event_id>.pem (PKCS#8 PEM; directory 0700, file 0600): it is
+ * never in an event, a snapshot, an answer or a log line. The public key —
+ * its 32 raw bytes in standard base64 with padding (44 characters) — goes
+ * into EventPublished.ticket_key and is served by GET /events/{id}/keys.
+ *
+ * A ticket code is
+ *
+ *     base64url(payload) "." base64url(signature)       (RFC 4648 §5, no '=')
+ *
+ * where payload is compact JSON with exactly these keys, in this order:
+ *
+ *     {"fmt":1,"ticket":"tk-…","event":"ev…","seat":"A-1-1"|null,"version":1,
+ *      "valid_from":<unix seconds>,"valid_until":<unix seconds>}
+ *
+ * and signature is the 64-byte Ed25519 (PureEdDSA, RFC 8032) signature of
+ * the payload bytes. A gate verifies offline: split at the '.', decode both
+ * halves, verify the signature over the decoded payload with the event's
+ * public key, then read the payload (event, validity window). Ed25519 is
+ * deterministic, so a ticket's code is the same every time it is made: codes
+ * are computed when served and never stored. A transfer gives the new
+ * ticket version + 1 (RULE-TKT-3); the old code still verifies but the
+ * shard answers `revoked` and GET /events/{id}/revocations lists it.
+ */
+
+typedef struct {
+    const char *ticket_id;
+    const char *event_id;
+    const char *seat; /* NULL: a standing (GA) unit */
+    uint32_t version;
+    int64_t valid_from; /* ms; whole seconds in the code */
+    int64_t valid_until;
+} eng_ticket_payload_t;
+
+/* The public key of event_id (base64, into arena), making the key pair and
+ * its file first when there is none. An existing file is used as it is, so
+ * a publish that is retried keeps its key. Call it only for an event that
+ * is not published yet: for a published one a new key would not be the
+ * published key. Errors: TS_ERR_INVALID (bad id, not SERVE mode), TS_ERR_IO
+ * (the file cannot be written), TS_ERR_CORRUPT (an unreadable key file). */
+ts_status eng_ticket_key_ensure(eng_t *e, const char *event_id, ts_arena_t *arena,
+                                const char **public_key);
+/* Signs p with the private key of p->event_id into *code (arena). The key
+ * file must exist and match public_key (the published one); it is never
+ * made again here. Errors: TS_ERR_UNAVAILABLE (no such key file on this
+ * machine, unreadable, or not the published key; logged on stderr),
+ * TS_ERR_INVALID (bad ids, not SERVE mode), TS_ERR_IO (OpenSSL failed). */
+ts_status eng_ticket_code_sign(eng_t *e, const eng_ticket_payload_t *p, const char *public_key,
+                               ts_arena_t *arena, const char **code);
+/* Verifies code with public_key (base64 as published) and only then reads
+ * its payload into *out (strings in arena). Needs no engine and no key
+ * file: what a gate does offline. Errors: TS_ERR_CORRUPT (not a code: bad
+ * shape or base64url, bad payload), TS_ERR_AUTH (the signature does not
+ * verify: a changed byte, another event's key), TS_ERR_INVALID (public_key
+ * is not a base64 Ed25519 key). Thread-safe. */
+ts_status eng_ticket_code_verify(const char *code, const char *public_key, ts_arena_t *arena,
+                                 eng_ticket_payload_t *out);
+/* Reads the payload of code WITHOUT verifying it: only to learn which
+ * event's key to verify it with. Errors: TS_ERR_CORRUPT. */
+ts_status eng_ticket_code_peek(const char *code, ts_arena_t *arena, eng_ticket_payload_t *out);
+
 /* ---- health and metrics ---- */
 
 /* TS_OK when JetStream and LMDB answer. */
@@ -263,13 +403,20 @@ void eng_metrics_render(eng_t *e, ts_buf_t *out);
 /* Records one answered command (for metrics). */
 void eng_metrics_command(eng_t *e, eng_cmd_type_t t, const char *outcome, double seconds);
 
-/* ---- users (the slice of RULE-AUTH-1 the foundation needs) ---- */
+/* ---- users and sessions (RULE-AUTH-1, RULE-AUTH-2) ----
+ *
+ * Refresh tokens are "<user id>.<family id>.<64 hex random>": opaque to
+ * clients, but they name the user's aggregate (tix.user.<id>) and the
+ * session, so a refresh goes straight to its lane. Only the hex SHA-256 of a
+ * token is ever written to the log. Passwords are checked with scrypt
+ * outside the user's lane, then the outcome is decided in it. */
 
 typedef struct {
     const char *user_id;
     const char *email;
     const char *name;
     uint32_t roles;
+    int blocked; /* RULE-AUTH-2 */
 } eng_user_t;
 
 /* Claims the e-mail (case-insensitive) and registers the user with an
@@ -277,11 +424,49 @@ typedef struct {
  * TS_ERR_INVALID (bad e-mail, password under 10 characters). */
 ts_status eng_user_create(eng_t *e, const char *email, const char *password, const char *name,
                           uint32_t roles, ts_arena_t *arena, eng_user_t *out, uint64_t *commit_seq);
-/* Checks a password. Errors: TS_ERR_AUTH (unknown e-mail or wrong password,
- * indistinguishable on purpose). */
-ts_status eng_user_authenticate(eng_t *e, const char *email, const char *password,
-                                ts_arena_t *arena, eng_user_t *out);
+
+typedef enum {
+    ENG_AUTH_OK = 0,    /* a session: user and refresh_token are set */
+    ENG_AUTH_REFUSED,   /* wrong e-mail/password, or an unknown/expired/revoked token */
+    ENG_AUTH_LOCKED,    /* RULE-AUTH-1: locked until locked_until */
+    ENG_AUTH_REUSED,    /* RULE-AUTH-1: a spent token; its whole family is revoked now */
+    ENG_AUTH_FORBIDDEN, /* logout of another user's session */
+} eng_auth_result_t;
+
+typedef struct {
+    eng_auth_result_t result;
+    eng_user_t user;           /* OK: as the user's aggregate has it now */
+    const char *refresh_token; /* OK: the new refresh token */
+    int64_t locked_until;      /* LOCKED: ms since the epoch */
+    uint64_t commit_seq;       /* the commit that recorded the outcome; 0 if none */
+} eng_session_t;
+
+/* Login (RULE-AUTH-1): a wrong password is recorded (LoginFailed; the 5th
+ * locks the account for 15 minutes), a right one starts a session
+ * (RefreshIssued). A locked account is answered without checking the
+ * password. Unknown e-mails cost the same scrypt time as known ones.
+ * Strings live in arena. Errors: those of eng_execute; the verdict is
+ * out->result. */
+ts_status eng_user_login(eng_t *e, const char *email, const char *password, ts_arena_t *arena,
+                         eng_session_t *out);
+/* Redeems a refresh token for its successor (RefreshRotated), or revokes
+ * its family when it was already spent (ENG_AUTH_REUSED). A token that does
+ * not parse is ENG_AUTH_REFUSED. Errors: those of eng_execute. */
+ts_status eng_user_refresh(eng_t *e, const char *token, ts_arena_t *arena, eng_session_t *out);
+/* Ends the session of token (RefreshRevoked "logout") for actor, who must
+ * be its user unless actor_is_admin (else ENG_AUTH_FORBIDDEN). An already
+ * ended session is ENG_AUTH_OK with commit_seq 0; a token that does not
+ * parse, or is not one of its session's, is ENG_AUTH_REFUSED. */
+ts_status eng_user_logout(eng_t *e, const char *actor, int actor_is_admin, const char *token,
+                          ts_arena_t *arena, eng_session_t *out);
+/* Splits a refresh token into user and family ids (in arena); -1 when it
+ * is not one. */
+int eng_refresh_token_parse(ts_arena_t *arena, const char *token, const char **user_id,
+                            const char **family_id);
 /* Loads a user by id. Errors: TS_ERR_NOT_FOUND. */
 ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out);
+/* Finds the registered user of an e-mail address (case-insensitive, through
+ * its unique claim). Strings live in arena. Errors: TS_ERR_NOT_FOUND. */
+ts_status eng_user_find_email(eng_t *e, const char *email, ts_arena_t *arena, eng_user_t *out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <lmdb.h>
 #include <nats/nats.h>
+#include <openssl/types.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -163,5 +164,17 @@ void eng__sweep_subject(eng_t *e, const char *subject);
 int64_t eng__now_ms(void);
 void eng__sha256(const void *data, size_t len, uint8_t out[32]);
 void eng__metrics_batch(eng_t *e, uint32_t n);
+
+/* ---- ticket_keys.c, ticket_code.c (RULE-TKT-1): engine.h's ticket
+ * functions without an engine, on a data directory ---- */
+
+ts_status eng__ticket_key_ensure(const char *data_dir, const char *event_id, ts_arena_t *arena,
+                                 const char **public_key);
+/* Errors: TS_ERR_NOT_FOUND (no file), TS_ERR_IO, TS_ERR_CORRUPT. *out is the
+ * caller's to EVP_PKEY_free. */
+ts_status eng__ticket_key_load(const char *data_dir, const char *event_id, EVP_PKEY **out);
+ts_status eng__ticket_key_public(EVP_PKEY *k, ts_arena_t *arena, const char **public_key);
+ts_status eng__ticket_code_sign(EVP_PKEY *k, const eng_ticket_payload_t *p, ts_arena_t *arena,
+                                const char **code);
 
 #endif

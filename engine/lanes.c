@@ -379,11 +379,29 @@ static void *worker_main(void *arg)
 }
 
 /* Which aggregate each command works on: a command sent to another kind of
- * subject is refused before it can misread a state. */
+ * subject is refused before it can misread a state. The account commands
+ * (login, refresh, logout, grant role, block) work on the user. */
+// clang-format off
 static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
-    CMD_AGG_VENUE, CMD_AGG_EVENT, CMD_AGG_EVENT, CMD_AGG_INV,   CMD_AGG_INV,
-    CMD_AGG_INV,   CMD_AGG_INV,   CMD_AGG_USER,  CMD_AGG_CLAIM,
+    [ENG_VENUE_CREATE] = CMD_AGG_VENUE,   [ENG_EVENT_CREATE] = CMD_AGG_EVENT,
+    [ENG_EVENT_PUBLISH] = CMD_AGG_EVENT,  [ENG_INV_OPEN] = CMD_AGG_INV,
+    [ENG_INV_HOLD] = CMD_AGG_INV,         [ENG_INV_RELEASE] = CMD_AGG_INV,
+    [ENG_INV_EXPIRE] = CMD_AGG_INV,       [ENG_USER_REGISTER] = CMD_AGG_USER,
+    [ENG_CLAIM] = CMD_AGG_CLAIM,          [ENG_USER_LOGIN] = CMD_AGG_USER,
+    [ENG_USER_REFRESH] = CMD_AGG_USER,    [ENG_USER_LOGOUT] = CMD_AGG_USER,
+    [ENG_USER_GRANT_ROLE] = CMD_AGG_USER, [ENG_USER_BLOCK] = CMD_AGG_USER,
+    [ENG_EVENT_UPDATE] = CMD_AGG_EVENT,   [ENG_PROMO_CREATE] = CMD_AGG_EVENT,
+    [ENG_PROMO_USE] = CMD_AGG_EVENT,      [ENG_PROMO_RELEASE] = CMD_AGG_EVENT,
+    [ENG_QUOTA_TAKE] = CMD_AGG_QUOTA,     [ENG_QUOTA_CONFIRM] = CMD_AGG_QUOTA,
+    [ENG_QUOTA_RETURN] = CMD_AGG_QUOTA,   [ENG_INV_RESCHEDULE] = CMD_AGG_INV,
+    [ENG_INV_HOLD_BEST] = CMD_AGG_INV,
+    [ENG_WAIT_JOIN] = CMD_AGG_WAIT,
+    [ENG_WAIT_LEAVE] = CMD_AGG_WAIT,
+    [ENG_WAIT_OFFER] = CMD_AGG_WAIT,
+    [ENG_WAIT_LAPSE] = CMD_AGG_WAIT,
+    [ENG_WAIT_FULFIL] = CMD_AGG_WAIT,
 };
+// clang-format on
 
 /* Issue 3 (payments and refunds), by a switch so that other issues'
  * additions to the table above merge alone; -1 for the others. */
@@ -402,10 +420,18 @@ static int pay_cmd_kind(eng_cmd_type_t t)
     }
 }
 
+/* Tickets and gates (RULE-TKT-2, -3): inventory shards. */
+static int tix_cmd_kind(eng_cmd_type_t t)
+{
+    return t == ENG_INV_CHECKIN || t == ENG_INV_TRANSFER ? CMD_AGG_INV : -1;
+}
+
 static ts_status enqueue(eng_t *e, eng_job_t *j)
 {
     int kind = cmd_aggregate_of_subject(j->cmd->subject);
     int want = pay_cmd_kind(j->cmd->type);
+    if (want < 0)
+        want = tix_cmd_kind(j->cmd->type);
     if (want < 0 && j->cmd->type < ENG_CMD_COUNT)
         want = (int)cmd_kind[j->cmd->type];
     if (kind < 0 || want != kind)

@@ -82,9 +82,11 @@ static const char *claim_subject(ts_arena_t *a, const char *email)
 
 typedef struct {
     ts_arena_t *arena;
+    int64_t now;
     const char *owner;
     eng_user_t user;
     const char *password_hash;
+    int64_t locked_until;
     int found;
 } user_copy_t;
 
@@ -107,7 +109,9 @@ static void copy_user(const void *state, void *arg)
     c->user.email = ts_arena_strdup(c->arena, s->u.email);
     c->user.name = ts_arena_strdup(c->arena, s->u.name);
     c->user.roles = s->u.roles;
+    c->user.blocked = s->blocked;
     c->password_hash = ts_arena_strdup(c->arena, s->u.password_hash);
+    c->locked_until = user_locked_until(s, c->now);
 }
 
 ts_status eng_user_get(eng_t *e, const char *user_id, ts_arena_t *arena, eng_user_t *out)
@@ -175,11 +179,74 @@ ts_status eng_user_create(eng_t *e, const char *email, const char *password, con
     return TS_OK;
 }
 
-ts_status eng_user_authenticate(eng_t *e, const char *email, const char *password,
-                                ts_arena_t *arena, eng_user_t *out)
+/* ---- sessions ---- */
+
+static const char *sha256_hex(ts_arena_t *a, const char *s)
 {
+    uint8_t h[32];
+    char *hex = ts_arena_alloc(a, 65);
+    eng__sha256(s, strlen(s), h);
+    ts_hex(h, 32, hex);
+    return hex;
+}
+
+/* A fresh token of user's family (the secret is 32 random bytes). */
+static const char *new_refresh_token(ts_arena_t *a, const char *user_id, const char *family_id)
+{
+    uint8_t raw[32];
+    char hex[65];
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        abort(); /* no randomness: tokens could be guessed; refuse to go on */
+    ts_hex(raw, sizeof(raw), hex);
+    return ts_arena_printf(a, "%s.%s.%s", user_id, family_id, hex);
+}
+
+int eng_refresh_token_parse(ts_arena_t *arena, const char *token, const char **user_id,
+                            const char **family_id)
+{
+    const char *d1 = token ? strchr(token, '.') : NULL;
+    const char *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2 || strchr(d2 + 1, '.') || strlen(d2 + 1) != 64 || strlen(token) > 256)
+        return -1;
+    for (const char *p = d2 + 1; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return -1;
+    const char *u = ts_arena_strndup(arena, token, (size_t)(d1 - token));
+    const char *f = ts_arena_strndup(arena, d1 + 1, (size_t)(d2 - d1 - 1));
+    if (!ts_id_valid(u) || !ts_id_valid(f))
+        return -1;
+    *user_id = u;
+    *family_id = f;
+    return 0;
+}
+
+/* The user as the aggregate has it now, into out->user. */
+static ts_status session_user(eng_t *e, const char *user_id, ts_arena_t *arena, eng_session_t *out)
+{
+    user_copy_t c = {.arena = arena, .now = eng__now_ms()};
+    ts_status rc = eng_read(e, ts_arena_printf(arena, "tix.user.%s", user_id), copy_user, &c);
+    if (rc != TS_OK)
+        return rc;
+    out->user = c.user;
+    out->locked_until = c.locked_until;
+    return TS_OK;
+}
+
+static int has_event(const eng_outcome_t *o, evt_type_t t)
+{
+    for (uint32_t i = 0; i < o->n_events; i++)
+        if (o->events[i].type == t)
+            return 1;
+    return 0;
+}
+
+ts_status eng_user_login(eng_t *e, const char *email, const char *password, ts_arena_t *arena,
+                         eng_session_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = ENG_AUTH_REFUSED;
     const char *norm = user_email_normalize(arena, email);
-    user_copy_t c = {.arena = arena};
+    user_copy_t c = {.arena = arena, .now = eng__now_ms()};
     ts_status rc = TS_OK;
     if (norm && password)
         rc = eng_read(e, claim_subject(arena, norm), copy_claim, &c);
@@ -195,10 +262,115 @@ ts_status eng_user_authenticate(eng_t *e, const char *email, const char *passwor
         verify_password("scrypt$16384$8$1$00000000000000000000000000000000$"
                         "0000000000000000000000000000000000000000000000000000000000000000",
                         password ? password : "");
-        return TS_ERR_AUTH;
+        return TS_OK;
     }
-    if (!verify_password(c.password_hash, password))
-        return TS_ERR_AUTH;
-    *out = c.user;
+    /* RULE-AUTH-1: a locked account is answered before scrypt runs, so a
+     * guesser learns nothing from it and costs us nothing. */
+    if (c.locked_until) {
+        out->result = ENG_AUTH_LOCKED;
+        out->locked_until = c.locked_until;
+        return TS_OK;
+    }
+    const char *user_id = c.user.user_id;
+    const char *family = eng_new_id(arena, "");
+    const char *token = new_refresh_token(arena, user_id, family);
+    /* The caller is not authenticated until this is decided. */
+    eng_cmd_t lc = {.type = ENG_USER_LOGIN,
+                    .subject = ts_arena_printf(arena, "tix.user.%s", user_id),
+                    .actor = "anonymous"};
+    lc.u.login.password_ok = verify_password(c.password_hash, password);
+    lc.u.login.family_id = family;
+    lc.u.login.token_hash = sha256_hex(arena, token);
+    eng_outcome_t o;
+    if ((rc = eng_execute(e, &lc, arena, &o)) != TS_OK)
+        return rc;
+    out->commit_seq = o.commit_seq;
+    if (o.reject && strcmp(o.reject->code, "rate_limited") == 0) {
+        /* Locked meanwhile by concurrent failures. */
+        if ((rc = session_user(e, user_id, arena, out)) != TS_OK)
+            return rc;
+        out->result = out->locked_until ? ENG_AUTH_LOCKED : ENG_AUTH_REFUSED;
+        return TS_OK;
+    }
+    if (o.reject || !has_event(&o, EVT_REFRESH_ISSUED))
+        return TS_OK;
+    if ((rc = session_user(e, user_id, arena, out)) != TS_OK)
+        return rc;
+    out->result = ENG_AUTH_OK;
+    out->refresh_token = token;
     return TS_OK;
+}
+
+ts_status eng_user_refresh(eng_t *e, const char *token, ts_arena_t *arena, eng_session_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = ENG_AUTH_REFUSED;
+    const char *user_id, *family;
+    if (eng_refresh_token_parse(arena, token, &user_id, &family) != 0)
+        return TS_OK;
+    const char *next = new_refresh_token(arena, user_id, family);
+    eng_cmd_t rq = {.type = ENG_USER_REFRESH,
+                    .subject = ts_arena_printf(arena, "tix.user.%s", user_id),
+                    .actor = user_id};
+    rq.u.refresh.family_id = family;
+    rq.u.refresh.token_hash = sha256_hex(arena, token);
+    rq.u.refresh.new_token_hash = sha256_hex(arena, next);
+    eng_outcome_t o;
+    ts_status rc = eng_execute(e, &rq, arena, &o);
+    if (rc != TS_OK || o.reject)
+        return rc;
+    out->commit_seq = o.commit_seq;
+    if (has_event(&o, EVT_REFRESH_REVOKED)) {
+        out->result = ENG_AUTH_REUSED;
+        return TS_OK;
+    }
+    if ((rc = session_user(e, user_id, arena, out)) != TS_OK)
+        return rc;
+    out->result = ENG_AUTH_OK;
+    out->refresh_token = next;
+    return TS_OK;
+}
+
+ts_status eng_user_logout(eng_t *e, const char *actor, int actor_is_admin, const char *token,
+                          ts_arena_t *arena, eng_session_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = ENG_AUTH_REFUSED;
+    const char *user_id, *family;
+    if (eng_refresh_token_parse(arena, token, &user_id, &family) != 0)
+        return TS_OK;
+    eng_cmd_t lc = {.type = ENG_USER_LOGOUT,
+                    .subject = ts_arena_printf(arena, "tix.user.%s", user_id),
+                    .actor = actor,
+                    .actor_is_admin = actor_is_admin};
+    lc.u.refresh.family_id = family;
+    lc.u.refresh.token_hash = sha256_hex(arena, token);
+    eng_outcome_t o;
+    ts_status rc = eng_execute(e, &lc, arena, &o);
+    if (rc != TS_OK)
+        return rc;
+    if (o.reject) {
+        if (strcmp(o.reject->code, "forbidden") == 0)
+            out->result = ENG_AUTH_FORBIDDEN;
+        return TS_OK;
+    }
+    out->result = ENG_AUTH_OK;
+    out->commit_seq = o.n_events ? o.commit_seq : 0;
+    return TS_OK;
+}
+
+ts_status eng_user_find_email(eng_t *e, const char *email, ts_arena_t *arena, eng_user_t *out)
+{
+    const char *norm = user_email_normalize(arena, email);
+    if (!norm)
+        return TS_ERR_NOT_FOUND;
+    user_copy_t c = {.arena = arena};
+    ts_status rc = eng_read(e, claim_subject(arena, norm), copy_claim, &c);
+    if (rc != TS_OK)
+        return rc;
+    if (!c.owner)
+        return TS_ERR_NOT_FOUND;
+    /* A claim whose user was never registered (a crash in between) names
+     * nobody yet. */
+    return eng_user_get(e, c.owner, arena, out);
 }

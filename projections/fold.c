@@ -461,11 +461,16 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
         case EVT_CLAIMED:
         case EVT_NONE:
             break;
-        default: /* v2 events: the sales of issue 3 (fold_sales.c), others ignored */
+        default: /* v2 events: the sales of issue 3 (fold_sales.c), the event's
+                  * details (fold_events.c), the waitlists (fold_waitlist.c) */
             if (proj__fold_sales_wants(e->type)) {
                 rc = seg_flush(f);
                 if (rc == TS_OK)
                     rc = proj__fold_sales(f, e, seq);
+            } else if (e->type == EVT_EVENT_UPDATED) {
+                rc = proj__fold_event_v2(f, e, seq);
+            } else {
+                rc = proj__fold_waitlist(f, e, i, seq);
             }
             break;
         }

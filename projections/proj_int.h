@@ -88,6 +88,7 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_Q_SEATMAP_SECTIONS, "proj_q_seatmap_sections")                                          \
     X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
     X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
+    X(PROJ_Q_WAITLIST_USER, "proj_q_waitlist_user")                                                \
     X(PROJ_Q_SALES, "proj_q_sales")                                                                \
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
@@ -103,6 +104,7 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_SALE_EVENT_CANCELLED, "proj_f_sale_event_cancelled")                                  \
     X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
     X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
+    X(PROJ_F_WAITLIST, "proj_f_waitlist")                                                          \
     X(PROJ_F_DASH_CONFIRMED, "proj_f_dash_confirmed")                                              \
     X(PROJ_F_DASH_CANCELLED, "proj_f_dash_cancelled")                                              \
     X(PROJ_F_DASH_CHECKED_IN, "proj_f_dash_checked_in")                                            \
@@ -110,7 +112,8 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
-    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
+    X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -172,7 +175,7 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 
 /* The tables of a catalog schema, in the order the swap locks them: the
  * seat map's order first (see seatmap.c), then the others. */
-#define PROJ_TABLE_COUNT 9
+#define PROJ_TABLE_COUNT 10
 extern const char *const proj__tables[PROJ_TABLE_COUNT];
 
 /* Runs the live schema DDL on pg (schema.c), inside its own transaction:
@@ -362,6 +365,11 @@ typedef struct {
 } proj__fold_t;
 
 void proj__fold_deinit(proj__fold_t *f);
+/* The v2 events of the event aggregate the catalog shows (fold_events.c):
+ * EventUpdated; any other event sends nothing. Called by proj__fold_commit
+ * for the types it does not fold itself. Errors: as proj__fold_send, and
+ * TS_ERR_INVALID for an event missing a required field. */
+ts_status proj__fold_event_v2(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends the statements for every event of commit (stream sequence seq).
  * Events this projection ignores (UserRegistered, Claimed, InventoryOpened)
  * send nothing; an event missing a required field is logged and skipped.
@@ -388,6 +396,13 @@ ts_status proj__fold_drain(proj__fold_t *f);
  * update per section the batch touched (its available delta and last seq).
  * Call once, after the last commit. */
 ts_status proj__fold_sections(proj__fold_t *f, int keep_segment);
+
+/* ---- the waitlist read model (fold_waitlist.c) ---- */
+
+/* Sends the statement for event number index of the commit at seq when it
+ * is a Waitlist* event (RULE-WL-1); nothing for any other event. Errors: as
+ * proj__fold_send; TS_ERR_INVALID for an event missing a required field. */
+ts_status proj__fold_waitlist(proj__fold_t *f, const evt_event_t *e, uint32_t index, uint64_t seq);
 
 /* ---- batches (batch.c) ---- */
 

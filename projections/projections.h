@@ -33,6 +33,12 @@
  *            quantity, expires_at, items jsonb, subtotal, discount,
  *            service_fee, total, vat_included, currency, created_seq,
  *            updated_seq)
+ *   waitlist(entry_id pk, event_id, tier, user_id, quantity, status,
+ *            joined_at, booking_id, offer_expires_at, joined_seq,
+ *            joined_idx, updated_seq)
+ *       one row per waitlist entry (RULE-WL-1, fold_waitlist.c); status is
+ *       waiting, offered, left, lapsed or fulfilled; a list's FIFO order is
+ *       (joined_seq, joined_idx), the place of its WaitlistJoined in the log
  *   sales_tiers(event_id, tier, sold, gross, refunds, checked_in) and
  *   sales_minutes(event_id, minute, tier, sold, gross, refunds)
  *       issue 4: the sales dashboard's sums, per tier and per minute of
@@ -204,6 +210,24 @@ ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, siz
  * API's ownership check (strip it before answering if needed).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out);
+
+/* RULE-WL-1: {items: [{entry_id, event_id, tier, quantity, position, status,
+ *  joined_at, offer: {booking_id, expires_at} | null}], next_cursor}: the
+ * user's entries still on a list ("waiting" or "offered"), oldest first;
+ * position is the entry's 1-based FIFO place among its list's entries.
+ * limit 0 picks 50 (1..200); cursor is a next_cursor or NULL.
+ * Errors: TS_ERR_INVALID (limit out of range, malformed cursor),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                             json_t **out);
+/* {items: [{ticket_id, event_id, booking_id, seat, tier, status, version,
+ *  checked_in: {at, gate} | null, event: {title, starts_at}}], next_cursor}:
+ * the tickets held by user_id (RULE-TKT-1..3), oldest first; a ticket the
+ * user transferred away is listed with status "transferred". limit 1..200
+ * (0 picks 50); cursor is a next_cursor of this list or NULL.
+ * Errors: TS_ERR_INVALID (limit, cursor), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_user_tickets(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                            json_t **out);
 
 /* ---- issue 4: the sales dashboard and a user's bookings (sales.c) ---- */
 

@@ -92,6 +92,8 @@ static ts_status pg_begin_session(runner_t *r)
     for (int s = PROJ_F_VENUE_CREATED; s <= PROJ_F_NOTIFY; s++)
         if ((rc = proj__prepare(r->c, (proj__stmt_t)s)) != TS_OK)
             return rc;
+    if ((rc = proj__prepare(r->c, PROJ_F_EVENT_UPDATED)) != TS_OK)
+        return rc;
     return TS_OK;
 }
 

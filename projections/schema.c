@@ -160,6 +160,22 @@ static const char *const tables[] = {
     "  created_seq bigint NOT NULL,\n"
     "  updated_seq bigint NOT NULL)",
 
+    /* RULE-WL-1: one row per waitlist entry, in the state of its last
+     * Waitlist* event; (joined_seq, joined_idx) is the FIFO order. */
+    "waitlist (\n"
+    "  entry_id text PRIMARY KEY,\n"
+    "  event_id text NOT NULL,\n"
+    "  tier text NOT NULL,\n"
+    "  user_id text NOT NULL,\n"
+    "  quantity int NOT NULL,\n"
+    "  status text NOT NULL,\n"
+    "  joined_at timestamptz,\n"
+    "  booking_id text,\n"
+    "  offer_expires_at timestamptz,\n"
+    "  joined_seq bigint NOT NULL,\n"
+    "  joined_idx int NOT NULL,\n"
+    "  updated_seq bigint NOT NULL)",
+
     /* issue 4: the organizer's sales dashboard, kept up by the fold
      * (fold_dashboard.c) so a request reads a row per tier and a row per
      * minute, never the bookings. Per (event, tier): sold = items of
@@ -241,7 +257,12 @@ static const char backfill_sql[] =
     "CREATE INDEX IF NOT EXISTS tickets_booking_idx ON tickets (booking_id);\n"                    \
     "CREATE INDEX IF NOT EXISTS tickets_holder_idx ON tickets (holder_id, created_seq);\n"         \
     "CREATE INDEX IF NOT EXISTS tickets_event_idx ON tickets (event_id, updated_seq);\n"
-static const char indexes_sql[] = EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL TICKETS_INDEXES_SQL;
+#define WAITLIST_INDEXES_SQL                                                                       \
+    "CREATE INDEX IF NOT EXISTS waitlist_user_idx ON waitlist (user_id, joined_seq);\n"            \
+    "CREATE INDEX IF NOT EXISTS waitlist_list_idx ON waitlist (event_id, tier, joined_seq)\n"      \
+    "  WHERE status IN ('waiting', 'offered');\n"
+static const char indexes_sql[] =
+    EVENTS_INDEXES_SQL BOOKINGS_INDEXES_SQL TICKETS_INDEXES_SQL WAITLIST_INDEXES_SQL;
 
 /* A build's finish, in two halves of about the same cost: bookings, and
  * everything else; each in two steps. SET LOGGED rewrites each table and
@@ -261,20 +282,22 @@ static const char finish_others_sql[] =
     "ALTER TABLE sections SET LOGGED;\n"
     "ALTER TABLE seats SET LOGGED;\n"
     "ALTER TABLE tickets SET LOGGED;\n"
+    "ALTER TABLE waitlist SET LOGGED;\n"
     "ALTER TABLE sales_tiers SET LOGGED;\n"
-    "ALTER TABLE sales_minutes SET LOGGED;\n" EVENTS_INDEXES_SQL TICKETS_INDEXES_SQL;
+    "ALTER TABLE sales_minutes SET LOGGED;\n" EVENTS_INDEXES_SQL TICKETS_INDEXES_SQL
+        WAITLIST_INDEXES_SQL;
 static const char vacuum_others_sql[] =
-    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats, tickets, sales_tiers,"
-    " sales_minutes";
+    "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats, tickets, waitlist,"
+    " sales_tiers, sales_minutes";
 
 /* Under the schema lock, so the version is drawn once per schema. */
 static const char checkpoint_row_sql[] =
     "INSERT INTO checkpoints (projection) SELECT '" PROJ_CATALOG "'\n"
     "  WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE projection = '" PROJ_CATALOG "');\n";
 
-const char *const proj__tables[PROJ_TABLE_COUNT] = {"checkpoints", "events",      "sections",
-                                                    "seats",       "venues",      "bookings",
-                                                    "tickets",     "sales_tiers", "sales_minutes"};
+const char *const proj__tables[PROJ_TABLE_COUNT] = {
+    "checkpoints", "events",  "sections", "seats",       "venues",
+    "bookings",    "tickets", "waitlist", "sales_tiers", "sales_minutes"};
 
 static ts_status run(PGconn *pg, const char *sql, const char *what)
 {

@@ -95,6 +95,23 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_Q_BOOKING_GET] =
         "SELECT " PROJ_BOOKING_COLS "FROM bookings b WHERE b.booking_id = $1::text",
 
+    /* A user's entries still on a list, with their FIFO place among the
+     * list's entries (RULE-WL-1), keyset-paginated on (joined_seq,
+     * entry_id). $1 user, $2 cursor seq (NULL: from the start), $3 cursor
+     * entry, $4 limit */
+    [PROJ_Q_WAITLIST_USER] =
+        "SELECT w.entry_id, w.event_id, w.tier, w.quantity, w.status,\n"
+        "  ts_tstz_to_ms(w.joined_at), w.booking_id, ts_tstz_to_ms(w.offer_expires_at),\n"
+        "  w.joined_seq, w.updated_seq,\n"
+        "  (SELECT count(*) FROM waitlist o WHERE o.event_id = w.event_id AND o.tier = w.tier\n"
+        "     AND o.status IN ('waiting', 'offered')\n"
+        "     AND (o.joined_seq, o.joined_idx) <= (w.joined_seq, w.joined_idx))\n"
+        "FROM waitlist w\n"
+        "WHERE w.user_id = $1::text AND w.status IN ('waiting', 'offered')\n"
+        "  AND ($2::bigint IS NULL OR (w.joined_seq, w.entry_id) > ($2::bigint, $3::text))\n"
+        "ORDER BY w.joined_seq, w.entry_id\n"
+        "LIMIT $4::int",
+
     /* $1 id, $2 name, $3 city, $4 country, $5 capacity, $6 layout, $7 seq */
     [PROJ_F_VENUE_CREATED] =
         "INSERT INTO venues (venue_id, name, city, country, capacity, layout, updated_seq)\n"
@@ -294,6 +311,21 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "  $4::int, ord, $5::bigint, $5::bigint FROM o\n"
         "ON CONFLICT (ticket_id) DO NOTHING",
 
+    /* RULE-WL-1: every Waitlist* event carries its whole entry; the row
+     * takes its status, and the offer once there is one. $1 entry, $2 event,
+     * $3 tier, $4 user, $5 quantity, $6 status, $7 at ms, $8 booking,
+     * $9 offer expiry ms, $10 seq, $11 index of the event in its commit */
+    [PROJ_F_WAITLIST] =
+        "INSERT INTO waitlist (entry_id, event_id, tier, user_id, quantity, status, joined_at,\n"
+        "  booking_id, offer_expires_at, joined_seq, joined_idx, updated_seq)\n"
+        "VALUES ($1::text, $2::text, $3::text, $4::text, $5::int, $6::text,\n"
+        "  ts_ms_to_tstz($7::bigint), $8::text, ts_ms_to_tstz($9::bigint), $10::bigint,\n"
+        "  $11::int, $10::bigint)\n"
+        "ON CONFLICT (entry_id) DO UPDATE SET status = EXCLUDED.status,\n"
+        "  booking_id = coalesce(EXCLUDED.booking_id, waitlist.booking_id),\n"
+        "  offer_expires_at = coalesce(EXCLUDED.offer_expires_at, waitlist.offer_expires_at),\n"
+        "  updated_seq = EXCLUDED.updated_seq",
+
     [PROJ_F_CHECKPOINT_LOCK] =
         "SELECT last_seq FROM checkpoints WHERE projection = $1::text FOR UPDATE",
 
@@ -306,6 +338,15 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
     [PROJ_F_HOLDS_PLACED_STAGED] =
         HOLDS_PLACED("NOT MATERIALIZED (SELECT * FROM seg_placed)", "seg_seats"),
     [PROJ_F_HOLDS_ENDED_STAGED] = HOLDS_ENDED("NOT MATERIALIZED (SELECT * FROM seg_ended)"),
+
+    /* EventUpdated: the whole new description; identity, city and status
+     * stay. $1 event, $2 title, $3 description, $4 genre, $5/$6 starts/ends
+     * (ms), $7 tiers, $8 policy, $9 seq. */
+    [PROJ_F_EVENT_UPDATED] =
+        "UPDATE events SET title = $2::text, description = $3::text, genre = $4::text,\n"
+        "  starts_at = ts_ms_to_tstz($5::bigint), ends_at = ts_ms_to_tstz($6::bigint),\n"
+        "  tiers = $7::jsonb, policy = $8::jsonb, updated_seq = $9::bigint\n"
+        "WHERE event_id = $1::text",
 
     /* ---- issue 4: the sales dashboard (fold_dashboard.c, sales.c) ---- */
 

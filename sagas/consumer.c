@@ -3,8 +3,9 @@
  * consumer. A session connects, makes sure the durable exists (created
  * delivering from the start of the stream, so a saga added to a running
  * installation catches up on its history, which idempotent handlers make
- * harmless), binds to it and fetches; any error ends the session and the
- * next starts a second later.
+ * harmless; or from its end, from_end), binds to it and fetches; any error
+ * ends the session and the next starts a second later. An ordered saga's
+ * session recreates the durable at its ack floor + 1 first (sagas.h).
  */
 #include "events/codec.h"
 #include "sagas/sagas.h"
@@ -21,6 +22,11 @@
 #define SAGA_FETCH 16
 #define SAGA_FETCH_WAIT_MS 500
 #define SAGA_RETRY_DELAY_MS 1000
+/* Ordered sagas: bigger batches (they see every commit of their subjects),
+ * one cumulative ack per SAGA_ORDERED_ACK_EVERY handled commits at most. */
+#define SAGA_ORDERED_FETCH 256
+#define SAGA_ORDERED_ACK_EVERY 64
+#define SAGA_ORDERED_ACK_WAIT_NS (30LL * 1000 * 1000 * 1000)
 
 struct saga {
     char *nats_url, *stream, *name, *filter;
@@ -28,6 +34,7 @@ struct saga {
     void (*on_start)(saga_t *s, void *arg);
     void *arg;
     void (*arg_free)(void *arg);
+    int ordered, from_end;
     atomic_int stop;
     pthread_t thread;
     natsConnection *nc;
@@ -60,10 +67,50 @@ static void session_end(saga_t *s)
 {
     natsSubscription_Destroy(s->sub);
     jsCtx_Destroy(s->js);
+    /* The last acks go out before the connection does. */
+    if (s->nc)
+        natsConnection_FlushTimeout(s->nc, 1000);
     natsConnection_Destroy(s->nc);
     s->sub = NULL;
     s->js = NULL;
     s->nc = NULL;
+}
+
+/* An ordered saga's durable, recreated to deliver from its ack floor + 1
+ * (or, made for the first time, from the start or the end of the stream):
+ * nothing delivered to an earlier session comes back out of order. */
+static natsStatus recreate_ordered(saga_t *s)
+{
+    jsErrCode jerr = 0;
+    jsConsumerInfo *ci = NULL;
+    jsStreamInfo *si = NULL;
+    uint64_t start = 1;
+    natsStatus st = js_GetConsumerInfo(&ci, s->js, s->stream, s->name, NULL, &jerr);
+    if (st == NATS_OK) {
+        start = ci->AckFloor.Stream + 1;
+        jsConsumerInfo_Destroy(ci);
+        ci = NULL;
+        st = js_DeleteConsumer(s->js, s->stream, s->name, NULL, &jerr);
+    } else if (st == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr) {
+        st = js_GetStreamInfo(&si, s->js, s->stream, NULL, &jerr);
+        if (st == NATS_OK && s->from_end)
+            start = si->State.LastSeq + 1;
+        jsStreamInfo_Destroy(si);
+    }
+    if (st != NATS_OK)
+        return st;
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = s->name;
+    cc.FilterSubject = s->filter;
+    cc.AckPolicy = js_AckAll;
+    cc.AckWait = SAGA_ORDERED_ACK_WAIT_NS;
+    cc.DeliverPolicy = js_DeliverByStartSequence;
+    cc.OptStartSeq = start;
+    cc.MaxAckPending = 4 * SAGA_ORDERED_FETCH;
+    st = js_AddConsumer(&ci, s->js, s->stream, &cc, NULL, &jerr);
+    jsConsumerInfo_Destroy(ci);
+    return st;
 }
 
 static ts_status session_begin(saga_t *s)
@@ -90,7 +137,17 @@ static ts_status session_begin(saga_t *s)
         s->said_down = 1;
         return TS_ERR_UNAVAILABLE;
     }
-    st = js_GetConsumerInfo(&ci, s->js, s->stream, s->name, NULL, &jerr);
+    if (s->ordered) {
+        st = recreate_ordered(s);
+        if (st != NATS_OK) {
+            if (!s->said_down)
+                fprintf(stderr, "saga %s: cannot recreate the consumer: %s (%d)\n", s->name,
+                        natsStatus_GetText(st), (int)jerr);
+            s->said_down = 1;
+            return TS_ERR_LOG;
+        }
+    }
+    st = s->ordered ? NATS_OK : js_GetConsumerInfo(&ci, s->js, s->stream, s->name, NULL, &jerr);
     if (st != NATS_OK) {
         jsConsumerConfig cc;
         jsConsumerConfig_Init(&cc);
@@ -98,7 +155,7 @@ static ts_status session_begin(saga_t *s)
         cc.FilterSubject = s->filter;
         cc.AckPolicy = js_AckExplicit;
         cc.AckWait = SAGA_ACK_WAIT_NS;
-        cc.DeliverPolicy = js_DeliverAll;
+        cc.DeliverPolicy = s->from_end ? js_DeliverNew : js_DeliverAll;
         cc.MaxAckPending = 64;
         st = js_AddConsumer(&ci, s->js, s->stream, &cc, NULL, &jerr);
         /* Another serve may have made it meanwhile: the bind below then
@@ -156,6 +213,64 @@ static void handle(saga_t *s, natsMsg *m, ts_arena_t *arena)
     natsMsg_NakWithDelay(m, SAGA_RETRY_DELAY_MS, NULL);
 }
 
+/* An ordered session's batches: handled in order, acked cumulatively as
+ * far as handled; a failure ends the session (sagas.h). */
+static ts_status pump_ordered(saga_t *s, ts_arena_t *arena)
+{
+    while (!saga_stopping(s)) {
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        natsStatus st =
+            natsSubscription_Fetch(&list, s->sub, SAGA_ORDERED_FETCH, SAGA_FETCH_WAIT_MS, &jerr);
+        if (st == NATS_TIMEOUT)
+            continue;
+        if (st != NATS_OK) {
+            fprintf(stderr, "saga %s: fetch: %s\n", s->name, natsStatus_GetText(st));
+            return TS_ERR_LOG;
+        }
+        ts_status rc = TS_OK;
+        natsMsg *done = NULL; /* handled, not yet acked */
+        for (int i = 0; i < list.Count && rc == TS_OK && !saga_stopping(s); i++) {
+            natsMsg *m = list.Msgs[i];
+            jsMsgMetaData *meta = NULL;
+            uint64_t seq = 0;
+            if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+                seq = meta->Sequence.Stream;
+                jsMsgMetaData_Destroy(meta);
+            }
+            evt_commit_t c;
+            ts_arena_reset(arena);
+            if (evt_commit_decode(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), arena,
+                                  &c) != TS_OK) {
+                /* The log is the truth and cannot be fixed: never retry it. */
+                fprintf(stderr, "saga %s: seq %llu does not decode; skipped\n", s->name,
+                        (unsigned long long)seq);
+            } else {
+                s->current = m;
+                rc = s->handler(s, &c, seq, s->arg);
+                s->current = NULL;
+                if (rc != TS_OK) {
+                    if (!saga_stopping(s))
+                        fprintf(stderr, "saga %s: seq %llu: %s; retrying from it\n", s->name,
+                                (unsigned long long)seq, ts_status_str(rc));
+                    break;
+                }
+            }
+            done = m;
+            if ((i + 1) % SAGA_ORDERED_ACK_EVERY == 0) {
+                natsMsg_Ack(done, NULL); /* AckAll: covers every earlier one */
+                done = NULL;
+            }
+        }
+        if (done)
+            natsMsg_Ack(done, NULL);
+        natsMsgList_Destroy(&list);
+        if (rc != TS_OK)
+            return rc;
+    }
+    return TS_OK;
+}
+
 static void *saga_main(void *arg)
 {
     saga_t *s = arg;
@@ -165,6 +280,12 @@ static void *saga_main(void *arg)
         s->on_start(s, s->arg);
     while (!saga_stopping(s)) {
         if (session_begin(s) != TS_OK) {
+            session_end(s);
+            nap(s, 1000);
+            continue;
+        }
+        if (s->ordered) {
+            pump_ordered(s, &arena);
             session_end(s);
             nap(s, 1000);
             continue;
@@ -221,6 +342,8 @@ ts_status saga_start(const saga_config_t *cfg, saga_t **out)
     s->on_start = cfg->on_start;
     s->arg = cfg->arg;
     s->arg_free = cfg->arg_free;
+    s->ordered = cfg->ordered;
+    s->from_end = cfg->from_end;
     if (!s->nats_url || !s->stream || !s->name || !s->filter ||
         pthread_create(&s->thread, NULL, saga_main, s) != 0) {
         saga_free(s);
@@ -239,4 +362,24 @@ void saga_stop(saga_t *s)
     if (s->arg_free)
         s->arg_free(s->arg);
     saga_free(s);
+}
+
+ts_status saga_publish(saga_t *s, const char *stream, const char *subject, const char *msg_id,
+                       const void *data, size_t len)
+{
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MsgId = msg_id;
+    po.ExpectStream = stream;
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = s->js ? js_Publish(&ack, s->js, subject, data, (int)len, &po, &jerr)
+                          : NATS_CONNECTION_CLOSED;
+    jsPubAck_Destroy(ack);
+    if (st != NATS_OK) {
+        fprintf(stderr, "saga %s: publish on %s: %s (%d)\n", s->name, subject,
+                natsStatus_GetText(st), (int)jerr);
+        return TS_ERR_UNAVAILABLE;
+    }
+    return TS_OK;
 }

@@ -27,6 +27,28 @@
  *     before a crash, or refused by a provider that was down), so a refund
  *     is never lost between the commit that owes it and the provider.
  *
+ * In order. A saga that reacts to a stream of facts whose order matters
+ * (saga_waitlist, saga_notify; saga_config_t.ordered) acks cumulatively
+ * instead (AckAll: one ack covers every earlier message), only what its
+ * handler has finished; its consumer is recreated at the start of every
+ * session to deliver from its ack floor + 1, and a handler's failure ends
+ * the session (what came before is acked) so that the next one starts at
+ * the failed commit. Commits are then handled in stream order, each at
+ * least once, also across restarts and crashes; a handler is idempotent.
+ *
+ *   saga_waitlist (tix.inv.>, in order; RULE-WL-1, waitlist.c): seats freed
+ *     on a shard (HoldReleased, HoldExpired, BookingCancelled) go to the
+ *     head of its tier's waitlist as a hold of offer_minutes in that user's
+ *     name, then WaitlistOffered; an offer booking confirmed fulfils its
+ *     entry, expired or released it lapses and its seats pass on.
+ *   saga_bookings (tix.>; RULE-HOLD-4, RULE-PROMO-1, bookings.c): a
+ *     booking's quota and promo use follow its status on the shard; a
+ *     promo use whose hold never came is given back.
+ *   saga_notify (every commit, in order; notify.c): e-mails for an external
+ *     mailer as JSON on notify.email.<kind> in JetStream stream NOTIFY,
+ *     with Nats-Msg-Id "<TICKETS seq>-<event index>"; a commit is acked
+ *     only once NOTIFY acknowledged what it called for.
+ *
  * Threading: each saga has one thread and its own NATS connection; the
  * engine and the provider are thread-safe. saga_stop joins the thread.
  */
@@ -53,6 +75,10 @@ typedef struct {
     void (*on_start)(saga_t *s, void *arg); /* may be NULL; once, before consuming */
     void *arg;
     void (*arg_free)(void *arg); /* may be NULL; called by saga_stop */
+    int ordered; /* in stream order, acked cumulatively (see the top of this file) */
+    /* A durable created for the first time delivers what is appended from
+     * then on, not the stream's history (a notification is news or nothing). */
+    int from_end;
 } saga_config_t;
 
 /* Starts the saga's thread (it connects, and reconnects, by itself).
@@ -67,6 +93,50 @@ int saga_stopping(const saga_t *s);
 void saga_progress(saga_t *s);
 /* Stops and joins the thread. Accepts NULL. */
 void saga_stop(saga_t *s);
+/* Publishes data on subject into JetStream stream (the saga's connection)
+ * with Nats-Msg-Id msg_id, and waits for the stream's ack. From a handler.
+ * Errors: TS_ERR_UNAVAILABLE (no ack: NATS down, no such stream). */
+ts_status saga_publish(saga_t *s, const char *stream, const char *subject, const char *msg_id,
+                       const void *data, size_t len);
+
+/* ---- saga_waitlist (waitlist.c) ---- */
+
+typedef struct {
+    const char *nats_url;
+    const char *stream;
+    eng_t *engine;          /* borrowed */
+    uint32_t offer_minutes; /* RULE-WL-1: how long an offer holds; 0 picks 15 */
+} saga_waitlist_config_t;
+
+ts_status saga_waitlist_start(const saga_waitlist_config_t *cfg, saga_t **out);
+
+/* ---- saga_bookings (bookings.c) ---- */
+
+typedef struct {
+    const char *nats_url;
+    const char *stream;
+    eng_t *engine; /* borrowed */
+} saga_bookings_config_t;
+
+/* RULE-HOLD-4, RULE-PROMO-1: eng_booking_settle for every booking a shard
+ * commit confirms, releases, expires, cancels, refunds or whose payment
+ * fails, so its quota and promo use follow it. Errors: TS_ERR_INVALID,
+ * TS_ERR_NOMEM. */
+ts_status saga_bookings_start(const saga_bookings_config_t *cfg, saga_t **out);
+
+/* ---- saga_notify (notify.c) ---- */
+
+typedef struct {
+    const char *nats_url;
+    const char *stream;        /* TICKETS */
+    const char *notify_stream; /* NULL picks "NOTIFY" */
+    eng_t *engine;             /* borrowed */
+} saga_notify_config_t;
+
+/* Creates the notification stream (subjects notify.>) when missing, then
+ * starts the saga. Errors: TS_ERR_INVALID, TS_ERR_UNAVAILABLE (NATS),
+ * TS_ERR_LOG (the stream cannot be made), TS_ERR_NOMEM. */
+ts_status saga_notify_start(const saga_notify_config_t *cfg, saga_t **out);
 
 /* ---- saga_cancel (cancel.c) ---- */
 

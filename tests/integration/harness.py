@@ -605,6 +605,19 @@ class Stack:
         """POST /events/{id}/publish."""
         return expect(self.request("POST", f"/events/{event_id}/publish", token=token), 200)
 
+    def grant_role(self, user_id, role, token=None):
+        """POST /users/{id}/roles as the admin (or `token`); returns the answer."""
+        return expect(self.request("POST", f"/users/{user_id}/roles", {"role": role},
+                                   token=token or self.admin_token()), 200)
+
+    def register_as(self, role, **kwargs):
+        """register(), then the admin grants `role`; returns (user_id, token).
+        Roles are read from the user on every request, so the token from
+        before the grant already carries it."""
+        user_id, token = self.register(**kwargs)
+        self.grant_role(user_id, role)
+        return user_id, token
+
 
 def _rfc3339(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))

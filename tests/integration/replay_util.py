@@ -17,6 +17,7 @@ TABLES = {
     "sections": ("event_id, key", "*"),
     "seats": ("event_id, seat_id", "*"),
     "bookings": ("booking_id", "*"),
+    "waitlist": ("entry_id", "*"),
     "tickets": ("ticket_id", "*"),
     "sales_tiers": ("event_id, tier", "*"),
     "sales_minutes": ("event_id, minute, tier", "*"),

@@ -10,7 +10,7 @@ import json
 import unittest
 
 from harness import StackTestCase, expect
-from helpers import audit, log_head, mint_token, published_event
+from helpers import audit, log_head, published_event
 from tamper import ScratchNats, cli_json, run_cli, tamper
 
 FORGED = "FORGED"
@@ -89,8 +89,8 @@ class AuditVerify(StackTestCase):
         self.assertEqual([json.loads(x) for x in out.splitlines()], every[:3])
 
         # RULE-AUTH-2: auditors and admins only.
-        attendee = mint_token(s, "us-nobody", roles=("attendee",))
-        auditor = mint_token(s, "us-auditor", roles=("auditor",))
+        _, attendee = s.register()
+        _, auditor = s.register_as("auditor")
         self.assertEqual(s.request("GET", "/audit/verify", token=attendee)[0], 403)
         self.assertEqual(s.request("GET", "/audit/verify")[0], 401)
         self.assertEqual(expect(s.request("GET", "/audit/verify", token=auditor), 200)["ok"],

@@ -1,6 +1,7 @@
 """The whole slice end to end, through HTTP only: login, venue, draft event,
 publish, catalog, seat map, holds, booking, release, the audit log's hash
-chain, metrics, readiness and the contract."""
+chain, metrics, readiness and the contract; it ends with a waitlisted user
+receiving an offer."""
 
 import re
 import time
@@ -188,6 +189,42 @@ class EndToEnd(StackTestCase):
         self.assertIsInstance(spec, dict, spec)
         self.assertTrue(spec["openapi"].startswith("3."))
         self.assertIn("/events/{id}/holds", spec["paths"])
+
+        # The journey ends at a waitlist (RULE-WL-1): a tier sold out, a fan
+        # waiting, a release, and the waitlisted user receives an offer: a
+        # hold in their own name.
+        booth = expect(r("POST", "/venues", {
+            "name": "E2E Booth", "city": "Split", "country": "HR",
+            "sections": [{"key": "ONE", "name": "Booth", "kind": "standing", "capacity": 1}]},
+            token=tok), 201)
+        be = expect(r("POST", "/events", {
+            "venue_id": booth["venue_id"], "title": "E2E Encore", "genre": "concert",
+            "starts_at": rfc3339(starts), "ends_at": rfc3339(starts + 3600),
+            "tiers": [dict(key="booth", name="Booth", sections=["ONE"],
+                           price={"amount": 9900, "currency": "EUR"}, **sale)]}, token=tok), 201)
+        bid = be["event_id"]
+        expect(r("POST", f"/events/{bid}/publish", token=tok), 200)
+        last = expect(r("POST", f"/events/{bid}/holds", {"tier": "booth", "quantity": 1},
+                        token=tok), 201)
+        sold = r("POST", f"/events/{bid}/holds", {"tier": "booth", "quantity": 1}, token=tok)
+        self.assertEqual((sold[0], sold[2]["code"]), (409, "sold_out"))
+        fan_id, fan = s.register(name="E2E Fan")
+        joined = expect(r("POST", f"/events/{bid}/waitlist", {"quantity": 1}, token=fan), 201)
+        self.assertEqual((joined["position"], joined["tier"]), (1, "booth"))
+        expect(r("DELETE", f"/bookings/{last['booking_id']}", token=tok), 200)
+        deadline = time.monotonic() + 30
+        while True:
+            mine = expect(r("GET", "/users/me/waitlist", token=fan), 200)["items"]
+            if mine and mine[0]["offer"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(mine), 1, mine)
+        offer = mine[0]["offer"]
+        self.assertIsNotNone(offer, "the waitlisted user received no offer")
+        self.assertEqual((mine[0]["entry_id"], mine[0]["position"]), (joined["entry_id"], 1))
+        got = expect(r("GET", f"/bookings/{offer['booking_id']}", token=fan), 200)
+        self.assertEqual((got["status"], got["user_id"], got["event_id"]), ("held", fan_id, bid))
+        self.assertEqual(got["expires_at"], offer["expires_at"])
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ class SchemaUpgrade(StackTestCase):
         s.stop_project()
         s.stop_serve()
         moves = "; ".join(f"alter table catalog.{t} set schema public" for t in TABLES)
-        s.psql("drop table catalog.tickets, catalog.sales_tiers, catalog.sales_minutes; "
+        s.psql("drop table catalog.tickets, catalog.waitlist, catalog.sales_tiers, "
+               "catalog.sales_minutes; "
                "alter table catalog.bookings drop column payment_id, "
                "drop column payment_status, drop column refund, drop column confirmed_at")
         s.psql(f"{moves}; drop schema catalog; alter table public.checkpoints drop column version")

@@ -200,6 +200,49 @@ static inline void given_render_event(char *buf, size_t n, const evt_event_t *e)
     case EVT_CLAIMED:
         given__cat(buf, n, "Claimed(%s:%s)", e->u.claimed.kind, e->u.claimed.owner);
         break;
+    case EVT_EVENT_UPDATED:
+        given__cat(buf, n, "EventUpdated(%s:%s)", e->u.event_created.event_id,
+                   e->u.event_created.title);
+        break;
+    case EVT_PROMO_CREATED:
+        given__cat(buf, n, "PromoCreated(%s)", e->u.promo.code);
+        break;
+    case EVT_PROMO_USED:
+    case EVT_PROMO_RELEASED:
+        given__cat(buf, n, "%s(%s:%s)", evt_type_name(e->type), e->u.promo_use.code,
+                   e->u.promo_use.booking_id);
+        break;
+    case EVT_QUOTA_TAKEN:
+    case EVT_QUOTA_CONFIRMED:
+    case EVT_QUOTA_RETURNED:
+        given__cat(buf, n, "%s(%s x%u)", evt_type_name(e->type), e->u.quota.booking_id,
+                   e->u.quota.quantity);
+        break;
+    /* Accounts (RULE-AUTH-1, -2): a token hash shows as its first 4 hex
+     * digits; roles as their names joined by '+'. */
+    case EVT_LOGIN_FAILED:
+    case EVT_USER_BLOCKED:
+    case EVT_USER_UNBLOCKED:
+        given__cat(buf, n, "%s(%s)", evt_type_name(e->type), e->u.user_note.user_id);
+        break;
+    case EVT_ROLES_CHANGED:
+        given__cat(buf, n, "RolesChanged(%s:", e->u.user_note.user_id);
+        for (uint32_t bit = 1, first = 1; bit <= EVT_ROLE_ADMIN; bit <<= 1)
+            if (e->u.user_note.roles & bit) {
+                given__cat(buf, n, "%s%s", first ? "" : "+", evt_role_name(bit));
+                first = 0;
+            }
+        given__cat(buf, n, ")");
+        break;
+    case EVT_REFRESH_ISSUED:
+    case EVT_REFRESH_ROTATED:
+        given__cat(buf, n, "%s(%s:%.4s)", evt_type_name(e->type), e->u.refresh_token.family_id,
+                   e->u.refresh_token.token_hash ? e->u.refresh_token.token_hash : "-");
+        break;
+    case EVT_REFRESH_REVOKED:
+        given__cat(buf, n, "RefreshRevoked(%s:%s)", e->u.refresh_token.family_id,
+                   e->u.refresh_token.reason ? e->u.refresh_token.reason : "-");
+        break;
     default:
         given__cat(buf, n, "Unknown(%d)", (int)e->type);
         break;

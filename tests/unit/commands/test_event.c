@@ -9,6 +9,9 @@
  */
 #include "given.h"
 
+/* RULE-TKT-1: the engine's public key of e1 (base64 of 32 bytes). */
+#define GIVEN_TICKET_KEY "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
 /* ---- event_create_decide ---- */
 
 typedef struct {
@@ -375,7 +378,7 @@ static void test_rule_evt_1_publish(void **state)
         given_t *g = given_new();
         given_when(g, GIVEN_T0, c->actor);
         g->ctx.actor_is_admin = c->admin;
-        assert_int_equal(event_publish_decide(s, venue, &g->ctx, &g->out), 0);
+        assert_int_equal(event_publish_decide(s, venue, GIVEN_TICKET_KEY, &g->ctx, &g->out), 0);
         then_case(g, c->name, c->then);
         given_free(g);
         given_state_free(CMD_AGG_EVENT, s);
@@ -393,19 +396,55 @@ static void test_rule_evt_1_publish_missing(void **state)
     given_t *g = given_new();
 
     given_when(g, GIVEN_T0, "org1");
-    event_publish_decide(none, venue, &g->ctx, &g->out);
+    event_publish_decide(none, venue, GIVEN_TICKET_KEY, &g->ctx, &g->out);
     then_line(g, "!not_found");
     given_when(g, GIVEN_T0, "org1");
-    event_publish_decide(draft, no_venue, &g->ctx, &g->out);
+    event_publish_decide(draft, no_venue, GIVEN_TICKET_KEY, &g->ctx, &g->out);
     then_line(g, "!conflict");
     given_when(g, GIVEN_T0, "org1");
-    event_publish_decide(draft, NULL, &g->ctx, &g->out);
+    event_publish_decide(draft, NULL, GIVEN_TICKET_KEY, &g->ctx, &g->out);
     then_line(g, "!conflict");
 
     given_free(g);
     given_state_free(CMD_AGG_EVENT, draft);
     given_state_free(CMD_AGG_EVENT, none);
     given_state_free(CMD_AGG_VENUE, no_venue);
+    given_state_free(CMD_AGG_VENUE, venue);
+}
+
+/* RULE-TKT-1: EventPublished carries the ticket key the engine made, the
+ * state keeps it, and a publish without a proper key is refused. */
+static void test_rule_tkt_1_publish_carries_key(void **state)
+{
+    (void)state;
+    cmd_venue_state_t *venue = given_venue();
+    cmd_event_state_t *s = given_event(0);
+    given_t *g = given_new();
+    static const char *bad[] = {NULL, "", "not a key",
+                                "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo", /* no padding */
+                                "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcH.Ro="};
+    for (size_t i = 0; i < TS_ARRAY_LEN(bad); i++) {
+        given_when(g, GIVEN_T0, "org1");
+        event_publish_decide(s, venue, bad[i], &g->ctx, &g->out);
+        then_line(g, "!validation_failed field=ticket_key");
+    }
+    given_when(g, GIVEN_T0, "org1");
+    event_publish_decide(s, venue, GIVEN_TICKET_KEY, &g->ctx, &g->out);
+    then_line(g, "EventPublished(e1:A,B,GA)");
+    assert_string_equal(g->out.events[0].u.event_published.ticket_key, GIVEN_TICKET_KEY);
+    cmd_aggregate_ops(CMD_AGG_EVENT)->apply(s, &g->out.events[0]);
+    given_free(g);
+    assert_string_equal(s->published.ticket_key, GIVEN_TICKET_KEY);
+    /* The state owns its copy, also through a snapshot. */
+    ts_buf_t b;
+    ts_buf_init(&b);
+    assert_int_equal(cmd_aggregate_ops(CMD_AGG_EVENT)->encode(s, &b), TS_OK);
+    cmd_event_state_t *copy = cmd_aggregate_ops(CMD_AGG_EVENT)->decode(b.data, b.len);
+    ts_buf_deinit(&b);
+    assert_non_null(copy);
+    assert_string_equal(copy->published.ticket_key, GIVEN_TICKET_KEY);
+    given_state_free(CMD_AGG_EVENT, copy);
+    given_state_free(CMD_AGG_EVENT, s);
     given_state_free(CMD_AGG_VENUE, venue);
 }
 
@@ -418,7 +457,7 @@ static void test_rule_evt_1_layout_frozen(void **state)
     cmd_event_state_t *s = given_event(0);
     given_t *g = given_new();
     given_when(g, GIVEN_T0, "org1");
-    event_publish_decide(s, venue, &g->ctx, &g->out);
+    event_publish_decide(s, venue, GIVEN_TICKET_KEY, &g->ctx, &g->out);
     then_line(g, "EventPublished(e1:A,B,GA)");
     then_ref(g, "e1");
     const evt_event_published_t *p = &g->out.events[0].u.event_published;
@@ -576,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_rule_evt_1_publish),
         cmocka_unit_test(test_rule_evt_1_publish_missing),
         cmocka_unit_test(test_rule_evt_1_layout_frozen),
+        cmocka_unit_test(test_rule_tkt_1_publish_carries_key),
         cmocka_unit_test(test_rule_evt_1_open_needs_published_event),
         cmocka_unit_test(test_open_fields),
         cmocka_unit_test(test_open_custom_policy),

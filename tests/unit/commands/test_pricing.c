@@ -237,9 +237,110 @@ static void test_rule_price_1_bps_half_up(void **state)
         assert_int_equal(ts_bps_half_up(cases[i].a, cases[i].bps), cases[i].then);
 }
 
+/* RULE-PRICE-1 with RULE-PROMO-1: promo_discount, then the price on the
+ * discounted amount. A percentage is half-up on the subtotal; an amount off
+ * never takes the subtotal below zero. */
+typedef struct {
+    const char *name;
+    int64_t unit;
+    uint32_t quantity;
+    uint32_t percent_off;
+    int64_t amount_off;
+    uint32_t fee_bps, vat_bps;
+    /* then */
+    int64_t subtotal, discount, fee, total, vat;
+} promo_price_case_t;
+
+static const promo_price_case_t promo_prices[] = {
+    /* 2500 × 3 = 7500; 10 % = 750; 6750 × 600 / 10000 = 405; total 7155;
+     * 7155 × 500 / 10500 = 340.71… → 341 */
+    {"10 % of 3 × 25.00", 2500, 3, 10, 0, 600, 500, 7500, 750, 405, 7155, 341},
+    /* 2510; 15 % = 376.5 exactly → 377 (half-up); 2133 × 600 / 10000 =
+     * 127.98 → 128; total 2261; 2261 × 500 / 10500 = 107.67 → 108 */
+    {"15 % of 25.10 is 376.5: rounds up", 2510, 1, 15, 0, 600, 500, 2510, 377, 128, 2261, 108},
+    /* 2490; 15 % = 373.5 exactly → 374; 2116 × 0.06 = 126.96 → 127; total
+     * 2243; 2243 / 21 = 106.81 → 107 */
+    {"15 % of 24.90 is 373.5: rounds up", 2490, 1, 15, 0, 600, 500, 2490, 374, 127, 2243, 107},
+    /* 2505; 10 % = 250.5 exactly → 251; 2254 × 0.06 = 135.24 → 135; total
+     * 2389; 2389 / 21 = 113.76 → 114 */
+    {"10 % of 25.05 is 250.5: rounds up", 2505, 1, 10, 0, 600, 500, 2505, 251, 135, 2389, 114},
+    /* 1999 × 3 = 5997; 10 % = 599.7 → 600; 5397 × 0.06 = 323.82 → 324;
+     * total 5721; 5721 / 21 = 272.43 → 272 */
+    {"10 % of 3 × 19.99 (odd cents)", 1999, 3, 10, 0, 600, 500, 5997, 600, 324, 5721, 272},
+    /* 1001; 33 % = 330.33 → 330; 671 × 0.06 = 40.26 → 40; total 711;
+     * 711 / 21 = 33.86 → 34 */
+    {"33 % of 10.01", 1001, 1, 33, 0, 600, 500, 1001, 330, 40, 711, 34},
+    /* 50; 1 % = 0.5 exactly → 1; 49 × 0.06 = 2.94 → 3; total 52;
+     * 52 / 21 = 2.48 → 2 */
+    {"1 % of 0.50 is 0.5: rounds up", 50, 1, 1, 0, 600, 500, 50, 1, 3, 52, 2},
+    /* 49; 1 % = 0.49 → 0; 49 × 0.06 = 2.94 → 3; total 52; 2 */
+    {"1 % of 0.49 is 0.49: rounds down", 49, 1, 1, 0, 600, 500, 49, 0, 3, 52, 2},
+    /* 1; 50 % = 0.5 → 1: the whole subtotal; nothing to pay */
+    {"50 % of 1 minor unit", 1, 1, 50, 0, 600, 500, 1, 1, 0, 0, 0},
+    /* 7500; 100 % = 7500; nothing to pay, no fee, no VAT */
+    {"100 % off", 2500, 3, 100, 0, 600, 500, 7500, 7500, 0, 0, 0},
+    /* 7500 − 500 = 7000; 7000 × 0.06 = 420; total 7420; 7420 / 21 = 353.33 → 353 */
+    {"5.00 off 3 × 25.00", 2500, 3, 0, 500, 600, 500, 7500, 500, 420, 7420, 353},
+    /* 7500, 90.00 off is capped at 75.00 */
+    {"an amount over the subtotal is capped", 2500, 3, 0, 9000, 600, 500, 7500, 7500, 0, 0, 0},
+    /* 10 − 1 = 9, no fee; 9 × 2000 / 12000 = 1.5 exactly → 2 */
+    {"VAT of exactly 1.5 after a discount", 10, 1, 0, 1, 0, 2000, 10, 1, 0, 9, 2},
+    /* 25 × 3 = 75 − 0.50 … 75 − 50 = 25; 25 × 0.06 = 1.5 exactly → 2; total 27;
+     * 27 / 21 = 1.29 → 1 */
+    {"fee of exactly 1.5 after a discount", 25, 3, 0, 50, 600, 500, 75, 50, 2, 27, 1},
+    /* 100000000 × 50 = 5000000000; 7 % = 350000000; 4650000000 × 0.06 =
+     * 279000000; total 4929000000; / 21 = 234714285.71 → 234714286 */
+    {"the largest order, 7 % off", 100000000, 50, 7, 0, 600, 500, 5000000000LL, 350000000LL,
+     279000000LL, 4929000000LL, 234714286LL},
+};
+
+static void test_rule_price_1_with_promo(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < TS_ARRAY_LEN(promo_prices); i++) {
+        const promo_price_case_t *c = &promo_prices[i];
+        evt_hold_placed_t h = {.quantity = c->quantity};
+        h.unit_price.amount = c->unit;
+        memcpy(h.unit_price.currency, "EUR", 4);
+        h.discount = promo_discount(c->unit * (int64_t)c->quantity, c->percent_off, c->amount_off);
+        inv_price(&h, c->fee_bps, c->vat_bps);
+        if (h.subtotal != c->subtotal || h.discount != c->discount || h.service_fee != c->fee ||
+            h.total != c->total || h.vat_included != c->vat)
+            print_message("case: %s: got subtotal %lld discount %lld fee %lld total %lld vat "
+                          "%lld\n",
+                          c->name, (long long)h.subtotal, (long long)h.discount,
+                          (long long)h.service_fee, (long long)h.total, (long long)h.vat_included);
+        assert_int_equal(h.subtotal, c->subtotal);
+        assert_int_equal(h.discount, c->discount);
+        assert_int_equal(h.service_fee, c->fee);
+        assert_int_equal(h.total, c->total);
+        assert_int_equal(h.vat_included, c->vat);
+        /* Integer arithmetic throughout: the parts add up exactly. */
+        assert_int_equal(h.total, h.subtotal - h.discount + h.service_fee);
+    }
+}
+
+/* promo_discount alone, at its edges. */
+static void test_rule_promo_1_discount(void **state)
+{
+    (void)state;
+    assert_int_equal(promo_discount(0, 10, 0), 0);
+    assert_int_equal(promo_discount(1000, 0, 0), 0);
+    assert_int_equal(promo_discount(1000, 100, 0), 1000);
+    assert_int_equal(promo_discount(1000, 0, 1000), 1000);
+    assert_int_equal(promo_discount(1000, 0, 1001), 1000);
+    assert_int_equal(promo_discount(1000, 0, -1), 0);
+    assert_int_equal(promo_discount(5, 10, 0), 1);  /* 0.5 → 1 */
+    assert_int_equal(promo_discount(15, 10, 0), 2); /* 1.5 → 2 */
+    assert_int_equal(promo_discount(14, 10, 0), 1); /* 1.4 → 1 */
+    assert_int_equal(promo_discount(4, 10, 0), 0);  /* 0.4 → 0 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_price_1_with_promo),
+        cmocka_unit_test(test_rule_promo_1_discount),
         cmocka_unit_test(test_rule_price_1_inv_price),
         cmocka_unit_test(test_rule_price_1_hold_is_priced),
         cmocka_unit_test(test_rule_promo_1_hold_discount),

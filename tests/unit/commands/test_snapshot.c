@@ -7,6 +7,9 @@
  */
 #include "given.h"
 
+/* RULE-TKT-1: a public ticket key as the engine makes it. */
+#define GIVEN_TICKET_KEY "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
 /* Encodes state, checks the bytes are not empty, decodes them, and checks
  * that the decoded state encodes to the very same bytes. */
 static void *roundtrip(cmd_agg_kind_t kind, const void *state)
@@ -145,7 +148,7 @@ static void test_snapshot_event(void **state)
         for (int i = 0; i < 2; i++) {
             given_t *g = given_new();
             given_when(g, GIVEN_T0, "org1");
-            event_publish_decide(events[i], venue, &g->ctx, &g->out);
+            event_publish_decide(events[i], venue, GIVEN_TICKET_KEY, &g->ctx, &g->out);
             then_line(g, published ? "!conflict" : "EventPublished(e1:A,B,GA)");
             assert_string_equal(event_tier_of_section(events[i], "A")->key, "std");
 
