@@ -140,6 +140,9 @@ void api_h_checkin(api_req_t *r);
 void api_h_event_keys(api_req_t *r);
 void api_h_event_revocations(api_req_t *r);
 void api_h_my_tickets(api_req_t *r);
+/* issue 4, the sales dashboard and a user's bookings (handlers_sales.c) */
+void api_h_event_sales(api_req_t *r);
+void api_h_my_bookings(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */

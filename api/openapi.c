@@ -74,4 +74,10 @@ const char api__openapi_json[] =
     "ts/{id}/revocations\":{\"get\":{\"summary\":\"Ticket codes revoked after ?since_seq (box"
     "_office, admin)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 pro"
     "blem\"}}}}"
-    "}}";
+    /* issue 4: the sales dashboard and a user's bookings */
+    ",\"/events/{id}/sales\":{\"get\":{\"summary\":\"Sales per tier (sold, held, available, "
+    "gross, refunds, checked_in), totals and a per-minute series (owner, admin); ?from=&to= bound "
+    "the series, ?min_seq waits for the read model\",\"responses\":{\"default\":{\"description"
+    "\":\"JSON, or an RFC 7807 problem\"}}}},\"/users/me/bookings\":{\"get\":{\"summary\":\"The "
+    "caller's bookings, newest first; ?limit=&cursor=, ?min_seq\",\"responses\":{\"default\":{"
+    "\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

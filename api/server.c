@@ -62,6 +62,9 @@ static const api_route_t routes[] = {
     {"GET", "/events/*/keys", api_h_event_keys, 0},
     {"GET", "/events/*/revocations", api_h_event_revocations, 0},
     {"GET", "/users/me/tickets", api_h_my_tickets, 0},
+    /* issue 4, the sales dashboard and a user's bookings */
+    {"GET", "/events/*/sales", api_h_event_sales, 0},
+    {"GET", "/users/me/bookings", api_h_my_bookings, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.

@@ -78,7 +78,9 @@ void proj__db_release(proj_db_t *db, proj__conn_t *c);
 ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
 
 /* Named statements, prepared lazily per connection; their SQL is in sql.c
- * (proj__stmt_sql), the prepared name is the second column. */
+ * (proj__stmt_sql), the prepared name is the second column. A statement
+ * the fold sends in its pipeline belongs between PROJ_F_VENUE_CREATED and
+ * PROJ_F_NOTIFY: the projector prepares that range before it starts one. */
 #define PROJ_STMT_LIST(X)                                                                          \
     X(PROJ_Q_CHECKPOINT_GET, "proj_q_checkpoint")                                                  \
     X(PROJ_Q_VENUE_GET, "proj_q_venue")                                                            \
@@ -87,6 +89,7 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
     X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
     X(PROJ_Q_WAITLIST_USER, "proj_q_waitlist_user")                                                \
+    X(PROJ_Q_SALES, "proj_q_sales")                                                                \
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
     X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
@@ -102,6 +105,9 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
     X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
     X(PROJ_F_WAITLIST, "proj_f_waitlist")                                                          \
+    X(PROJ_F_DASH_CONFIRMED, "proj_f_dash_confirmed")                                              \
+    X(PROJ_F_DASH_CANCELLED, "proj_f_dash_cancelled")                                              \
+    X(PROJ_F_DASH_CHECKED_IN, "proj_f_dash_checked_in")                                            \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
@@ -121,6 +127,24 @@ extern const char *const proj__stmt_sql[PROJ_STMT_COUNT];
 /* The events list query (sql.c), run unnamed: its optional filters want a
  * plan made for the actual parameters. */
 extern const char proj__sql_events_list[];
+/* A user's bookings (sql.c), run unnamed as well. */
+extern const char proj__sql_user_bookings[];
+
+/* The columns of a booking answer, over "bookings b", in the order
+ * proj__booking_json reads them: GET /bookings/{id} and the user's list
+ * select the same. */
+#define PROJ_BOOKING_COLS                                                                          \
+    "b.booking_id, b.event_id, b.user_id, b.status, ts_tstz_to_ms(b.expires_at),\n"                \
+    "  b.items::text, b.subtotal, b.discount, b.service_fee, b.total, b.vat_included,\n"           \
+    "  b.currency, b.updated_seq, b.payment_id, b.refund,\n"                                       \
+    "  (SELECT json_agg(json_build_object('ticket_id', t.ticket_id, 'seat', t.seat,\n"             \
+    "     'tier', t.tier, 'status', t.status, 'version', t.version)\n"                             \
+    "     ORDER BY t.ord, t.version)::text\n"                                                      \
+    "   FROM tickets t WHERE t.booking_id = b.booking_id)\n"
+#define PROJ_BOOKING_NCOLS 16
+/* The booking JSON of API.md from row of a result whose first columns are
+ * PROJ_BOOKING_COLS (queries.c). New reference. */
+json_t *proj__booking_json(const PGresult *r, int row);
 /* The DDL of a build's staging tables (sql.c): a connection that ran it
  * sets proj__conn_t.staging, and its hold segments go through COPY. */
 extern const char proj__staging_sql[];
@@ -151,7 +175,7 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 
 /* The tables of a catalog schema, in the order the swap locks them: the
  * seat map's order first (see seatmap.c), then the others. */
-#define PROJ_TABLE_COUNT 8
+#define PROJ_TABLE_COUNT 10
 extern const char *const proj__tables[PROJ_TABLE_COUNT];
 
 /* Runs the live schema DDL on pg (schema.c), inside its own transaction:
@@ -361,6 +385,11 @@ ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
  * these keep their place in the log's order. */
 int proj__fold_sales_wants(evt_type_t t);
 ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
+/* The sales dashboard of issue 4 (fold_dashboard.c): after the statement
+ * proj__fold_sales sent for a BookingConfirmed, BookingCancelled or
+ * TicketCheckedIn, the statement that moves the sales_tiers and
+ * sales_minutes rows by what that one changed; nothing for other events. */
+ts_status proj__fold_dashboard(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
 /* Sends the open hold segment (unless keep_segment), drains, then sends one
@@ -454,6 +483,27 @@ json_t *proj__items_json(const evt_hold_placed_t *h);
 void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
+
+/* The parts of the sales dashboard as PROJ_Q_SALES answers them (sql.c);
+ * borrowed. Arrays may be NULL (none). */
+typedef struct {
+    const char *event_id;
+    const char *organizer_id;
+    const char *event_status;
+    uint64_t as_of_seq;
+    const json_t *tiers;    /* events.tiers: [{key, name, price: {currency}}] */
+    const json_t *sections; /* [[tier, capacity, available]] */
+    const json_t *held;     /* [[tier, held, lapsed]] */
+    const json_t *sales;    /* [[tier, sold, gross, refunds, checked_in]] */
+    const json_t *series;   /* [{minute, sold, gross, refunds}]: taken as it is */
+} proj__sales_parts_t;
+
+/* The GET /events/{id}/sales answer (projections.h, proj_event_sales) from
+ * its parts (sales.c): one entry per tier of the event, in its order, then
+ * one per other tier key the parts name; available includes what lapsed
+ * holds still occupy; totals sum the tiers; series as given. New
+ * reference. */
+json_t *proj__sales_json(const proj__sales_parts_t *p);
 
 /* Opaque list cursor for the key (starts_at ms, event_id): URL-safe base64
  * of "<ms>.<event_id>". out must hold PROJ_CURSOR_MAX bytes. */

@@ -39,6 +39,10 @@
  *       one row per waitlist entry (RULE-WL-1, fold_waitlist.c); status is
  *       waiting, offered, left, lapsed or fulfilled; a list's FIFO order is
  *       (joined_seq, joined_idx), the place of its WaitlistJoined in the log
+ *   sales_tiers(event_id, tier, sold, gross, refunds, checked_in) and
+ *   sales_minutes(event_id, minute, tier, sold, gross, refunds)
+ *       issue 4: the sales dashboard's sums, per tier and per minute of
+ *       confirmation, moved by the fold (see proj_event_sales)
  *
  * Invariants.
  *  - A batch of commits is folded in one transaction that also moves the
@@ -225,6 +229,55 @@ ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, cons
 ts_status proj_user_tickets(proj_db_t *db, const char *user_id, int limit, const char *cursor,
                             json_t **out);
 
+/* ---- issue 4: the sales dashboard and a user's bookings (sales.c) ---- */
+
+/* GET /events/{id}/sales: {event_id, as_of_seq, organizer_id, event_status,
+ * currency, tiers: [{tier, name, capacity, sold, held, available, gross,
+ * refunds, checked_in}], totals: {capacity, sold, held, available, gross,
+ * refunds, checked_in}, series: [{minute, sold, gross, refunds}]}, money as
+ * {amount, currency} in the event's currency. Per tier:
+ *   sold       items of bookings confirmed and not cancelled (tickets
+ *              issued and not cancelled; a transfer keeps them sold)
+ *   held       items of holds still active now (expires_at > now:
+ *              RULE-HOLD-3, before the HoldExpired of a lapsed one arrives)
+ *   available  capacity - sold - held
+ *   gross      the totals paid by every confirmation (fee included), also
+ *              of bookings cancelled since
+ *   refunds    what cancellations of confirmed bookings owe back, whether
+ *              or not the provider has paid it yet (RULE-REF-1); a late
+ *              payment refunded because its seats were gone (RULE-PAY-2)
+ *              was no sale and is in neither
+ *   checked_in tickets admitted at a gate (RULE-TKT-2) whose booking is
+ *              not cancelled
+ * series: one entry per UTC minute in which bookings were confirmed, oldest
+ * first, summed over tiers: their items still sold, what they paid and what
+ * their cancellations owe back, so over every minute the entries sum to
+ * totals' sold, gross and refunds. from_ms / to_ms (0: unbounded) keep the
+ * minutes m with from_ms <= m < to_ms; they bound the series only.
+ * as_of_seq is the catalog checkpoint in the same snapshot as every
+ * number.
+ *
+ * The answer comes as compact JSON text, NUL-terminated, in a malloc'd
+ * buffer the caller frees, *len its length; *who gets the event's
+ * organizer ("" when none) and status, for the API's access check.
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_INVALID (event_id NULL),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM. */
+typedef struct {
+    char organizer_id[65];
+    char event_status[16];
+} proj_event_who_t;
+ts_status proj_event_sales_text(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
+                                proj_event_who_t *who, char **out, size_t *len);
+
+/* GET /users/me/bookings: {items: [booking as proj_booking_get], next_cursor:
+ * "..." | null}, the user's bookings newest first (by the commit that placed
+ * them, then booking id), limit 1..200 (0 picks 50), cursor the previous
+ * page's next_cursor or NULL.
+ * Errors: TS_ERR_INVALID (limit out of range, a cursor this function did not
+ * make), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                             json_t **out);
+
 /* ---- builds: the log folded into a fresh schema (build.c) ---- */
 
 typedef struct proj_build proj_build_t;
@@ -261,7 +314,8 @@ int proj_schema_name_valid(const char *s);
  * lock, drops the schemas of builds whose process died, and creates schema
  * catalog_v<N> with empty tables. Errors: TS_ERR_INVALID (bad config, or
  * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build
- * runs; into exists and replace is not set), TS_ERR_UNAVAILABLE, TS_ERR_DB.
+ * runs, still after 3 s of asking; into exists and replace is not set),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB.
  * *out is written only on success; free it with proj_build_free. */
 ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out);
 

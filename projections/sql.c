@@ -93,14 +93,7 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
 
     /* The booking plus its tickets (issue 3), in one snapshot. */
     [PROJ_Q_BOOKING_GET] =
-        "SELECT b.booking_id, b.event_id, b.user_id, b.status, ts_tstz_to_ms(b.expires_at),\n"
-        "  b.items::text, b.subtotal, b.discount, b.service_fee, b.total, b.vat_included,\n"
-        "  b.currency, b.updated_seq, b.payment_id, b.refund,\n"
-        "  (SELECT json_agg(json_build_object('ticket_id', t.ticket_id, 'seat', t.seat,\n"
-        "     'tier', t.tier, 'status', t.status, 'version', t.version)\n"
-        "     ORDER BY t.ord, t.version)::text\n"
-        "   FROM tickets t WHERE t.booking_id = b.booking_id)\n"
-        "FROM bookings b WHERE b.booking_id = $1::text",
+        "SELECT " PROJ_BOOKING_COLS "FROM bookings b WHERE b.booking_id = $1::text",
 
     /* A user's entries still on a list, with their FIFO place among the
      * list's entries (RULE-WL-1), keyset-paginated on (joined_seq,
@@ -354,6 +347,99 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "  starts_at = ts_ms_to_tstz($5::bigint), ends_at = ts_ms_to_tstz($6::bigint),\n"
         "  tiers = $7::jsonb, policy = $8::jsonb, updated_seq = $9::bigint\n"
         "WHERE event_id = $1::text",
+
+    /* ---- issue 4: the sales dashboard (fold_dashboard.c, sales.c) ---- */
+
+    /* Each runs right after the statement of the same event in
+     * PROJ_F_SALE_*, and counts what that one just changed: the rows it
+     * moved carry the event's seq as updated_seq, rows it left alone an
+     * older one (one event per booking or ticket and commit: the domain
+     * never confirms, cancels or admits twice). A booking's minute is the
+     * UTC minute of its confirmation (schema.c). */
+
+    /* BookingConfirmed: $1 booking, $2 seq */
+    [PROJ_F_DASH_CONFIRMED] =
+        "WITH b AS (SELECT event_id, coalesce(tier, '') AS tier, quantity, total,\n"
+        "    ts_ms_to_tstz(ts_tstz_to_ms(confirmed_at) / 60000 * 60000) AS minute\n"
+        "  FROM bookings WHERE booking_id = $1::text AND status = 'confirmed'\n"
+        "    AND updated_seq = $2::bigint AND confirmed_at IS NOT NULL),\n"
+        "m AS (INSERT INTO sales_minutes (event_id, minute, tier, sold, gross, refunds)\n"
+        "  SELECT event_id, minute, tier, quantity, total, 0 FROM b\n"
+        "  ON CONFLICT (event_id, minute, tier) DO UPDATE SET\n"
+        "    sold = sales_minutes.sold + EXCLUDED.sold,\n"
+        "    gross = sales_minutes.gross + EXCLUDED.gross)\n"
+        "INSERT INTO sales_tiers (event_id, tier, sold, gross, refunds, checked_in)\n"
+        "SELECT event_id, tier, quantity, total, 0, 0 FROM b\n"
+        "ON CONFLICT (event_id, tier) DO UPDATE SET sold = sales_tiers.sold + EXCLUDED.sold,\n"
+        "  gross = sales_tiers.gross + EXCLUDED.gross",
+
+    /* BookingCancelled (RULE-REF-1): $1 booking, $2 seq. Its items are no
+     * longer sold, its refund is owed, and its tickets that were admitted
+     * (cancelled just now, with a check-in time) leave checked_in. */
+    [PROJ_F_DASH_CANCELLED] =
+        "WITH b AS (SELECT event_id, coalesce(tier, '') AS tier, quantity, refund,\n"
+        "    ts_ms_to_tstz(ts_tstz_to_ms(confirmed_at) / 60000 * 60000) AS minute,\n"
+        "    (SELECT count(*) FROM tickets t WHERE t.booking_id = $1::text\n"
+        "       AND t.status = 'cancelled' AND t.updated_seq = $2::bigint\n"
+        "       AND t.checked_in_at IS NOT NULL) AS used\n"
+        "  FROM bookings WHERE booking_id = $1::text AND status IN ('refund_due', 'cancelled')\n"
+        "    AND updated_seq = $2::bigint AND confirmed_at IS NOT NULL),\n"
+        "m AS (UPDATE sales_minutes SET sold = sold - b.quantity, refunds = refunds + b.refund\n"
+        "  FROM b WHERE sales_minutes.event_id = b.event_id AND sales_minutes.minute = b.minute\n"
+        "    AND sales_minutes.tier = b.tier)\n"
+        "UPDATE sales_tiers SET sold = sold - b.quantity, refunds = refunds + b.refund,\n"
+        "  checked_in = checked_in - b.used\n"
+        "FROM b WHERE sales_tiers.event_id = b.event_id AND sales_tiers.tier = b.tier",
+
+    /* TicketCheckedIn (RULE-TKT-2): $1 ticket, $2 seq */
+    [PROJ_F_DASH_CHECKED_IN] =
+        "INSERT INTO sales_tiers (event_id, tier, sold, gross, refunds, checked_in)\n"
+        "SELECT event_id, coalesce(tier, ''), 0, 0, 0, 1 FROM tickets\n"
+        "WHERE ticket_id = $1::text AND status = 'used' AND updated_seq = $2::bigint\n"
+        "ON CONFLICT (event_id, tier) DO UPDATE SET checked_in = sales_tiers.checked_in + 1",
+
+    /* GET /events/{id}/sales, in one snapshot: the event, the checkpoint,
+     * and as JSON arrays its tiers' [tier, capacity, available] over the
+     * sections, [tier, held, lapsed] over the held bookings (RULE-HOLD-3:
+     * a hold whose expires_at has passed holds nothing any more, even
+     * before its HoldExpired arrives), [tier, sold, gross, refunds,
+     * checked_in], and the series summed over tiers, oldest first, in its
+     * API shape already: a month of minutes is 40,000 entries, which
+     * jansson would take longer to parse and reshape than PostgreSQL to
+     * make. json_agg keeps the order of its sorted subquery (an ORDER BY
+     * inside the aggregate would sort the built objects again, spilling to
+     * disk). Money is in the currency of the event's first tier, as in
+     * proj__sales_json. $1 event, $2/$3 the series' from (>=) and to (<) in
+     * ms, 0 for unbounded. */
+    [PROJ_Q_SALES] =
+        "SELECT e.organizer_id, e.status, e.tiers::text, c.last_seq,\n"
+        "  (SELECT json_agg(json_build_array(k.tier, k.capacity, k.available))\n"
+        "   FROM (SELECT tier, sum(capacity) AS capacity, sum(available) AS available\n"
+        "         FROM sections WHERE event_id = e.event_id AND tier IS NOT NULL\n"
+        "         GROUP BY tier) k)::text,\n"
+        "  (SELECT json_agg(json_build_array(h.tier, h.held, h.lapsed))\n"
+        "   FROM (SELECT coalesce(tier, '') AS tier,\n"
+        "           coalesce(sum(quantity) FILTER (WHERE expires_at IS NULL\n"
+        "             OR expires_at > now()), 0) AS held,\n"
+        "           coalesce(sum(quantity) FILTER (WHERE expires_at <= now()), 0) AS lapsed\n"
+        "         FROM bookings WHERE event_id = e.event_id AND status = 'held'\n"
+        "         GROUP BY 1) h)::text,\n"
+        "  (SELECT json_agg(json_build_array(tier, sold, gross, refunds, checked_in))\n"
+        "   FROM sales_tiers WHERE event_id = e.event_id)::text,\n"
+        "  (SELECT json_agg(json_build_object(\n"
+        "      'minute', to_char(m.minute AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n"
+        "      'sold', m.sold,\n"
+        "      'gross', json_build_object('amount', m.gross, 'currency', m.cur),\n"
+        "      'refunds', json_build_object('amount', m.refunds, 'currency', m.cur)))\n"
+        "   FROM (SELECT minute, e.tiers -> 0 -> 'price' ->> 'currency' AS cur,\n"
+        "           sum(sold)::bigint AS sold, sum(gross)::bigint AS gross,\n"
+        "           sum(refunds)::bigint AS refunds\n"
+        "         FROM sales_minutes WHERE event_id = e.event_id\n"
+        "           AND minute >= coalesce(ts_ms_to_tstz($2::bigint), '-infinity')\n"
+        "           AND minute < coalesce(ts_ms_to_tstz($3::bigint), 'infinity')\n"
+        "         GROUP BY minute ORDER BY minute) m)::text\n"
+        "FROM events e LEFT JOIN checkpoints c ON c.projection = '" PROJ_CATALOG "'\n"
+        "WHERE e.event_id = $1::text",
 };
 
 /* A build's staging tables, one per connection and session (pg_temp), in
@@ -387,3 +473,15 @@ const char proj__sql_events_list[] =
     "  AND ($6::bigint IS NULL OR (starts_at, event_id) > (ts_ms_to_tstz($6::bigint), $7::text))\n"
     "ORDER BY starts_at, event_id\n"
     "LIMIT $8::int";
+
+/* GET /users/me/bookings: the user's bookings, newest first, keyset-
+ * paginated on (created_seq, booking_id) descending (bookings_user_idx).
+ * Run unnamed, like the events list. $1 user, $2/$3 the cursor's
+ * (created_seq, booking_id) or NULL, $4 the row limit */
+const char proj__sql_user_bookings[] =
+    "SELECT " PROJ_BOOKING_COLS ", b.created_seq\n"
+    "FROM bookings b\n"
+    "WHERE b.user_id = $1::text\n"
+    "  AND ($2::bigint IS NULL OR (b.created_seq, b.booking_id) < ($2::bigint, $3::text))\n"
+    "ORDER BY b.created_seq DESC, b.booking_id DESC\n"
+    "LIMIT $4::int";
