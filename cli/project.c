@@ -15,22 +15,26 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static const char help[] = "Usage: turnstile project [options]\n"
-                           "\n"
-                           "Folds the event log into the PostgreSQL read models with a durable\n"
-                           "JetStream pull consumer: one transaction per batch that also advances\n"
-                           "the checkpoint, acks after commit. Safe to kill at any moment.\n"
-                           "Stops cleanly on SIGTERM or SIGINT.\n"
-                           "\n"
-                           "Options:\n"
-                           "  --batch N         messages per batch and transaction (default 500)\n"
-                           "%s";
+static const char help[] =
+    "Usage: turnstile project [options]\n"
+    "\n"
+    "Folds the event log into the PostgreSQL read models with a durable\n"
+    "JetStream pull consumer: one transaction per batch that also advances\n"
+    "the checkpoint, acks after commit. Safe to kill at any moment.\n"
+    "Stops cleanly on SIGTERM or SIGINT.\n"
+    "\n"
+    "Options:\n"
+    "  --batch N         messages per fetch, and per transaction when caught\n"
+    "                    up (default 500)\n"
+    "  --catchup N       commits per transaction at most while the consumer\n"
+    "                    has a backlog (default 20000, at most 100000)\n"
+    "%s";
 
 int cli_project(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
-    int batch = 0;
+    int batch = 0, catchup = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
@@ -49,6 +53,14 @@ int cli_project(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(argv[i], "--catchup") == 0 && i + 1 < argc) {
+            catchup = atoi(argv[++i]);
+            if (catchup < 1 || catchup > 100000) {
+                fprintf(stderr, "turnstile project: --catchup is 1..100000\n");
+                return 2;
+            }
+            continue;
+        }
         fprintf(stderr, "turnstile project: unknown option '%s' (see --help)\n", argv[i]);
         return 2;
     }
@@ -62,6 +74,7 @@ int cli_project(int argc, char **argv)
                         .stream = s.stream,
                         .pg_conninfo = s.pg_conninfo,
                         .batch = batch,
+                        .catchup = catchup,
                         .stop = &stop_flag};
     fprintf(stderr, "project: NATS %s, PostgreSQL %s\n", s.nats_url, s.pg_conninfo);
     ts_status st = proj_run(&pc);

@@ -108,6 +108,7 @@ static ts_status conn_open(proj_db_t *db, proj__conn_t *c)
     if (c->pg)
         PQfinish(c->pg);
     c->ready = 0;
+    c->staging = 0; /* temporary tables die with their session */
     c->pg = PQconnectdb(db->conninfo);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
@@ -193,6 +194,7 @@ void proj__db_release(proj_db_t *db, proj__conn_t *c)
         PQfinish(c->pg);
         c->pg = NULL;
         c->ready = 0;
+        c->staging = 0;
     }
     pthread_mutex_lock(&db->mu);
     c->busy = 0;
@@ -235,6 +237,17 @@ ts_status proj__prepare(proj__conn_t *c, proj__stmt_t s)
     PQclear(res);
     if (rc == TS_OK)
         c->ready |= bit;
+    return rc;
+}
+
+ts_status proj__staging_ensure(proj__conn_t *c)
+{
+    if (c->staging)
+        return TS_OK;
+    PGresult *res = PQexec(c->pg, proj__staging_sql);
+    ts_status rc = proj__pg_check(c->pg, res, "staging tables");
+    PQclear(res);
+    c->staging = rc == TS_OK;
     return rc;
 }
 

@@ -33,7 +33,7 @@ typedef struct {
     PGconn *pg;     /* NULL until first use */
     int busy;       /* handed out */
     uint64_t ready; /* bit i set: prepared statement i exists on pg */
-    int staging;    /* has the staging tables (a build's own connection) */
+    int staging;    /* has the staging tables (proj__staging_ensure) */
 } proj__conn_t;
 
 /* A seated section's seats, serialised (a compact JSON array), as of the
@@ -95,7 +95,8 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
-    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")
+    X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
+    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -116,6 +117,9 @@ extern const char proj__staging_sql[];
 /* Prepares statement s on c when not yet done. Must not be called in
  * pipeline mode. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj__prepare(proj__conn_t *c, proj__stmt_t s);
+/* Creates the staging tables (proj__staging_sql) on c unless it has them,
+ * outside any transaction. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj__staging_ensure(proj__conn_t *c);
 /* The statement's name ("proj_<n>"), for PQexecPrepared. */
 const char *proj__stmt_name(proj__stmt_t s);
 /* PQexecPrepared after proj__prepare; *out is the result on TS_OK (caller
@@ -265,8 +269,13 @@ typedef struct {
      * for one of the batch's own (own_seg). */
     proj__segment_t *seg;
     proj__segment_t own_seg;
-    uint64_t events; /* events given to proj__fold_commit */
+    uint64_t events;   /* events given to proj__fold_commit */
+    int analyze_seats; /* seats were added: ANALYZE before the next holds */
 } proj__fold_t;
+
+/* Segments of at least this many bookings go through COPY when the
+ * connection has staging tables (proj__conn_t.staging). */
+#define PROJ_STAGE_MIN 512
 
 void proj__fold_deinit(proj__fold_t *f);
 /* Sends the statements for every event of commit (stream sequence seq).

@@ -293,7 +293,12 @@ typedef struct {
     const char *stream;      /* "TICKETS" when NULL */
     const char *pg_conninfo; /* libpq connection string */
     int batch;               /* messages per fetch and transaction; 0 picks 500 */
-    volatile int *stop;      /* set non-zero (e.g. from a signal) to stop */
+    /* While the consumer has more messages pending (a backlog: after
+     * downtime, or from an empty schema), fetching goes on and one
+     * transaction folds up to this many commits; 0 picks 20,000; at most
+     * 100,000 (the consumer's MaxAckPending). Raised to batch if below. */
+    int catchup;
+    volatile int *stop; /* set non-zero (e.g. from a signal) to stop */
 } proj_config_t;
 
 /* Folds the stream into the catalog tables until *stop becomes non-zero,

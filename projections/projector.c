@@ -33,14 +33,24 @@
 
 #define PROJ_DEFAULT_STREAM "TICKETS"
 #define PROJ_DEFAULT_BATCH 500
+#define PROJ_DEFAULT_CATCHUP 20000
 #define PROJ_FETCH_WAIT_MS 500
-#define PROJ_ACK_WAIT_NS (30LL * 1000 * 1000 * 1000)
+/* While catching up: messages per fetch (a subscription buffers at most
+ * 65,536 messages), and how long a fetch waits for a partial chunk. */
+#define PROJ_FETCH_CHUNK 5000
+#define PROJ_CATCHUP_WAIT_MS 100
+#define PROJ_ACK_WAIT_NS (60LL * 1000 * 1000 * 1000)
 #define PROJ_MAX_ACK_PENDING 100000
+/* Commits folded between two ANALYZEs of the big tables: at least this
+ * many, and at least as many as before the last one (so a catch-up from
+ * an empty schema analyzes a handful of times, then autovacuum takes over). */
+#define PROJ_ANALYZE_MIN 20000
 
 typedef struct {
     const proj_config_t *cfg;
     const char *stream;
-    int batch;
+    int batch;   /* messages per fetch, and per transaction when caught up */
+    int catchup; /* commits per transaction at most while behind */
     proj_db_t *db;
     proj__conn_t *c; /* held for the whole session */
     int locked;      /* c holds the catalog's advisory lock */
@@ -50,6 +60,17 @@ typedef struct {
     ts_arena_t arena;
     uint64_t checkpoint; /* as committed by this session */
     int fresh;           /* nothing received since the consumer was created */
+    /* The batch being gathered: the fetched lists (destroyed after the
+     * ack), and the messages to fold, in stream order. */
+    natsMsgList *lists;
+    int n_lists, cap_lists;
+    natsMsg **msgs;
+    uint64_t *seqs;
+    proj__item_t *items;
+    int n;
+    uint64_t expect; /* the next stream sequence the batch takes */
+    /* Commits folded since the last ANALYZE, and before it. */
+    uint64_t since_analyze, at_analyze;
     /* Conditions logged once until they clear. */
     int said_standby, said_stream, said_nats;
 } runner_t;
@@ -116,10 +137,24 @@ static ts_status pg_begin_session(runner_t *r)
         return rc;
     r->checkpoint = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     PQclear(res);
-    for (int s = PROJ_F_VENUE_CREATED; s <= PROJ_F_NOTIFY; s++)
-        if ((rc = proj__prepare(r->c, (proj__stmt_t)s)) != TS_OK)
-            return rc;
-    return TS_OK;
+    /* Every join the fold makes goes from a batch's rows to a table by its
+     * primary key, and a batch is bounded (catchup) while seats and
+     * bookings grow without bound: probing is the right plan at any batch
+     * size. The planner, costing probes as disk reads, would hash the
+     * whole seats table for a few ten thousand holds (seen: 900 ms to hash
+     * 480,000 seats where the probes took 200 ms). temp_buffers: the
+     * staging tables of a catch-up batch stay in memory (set before they
+     * are first touched in the session). No JIT: compiling the big
+     * set-wise statements costs more than running them. */
+    rc = exec_simple(r->c->pg, "SET enable_hashjoin = off; SET enable_mergejoin = off;"
+                               " SET work_mem = '64MB'; SET temp_buffers = '256MB'; SET jit = off");
+    /* Big hold segments of a catch-up go through COPY (fold.c). */
+    if (rc == TS_OK)
+        rc = proj__staging_ensure(r->c);
+    for (int s = PROJ_F_VENUE_CREATED; rc == TS_OK && s < PROJ_STMT_COUNT; s++)
+        rc = proj__prepare(r->c, (proj__stmt_t)s);
+    r->since_analyze = r->at_analyze = 0;
+    return rc;
 }
 
 static void pg_end_session(runner_t *r)
@@ -199,7 +234,9 @@ static ts_status nats_begin_session(runner_t *r)
     }
     jsConsumerConfig_Init(&cc);
     cc.Durable = PROJ_CATALOG_DURABLE;
-    cc.AckPolicy = js_AckExplicit;
+    /* Batches are folded in stream order and acked after their commit:
+     * one ack of the batch's last message covers all of it. */
+    cc.AckPolicy = js_AckAll;
     cc.AckWait = PROJ_ACK_WAIT_NS;
     cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
     cc.DeliverPolicy = js_DeliverAll;
@@ -239,80 +276,154 @@ static void nats_end_session(runner_t *r)
 
 /* ---- one batch ---- */
 
-/* Folds msgs[0..n) (in stream order) with proj__fold_batch. */
-static ts_status fold_msgs(runner_t *r, natsMsg **msgs, const uint64_t *seqs, int n,
-                           proj__item_t *items)
+/* Fetches up to want messages, waiting up to wait_ms, and appends to the
+ * batch those that continue it in stream order. *pending gets the number
+ * of messages the consumer still holds after the last one fetched (0 when
+ * nothing came). A message below the batch's next sequence is a redelivery
+ * of one already in the batch or folded, and is left out; one above it is a
+ * gap (see the top of this file): *gap is set and the batch ends before it.
+ * Errors: TS_ERR_NOMEM, TS_ERR_LOG. */
+static ts_status fetch_more(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
+{
+    natsMsgList list = {0};
+    jsErrCode jerr = 0;
+    *pending = 0;
+    natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait_ms, &jerr);
+    if (s == NATS_TIMEOUT)
+        return TS_OK; /* nothing new: normal */
+    if (s != NATS_OK) {
+        proj__log("fetch: %s", nats_err(s));
+        return TS_ERR_LOG;
+    }
+    if (r->n_lists == r->cap_lists) {
+        int cap = r->cap_lists ? 2 * r->cap_lists : 16;
+        natsMsgList *grown = realloc(r->lists, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            natsMsgList_Destroy(&list);
+            return TS_ERR_NOMEM;
+        }
+        r->lists = grown;
+        r->cap_lists = cap;
+    }
+    r->lists[r->n_lists++] = list;
+    for (int i = 0; i < list.Count && r->n < r->catchup; i++) {
+        jsMsgMetaData *meta = NULL;
+        if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK)
+            return TS_ERR_LOG;
+        uint64_t seq = meta->Sequence.Stream;
+        *pending = meta->NumPending;
+        jsMsgMetaData_Destroy(meta);
+        if (seq < r->expect)
+            continue;
+        if (seq > r->expect && !r->fresh) {
+            proj__log("seq %" PRIu64 " arrived while %" PRIu64
+                      " was expected; restarting from the checkpoint",
+                      seq, r->expect);
+            *gap = 1;
+            return TS_OK;
+        }
+        r->fresh = 0;
+        r->msgs[r->n] = list.Msgs[i];
+        r->seqs[r->n] = seq;
+        r->n++;
+        r->expect = seq + 1;
+    }
+    return TS_OK;
+}
+
+/* Folds the batch with proj__fold_batch, in one transaction. */
+static ts_status fold_msgs(runner_t *r)
 {
     proj__batch_t out;
-    for (int i = 0; i < n; i++)
-        items[i] = (proj__item_t){.seq = seqs[i],
-                                  .subject = natsMsg_GetSubject(msgs[i]),
-                                  .data = natsMsg_GetData(msgs[i]),
-                                  .len = (size_t)natsMsg_GetDataLength(msgs[i])};
-    ts_status rc = proj__fold_batch(r->c, &r->arena, items, n, 1, NULL, &out);
-    if (rc == TS_OK)
+    for (int i = 0; i < r->n; i++)
+        r->items[i] = (proj__item_t){.seq = r->seqs[i],
+                                     .subject = natsMsg_GetSubject(r->msgs[i]),
+                                     .data = natsMsg_GetData(r->msgs[i]),
+                                     .len = (size_t)natsMsg_GetDataLength(r->msgs[i])};
+    ts_status rc = proj__fold_batch(r->c, &r->arena, r->items, r->n, 1, NULL, &out);
+    if (rc == TS_OK) {
         r->checkpoint = out.checkpoint;
+        r->since_analyze += out.commits;
+    }
     return rc;
+}
+
+/* ANALYZE the tables holds grow and change, when enough commits were folded
+ * since the last time: a projector catching up from an empty schema writes
+ * hundreds of thousands of bookings before autovacuum first looks, and
+ * plans made for an empty table would scan the full one. A failure is
+ * logged and otherwise ignored: the statistics are an optimisation. */
+static void maybe_analyze(runner_t *r)
+{
+    uint64_t due = r->at_analyze > PROJ_ANALYZE_MIN ? r->at_analyze : PROJ_ANALYZE_MIN;
+    if (r->since_analyze < due)
+        return;
+    /* Only the columns the fold and the queries filter and join on: the
+     * items of every sampled booking would cost seconds to analyze. */
+    exec_simple(r->c->pg, "ANALYZE bookings (booking_id, event_id, status),"
+                          " seats (event_id, seat_id, status), sections");
+    r->at_analyze += r->since_analyze;
+    r->since_analyze = 0;
 }
 
 /* ---- the loop ---- */
 
-/* Fetches and folds until stop or an error. */
+static void batch_release(runner_t *r)
+{
+    for (int i = 0; i < r->n_lists; i++)
+        natsMsgList_Destroy(&r->lists[i]);
+    r->n_lists = 0;
+    r->n = 0;
+}
+
+/* Fetches and folds until stop or an error. A batch is what one fetch
+ * brings, unless the consumer has more pending: then fetches go on, and
+ * the batch grows to `catchup` commits in one transaction, so that a
+ * projector with a backlog pays the per-transaction and per-statement
+ * costs once per tens of thousands of events, and folds a booking placed
+ * and ended within the batch once (proj__segment_t). */
 static ts_status pump(runner_t *r)
 {
-    natsMsg **msgs = calloc((size_t)r->batch, sizeof *msgs);
-    uint64_t *seqs = calloc((size_t)r->batch, sizeof *seqs);
-    proj__item_t *items = calloc((size_t)r->batch, sizeof *items);
-    ts_status rc = msgs && seqs && items ? TS_OK : TS_ERR_NOMEM;
+    size_t cap = (size_t)r->catchup;
+    r->msgs = calloc(cap, sizeof *r->msgs);
+    r->seqs = calloc(cap, sizeof *r->seqs);
+    r->items = calloc(cap, sizeof *r->items);
+    ts_status rc = r->msgs && r->seqs && r->items ? TS_OK : TS_ERR_NOMEM;
 
     while (rc == TS_OK && !stopping(r)) {
-        natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        natsStatus s = natsSubscription_Fetch(&list, r->sub, r->batch, PROJ_FETCH_WAIT_MS, &jerr);
-        if (s == NATS_TIMEOUT)
-            continue; /* nothing new: normal */
-        if (s != NATS_OK) {
-            proj__log("fetch: %s", nats_err(s));
-            rc = TS_ERR_LOG;
-            break;
-        }
-        /* Keep the prefix that is in order; a gap ends the session. */
-        int n = 0, gap = 0;
-        uint64_t expect = r->checkpoint + 1;
-        for (int i = 0; i < list.Count && !gap; i++) {
-            jsMsgMetaData *meta = NULL;
-            if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) {
-                rc = TS_ERR_LOG;
+        uint64_t pending = 0;
+        int gap = 0, want = r->batch < r->catchup ? r->batch : r->catchup;
+        r->expect = r->checkpoint + 1;
+        rc = fetch_more(r, want, PROJ_FETCH_WAIT_MS, &pending, &gap);
+        while (rc == TS_OK && !gap && pending > 0 && r->n < r->catchup && !stopping(r)) {
+            int had = r->n;
+            want = r->catchup - r->n < PROJ_FETCH_CHUNK ? r->catchup - r->n : PROJ_FETCH_CHUNK;
+            rc = fetch_more(r, want, PROJ_CATCHUP_WAIT_MS, &pending, &gap);
+            if (r->n == had)
                 break;
-            }
-            uint64_t seq = meta->Sequence.Stream;
-            jsMsgMetaData_Destroy(meta);
-            if (seq > expect && !r->fresh) {
-                proj__log("seq %" PRIu64 " arrived while %" PRIu64
-                          " was expected; restarting from the checkpoint",
-                          seq, expect);
-                gap = 1;
-                break;
-            }
-            r->fresh = 0;
-            msgs[n] = list.Msgs[i];
-            seqs[n] = seq;
-            n++;
-            if (seq >= expect)
-                expect = seq + 1;
         }
-        if (rc == TS_OK && n > 0)
-            rc = fold_msgs(r, msgs, seqs, n, items);
-        /* Ack only what the committed transaction covers. */
-        for (int i = 0; rc == TS_OK && i < n; i++)
-            natsMsg_Ack(msgs[i], NULL);
-        natsMsgList_Destroy(&list);
+        if (rc == TS_OK && r->n > 0)
+            rc = fold_msgs(r);
+        /* Ack only what the committed transaction covers: the consumer
+         * acks everything up to the batch's last message (AckAll). */
+        if (rc == TS_OK && r->n > 0)
+            natsMsg_Ack(r->msgs[r->n - 1], NULL);
+        batch_release(r);
         if (rc == TS_OK && gap)
             rc = TS_ERR_LOG;
+        if (rc == TS_OK)
+            maybe_analyze(r);
     }
-    free(msgs);
-    free(seqs);
-    free(items);
+    batch_release(r);
+    free(r->lists);
+    free(r->msgs);
+    free(r->seqs);
+    free(r->items);
+    r->lists = NULL;
+    r->cap_lists = 0;
+    r->msgs = NULL;
+    r->seqs = NULL;
+    r->items = NULL;
     return rc;
 }
 
@@ -321,11 +432,15 @@ ts_status proj_run(const proj_config_t *cfg)
     runner_t r = {0};
     ts_status rc;
 
-    if (!cfg || !cfg->nats_url || !cfg->pg_conninfo || !cfg->stop || cfg->batch < 0)
+    if (!cfg || !cfg->nats_url || !cfg->pg_conninfo || !cfg->stop || cfg->batch < 0 ||
+        cfg->catchup < 0 || cfg->catchup > PROJ_MAX_ACK_PENDING)
         return TS_ERR_INVALID;
     r.cfg = cfg;
     r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
     r.batch = cfg->batch ? cfg->batch : PROJ_DEFAULT_BATCH;
+    r.catchup = cfg->catchup ? cfg->catchup : PROJ_DEFAULT_CATCHUP;
+    if (r.catchup < r.batch)
+        r.catchup = r.batch;
     rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
     if (rc != TS_OK)
         return rc;

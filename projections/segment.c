@@ -9,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A compact JSON text on the heap (free it); consumes j. */
-static char *json_text_heap(json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!s)
-        abort(); /* only out-of-memory makes jansson fail here */
-    return s;
-}
-
 static void add_num(ts_buf_t *b, int64_t v)
 {
     char tmp[24];
@@ -147,10 +137,13 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
     for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
         c[i].len = 0;
     *seq = 0;
+    ts_buf_t items;
+    ts_buf_init(&items);
     for (size_t i = 0; i < g->n_placed; i++) {
         const proj__placed_t *r = &g->placed[i];
         const evt_hold_placed_t *h = r->h;
-        char *items = json_text_heap(proj__items_json(h));
+        items.len = 0;
+        proj__items_text(&items, h);
         proj__pg_array_add(&c[0], h->booking_id);
         proj__pg_array_add(&c[1], h->event_id);
         proj__pg_array_add(&c[2], h->section);
@@ -158,7 +151,7 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
         proj__pg_array_add(&c[4], h->tier_key);
         add_num(&c[5], h->quantity);
         add_num(&c[6], h->expires_at);
-        proj__pg_array_add(&c[7], items);
+        proj__pg_array_add(&c[7], (const char *)items.data);
         add_num(&c[8], h->subtotal);
         add_num(&c[9], h->discount);
         add_num(&c[10], h->service_fee);
@@ -168,7 +161,6 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
         add_num(&c[14], (int64_t)r->created_seq);
         proj__pg_array_add(&c[15], r->status);
         add_num(&c[16], (int64_t)r->updated_seq);
-        free(items);
         if (r->updated_seq > *seq)
             *seq = r->updated_seq;
         /* Held then freed within the segment: the seats end as they were,
@@ -183,6 +175,7 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
             proj__pg_array_add(&c[19], h->booking_id);
         }
     }
+    ts_buf_deinit(&items);
     for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
         p[i] = proj__pg_array_close(&c[i]);
     return 1;
