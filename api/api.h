@@ -27,6 +27,13 @@ typedef struct {
     eng_t *engine;       /* borrowed */
     proj_db_t *db;       /* borrowed */
     int min_seq_wait_ms; /* 2000 */
+    /* /readyz: a projection is behind past this many seconds of lag (0
+     * picks 30) or, when set, this many events; a projection listed in
+     * ready_projections (comma-separated; NULL: "catalog") fails it also
+     * when it is not running (health.c). */
+    int ready_max_lag_s;
+    uint64_t ready_max_lag_events;
+    const char *ready_projections;
 } api_config_t;
 
 /* Starts listening. Errors: TS_ERR_IO (port taken, bad address). */

@@ -266,6 +266,10 @@ ts_status api_start(const api_config_t *cfg, api_server_t **out)
     s->cfg = *cfg;
     if (s->cfg.min_seq_wait_ms <= 0)
         s->cfg.min_seq_wait_ms = 2000;
+    if (s->cfg.ready_max_lag_s <= 0)
+        s->cfg.ready_max_lag_s = 30;
+    if (!s->cfg.ready_projections)
+        s->cfg.ready_projections = PROJ_CATALOG;
     pthread_mutex_init(&s->idem_mu, NULL);
     pthread_mutex_init(&s->cache_mu, NULL);
     api__tokens_init(s);

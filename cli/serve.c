@@ -29,7 +29,12 @@ static const char help[] =
     "Environment only:\n"
     "  TURNSTILE_JWT_SECRET      HS256 secret; else DIR/jwt.secret (created once)\n"
     "  TURNSTILE_ADMIN_EMAIL,\n"
-    "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n";
+    "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n"
+    "  TURNSTILE_READY_MAX_LAG_SECONDS  /readyz fails while a projection's oldest\n"
+    "                            unfolded commit is older than this (30)\n"
+    "  TURNSTILE_READY_MAX_LAG_EVENTS   ... or it lags by more events (0: no limit)\n"
+    "  TURNSTILE_READY_PROJECTIONS      projections whose absence fails /readyz\n"
+    "                            (comma-separated, default catalog; e.g. catalog,audit)\n";
 
 /* The HS256 secret: from the environment, or a random one kept in the data
  * directory so tokens survive a restart. */
@@ -154,6 +159,12 @@ int cli_serve(int argc, char **argv)
                        .jwt_key_len = strlen(secret),
                        .engine = e,
                        .db = db};
+    const char *v = getenv("TURNSTILE_READY_MAX_LAG_SECONDS");
+    ac.ready_max_lag_s = v ? atoi(v) : 0;
+    v = getenv("TURNSTILE_READY_MAX_LAG_EVENTS");
+    ac.ready_max_lag_events = v ? strtoull(v, NULL, 10) : 0;
+    v = getenv("TURNSTILE_READY_PROJECTIONS");
+    ac.ready_projections = v && *v ? v : NULL;
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,
