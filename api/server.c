@@ -186,14 +186,24 @@ static void dispatch(api_req_t *r, const char *url)
 
 static enum MHD_Result send_answer(api_req_t *r)
 {
-    if (!r->out) {
-        r->out = strdup("");
-        if (!r->status)
-            r->status = 500;
+    struct MHD_Response *resp;
+    if (r->piece_cls && !r->out) {
+        /* The response owns the pieces from here on, also on failure. */
+        resp = MHD_create_response_from_iovec(r->piece, r->n_pieces, r->piece_free, r->piece_cls);
+        if (!resp)
+            r->piece_free(r->piece_cls);
+        r->piece_cls = NULL;
+        if (!resp)
+            return MHD_NO;
+    } else {
+        if (!r->out) {
+            r->out = strdup("");
+            if (!r->status)
+                r->status = 500;
+        }
+        resp = MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
+        r->out = NULL;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
-    r->out = NULL;
     MHD_add_response_header(resp, "Content-Type", r->out_type ? r->out_type : "application/json");
     if (r->retry_after)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
@@ -251,6 +261,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     api_req_t *r = *con_cls;
     if (!r)
         return;
+    if (r->piece_cls)
+        r->piece_free(r->piece_cls);
     free(r->out);
     ts_buf_deinit(&r->body);
     ts_arena_deinit(&r->arena);

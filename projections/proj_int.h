@@ -52,6 +52,31 @@ typedef struct {
 #define PROJ_SEAT_CACHE_SLOTS 512
 #define PROJ_SEAT_CACHE_WAYS 4 /* slots a key may use from its hash */
 
+/* A whole seat-map document, assembled once and served to every request
+ * that finds the event unchanged (seatmap.c): immutable once made, freed
+ * with its last reference. text is the document without the digits of
+ * as_of_seq, which go at prefix_len; keys and seqs are the sections it was
+ * made from, in order. */
+struct proj__doc {
+    int refs; /* under proj_db.doc_mu */
+    char event_id[65];
+    uint64_t version; /* checkpoints.version of the build it was read from */
+    uint32_t n_sections;
+    char (*keys)[17];
+    uint64_t *seqs;
+    char *text;
+    size_t len, prefix_len;
+};
+
+/* The document cache: one slot per event (by hash), holding the newest
+ * document and the newest checkpoint at which it was found current. */
+typedef struct {
+    struct proj__doc *doc;
+    uint64_t valid_seq;
+} proj__doc_slot_t;
+
+#define PROJ_DOC_CACHE_SLOTS 64
+
 struct proj_db {
     char *conninfo;
     pthread_mutex_t mu;
@@ -62,7 +87,13 @@ struct proj_db {
     pthread_mutex_t cache_mu;
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
+    pthread_mutex_t doc_mu; /* guards docs and every proj__doc.refs */
+    proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
+
+/* Drops a reference to doc (under doc_mu), freeing it with the last one.
+ * Accepts NULL. */
+void proj__doc_unref(proj_db_t *db, struct proj__doc *doc);
 
 /* Hands out a live connection (connecting when needed), waiting up to 5 s
  * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */
@@ -374,12 +405,16 @@ void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
 
-/* Opaque list cursor for the key (starts_at ms, event_id): URL-safe base64
- * of "<ms>.<event_id>". out must hold PROJ_CURSOR_MAX bytes. */
+/* Opaque list cursor for the key (starts_at ms, event_id), or (rank,
+ * starts_at ms, event_id) for a text search: URL-safe base64 of
+ * "<ms>.<event_id>", or "r<rank>.<ms>.<event_id>" when rank (0..9) is not
+ * -1. out must hold PROJ_CURSOR_MAX bytes. */
 #define PROJ_CURSOR_MAX 128
-void proj__cursor_encode(int64_t starts_ms, const char *event_id, char out[PROJ_CURSOR_MAX]);
-/* Errors: TS_ERR_INVALID for anything proj__cursor_encode cannot produce.
- * id must hold 65 bytes. Outputs are written only on success. */
-ts_status proj__cursor_decode(const char *cursor, int64_t *starts_ms, char id[65]);
+void proj__cursor_encode(int rank, int64_t starts_ms, const char *event_id,
+                         char out[PROJ_CURSOR_MAX]);
+/* *rank is -1 for a cursor without one. Errors: TS_ERR_INVALID for anything
+ * proj__cursor_encode cannot produce. id must hold 65 bytes. Outputs are
+ * written only on success. */
+ts_status proj__cursor_decode(const char *cursor, int *rank, int64_t *starts_ms, char id[65]);
 
 #endif

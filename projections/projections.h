@@ -170,7 +170,11 @@ typedef struct {
 
 /* {items: [{event_id, venue_id, title, genre, city, starts_at, ends_at,
  *  status, price_from}], next_cursor: "..." | null}: published events,
- * soonest first (starts_at, event_id).
+ * soonest first (starts_at, event_id); with a text, the events whose title
+ * matches it first, then those only their description matches, each group
+ * soonest first. next_cursor is null when the page holds the last event.
+ * A cursor is valid only for the kind of list (with or without a text)
+ * that made it.
  * Errors: TS_ERR_INVALID (limit out of range, malformed cursor),
  * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t **out);
@@ -182,6 +186,30 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
  * sections yet ([]).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
+
+/* The same document as it is served: up to three pieces of text to be sent
+ * one after the other, valid until proj_seatmap_close. Most of it is a
+ * document shared by every request that finds the event unchanged since it
+ * was assembled (the as_of_seq digits of this answer are a piece of their
+ * own), so an unchanged 50,000-seat map costs one small query and no copy.
+ * The document never reflects a checkpoint older than the one read when
+ * the call started (as_of_seq >= it), so a caller that waited for min_seq
+ * gets a map at least that new. */
+typedef struct {
+    const char *piece[3];
+    size_t len[3];
+    /* private */
+    struct proj__doc *doc;
+    proj_db_t *db;
+    char seq[24];
+} proj_seatmap_t;
+
+/* Fills *out (caller's storage). Errors: TS_ERR_NOT_FOUND,
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_INVALID (event_id NULL). On an
+ * error *out needs no proj_seatmap_close. Thread-safe. */
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out);
+/* Releases what proj_seatmap_open handed out. Accepts a zeroed *m. */
+void proj_seatmap_close(proj_seatmap_t *m);
 
 /* The same document as compact JSON text, NUL-terminated, in a malloc'd
  * buffer the caller frees; *len (if len is not NULL) gets its length. The

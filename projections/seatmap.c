@@ -185,16 +185,180 @@ static ts_status exec_simple(proj__conn_t *c, const char *sql)
     return rc;
 }
 
-/* Writes the whole document into out (NUL-terminated, the NUL not counted
- * in out->len). */
-static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *out)
+/* ---- the document cache ---- */
+
+static size_t doc_slot_of(const char *event_id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = event_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % PROJ_DOC_CACHE_SLOTS;
+}
+
+static void doc_free(struct proj__doc *d)
+{
+    free(d->keys);
+    free(d->seqs);
+    free(d->text);
+    free(d);
+}
+
+void proj__doc_unref(proj_db_t *db, struct proj__doc *doc)
+{
+    if (!doc)
+        return;
+    pthread_mutex_lock(&db->doc_mu);
+    int last = --doc->refs == 0;
+    pthread_mutex_unlock(&db->doc_mu);
+    if (last)
+        doc_free(doc);
+}
+
+/* 1 when d was made from the sections r lists (the rows of
+ * PROJ_Q_SEATMAP_SECTIONS): the same keys with the same updated_seq, so
+ * the same seats and counts. */
+static int doc_current(const struct proj__doc *d, const PGresult *r)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < PQntuples(r) && !PQgetisnull(r, i, 1); i++, n++)
+        if (n >= d->n_sections || strcmp(d->keys[n], PQgetvalue(r, i, 1)) != 0 ||
+            d->seqs[n] != (uint64_t)proj__col_i64(r, i, 6))
+            return 0;
+    return n == d->n_sections;
+}
+
+/* Assembles the document of the snapshot r belongs to (c's transaction):
+ * sections in venue order, each seated one's seats from the section cache
+ * or read now. *out has one reference. */
+static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id, const PGresult *r,
+                           uint64_t version, struct proj__doc **out)
+{
+    struct proj__doc *d = calloc(1, sizeof *d);
+    int n = PQntuples(r);
+    ts_buf_t b;
+    char num[48];
+    ts_status rc = TS_OK;
+
+    ts_buf_init(&b);
+    if (!d || strlen(event_id) >= sizeof d->event_id) {
+        free(d);
+        return d ? TS_ERR_INVALID : TS_ERR_NOMEM;
+    }
+    d->refs = 1;
+    d->version = version;
+    strcpy(d->event_id, event_id);
+    d->keys = calloc((size_t)n + 1, sizeof *d->keys);
+    d->seqs = calloc((size_t)n + 1, sizeof *d->seqs);
+    if (!d->keys || !d->seqs) {
+        rc = TS_ERR_NOMEM;
+        goto done;
+    }
+    append_str(&b, "{\"event_id\":");
+    append_json(&b, json_string(event_id));
+    append_str(&b, ",\"as_of_seq\":");
+    d->prefix_len = b.len;
+    append_str(&b, ",\"sections\":[");
+    /* A draft event has one row with no section (a LEFT JOIN). */
+    for (int i = 0; i < n && !PQgetisnull(r, i, 1); i++) {
+        const char *key = PQgetvalue(r, i, 1);
+        uint64_t seq = (uint64_t)proj__col_i64(r, i, 6);
+        if (strlen(key) >= sizeof d->keys[0]) {
+            rc = TS_ERR_INVALID; /* section keys are at most 16 characters */
+            goto done;
+        }
+        strcpy(d->keys[d->n_sections], key);
+        d->seqs[d->n_sections++] = seq;
+        append_str(&b, i ? ",{\"key\":" : "{\"key\":");
+        append_json(&b, proj__col_str(r, i, 1));
+        append_str(&b, ",\"kind\":");
+        append_json(&b, proj__col_str(r, i, 2));
+        append_str(&b, ",\"tier\":");
+        append_json(&b, proj__col_str(r, i, 3));
+        if (strcmp(PQgetvalue(r, i, 2), "standing") == 0) {
+            snprintf(num, sizeof num, ",\"capacity\":%" PRId64 ",\"available\":%" PRId64 "}",
+                     proj__col_i64(r, i, 4), proj__col_i64(r, i, 5));
+            append_str(&b, num);
+            continue;
+        }
+        append_str(&b, ",\"seats\":");
+        rc = section_seats(db, c, version, event_id, key, seq, &b);
+        if (rc != TS_OK)
+            goto done;
+        append_str(&b, "}");
+    }
+    append_str(&b, "]}");
+    d->text = (char *)b.data;
+    d->len = b.len;
+    ts_buf_init(&b);
+done:
+    ts_buf_deinit(&b);
+    if (rc != TS_OK) {
+        doc_free(d);
+        return rc;
+    }
+    *out = d;
+    return TS_OK;
+}
+
+/* Takes a reference to the cached document of event when it is current for
+ * the snapshot r at checkpoint seq, and *as_of gets the checkpoint to
+ * report (seq, or a later one at which the document was found current).
+ * NULL when there is none. */
+static struct proj__doc *doc_lookup(proj_db_t *db, const char *event_id, const PGresult *r,
+                                    uint64_t version, uint64_t seq, uint64_t *as_of)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    struct proj__doc *d = NULL;
+    pthread_mutex_lock(&db->doc_mu);
+    if (slot->doc && slot->doc->version == version && strcmp(slot->doc->event_id, event_id) == 0) {
+        if (slot->valid_seq >= seq) {
+            d = slot->doc;
+        } else if (doc_current(slot->doc, r)) {
+            slot->valid_seq = seq;
+            d = slot->doc;
+        }
+    }
+    if (d) {
+        d->refs++;
+        *as_of = slot->valid_seq;
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return d;
+}
+
+/* Offers d, current at checkpoint seq, to the cache: it replaces what the
+ * slot holds unless that is a document of the same event and build found
+ * current at a later checkpoint. */
+static void doc_offer(proj_db_t *db, struct proj__doc *d, uint64_t seq)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(d->event_id)];
+    struct proj__doc *old = NULL;
+    pthread_mutex_lock(&db->doc_mu);
+    if (!slot->doc || slot->doc->version != d->version ||
+        strcmp(slot->doc->event_id, d->event_id) != 0 || slot->valid_seq < seq) {
+        old = slot->doc;
+        slot->doc = d;
+        slot->valid_seq = seq;
+        d->refs++;
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    proj__doc_unref(db, old);
+}
+
+/* ---- the answer ---- */
+
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
+    struct proj__doc *d = NULL;
     int in_tx = 0;
-    char num[48];
+    uint64_t as_of = 0;
     ts_status rc;
 
+    memset(out, 0, sizeof *out);
+    if (!event_id)
+        return TS_ERR_INVALID;
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
@@ -214,36 +378,16 @@ static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *ou
         rc = TS_ERR_NOT_FOUND;
         goto done;
     }
-    uint64_t version = (uint64_t)proj__col_i64(r, 0, 7);
+    uint64_t seq = (uint64_t)proj__col_i64(r, 0, 0), version = (uint64_t)proj__col_i64(r, 0, 7);
     cache_use_version(db, version);
-    append_str(out, "{\"event_id\":");
-    append_json(out, json_string(event_id));
-    snprintf(num, sizeof num, ",\"as_of_seq\":%" PRId64 ",\"sections\":[", proj__col_i64(r, 0, 0));
-    append_str(out, num);
-    /* A draft event has one row with no section (a LEFT JOIN). */
-    for (int i = 0; i < PQntuples(r) && !PQgetisnull(r, i, 1); i++) {
-        const char *key = PQgetvalue(r, i, 1);
-        append_str(out, i ? ",{\"key\":" : "{\"key\":");
-        append_json(out, proj__col_str(r, i, 1));
-        append_str(out, ",\"kind\":");
-        append_json(out, proj__col_str(r, i, 2));
-        append_str(out, ",\"tier\":");
-        append_json(out, proj__col_str(r, i, 3));
-        if (strcmp(PQgetvalue(r, i, 2), "standing") == 0) {
-            snprintf(num, sizeof num, ",\"capacity\":%" PRId64 ",\"available\":%" PRId64 "}",
-                     proj__col_i64(r, i, 4), proj__col_i64(r, i, 5));
-            append_str(out, num);
-            continue;
-        }
-        append_str(out, ",\"seats\":");
-        rc = section_seats(db, c, version, event_id, key, (uint64_t)proj__col_i64(r, i, 6), out);
+    d = doc_lookup(db, event_id, r, version, seq, &as_of);
+    if (!d) {
+        rc = doc_build(db, c, event_id, r, version, &d);
         if (rc != TS_OK)
             goto done;
-        append_str(out, "}");
+        as_of = seq;
+        doc_offer(db, d, seq);
     }
-    append_str(out, "]}");
-    ts_buf_put_u8(out, '\0');
-    out->len--;
     rc = exec_simple(c, "COMMIT");
     in_tx = 0;
 done:
@@ -251,25 +395,45 @@ done:
         exec_simple(c, "ROLLBACK");
     PQclear(r);
     proj__db_release(db, c);
-    return rc;
+    if (rc != TS_OK) {
+        proj__doc_unref(db, d);
+        return rc;
+    }
+    out->db = db;
+    out->doc = d;
+    snprintf(out->seq, sizeof out->seq, "%" PRIu64, as_of);
+    out->piece[0] = d->text;
+    out->len[0] = d->prefix_len;
+    out->piece[1] = out->seq;
+    out->len[1] = strlen(out->seq);
+    out->piece[2] = d->text + d->prefix_len;
+    out->len[2] = d->len - d->prefix_len;
+    return TS_OK;
+}
+
+void proj_seatmap_close(proj_seatmap_t *m)
+{
+    if (m && m->doc)
+        proj__doc_unref(m->db, m->doc);
+    if (m)
+        memset(m, 0, sizeof *m);
 }
 
 ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, size_t *len)
 {
+    proj_seatmap_t m;
     ts_buf_t b;
-    ts_status rc;
-
-    if (!event_id)
-        return TS_ERR_INVALID;
-    ts_buf_init(&b);
-    rc = seatmap_build(db, event_id, &b);
-    if (rc != TS_OK) {
-        ts_buf_deinit(&b);
+    ts_status rc = proj_seatmap_open(db, event_id, &m);
+    if (rc != TS_OK)
         return rc;
-    }
+    ts_buf_init(&b);
+    for (int i = 0; i < 3; i++)
+        ts_buf_append(&b, m.piece[i], m.len[i]);
+    ts_buf_put_u8(&b, '\0');
+    proj_seatmap_close(&m);
     *out = (char *)b.data;
     if (len)
-        *len = b.len;
+        *len = b.len - 1;
     return TS_OK;
 }
 

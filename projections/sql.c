@@ -230,24 +230,41 @@ const char proj__staging_sql[] =
     "CREATE TEMP TABLE seg_seats (event_id text, seat_id text, booking_id text);\n"
     "CREATE TEMP TABLE seg_ended (booking_id text, status text, seq bigint);\n";
 
-/* Published events, soonest first, keyset-paginated on (starts_at,
- * event_id). A NULL parameter switches its filter off. The text matches the
- * full-text index or, for words the parser splits oddly, a title substring
- * (LIKE wildcards in it escaped).
+/* Published events, keyset-paginated on (rank, starts_at, event_id). A NULL
+ * parameter switches its filter off. The text matches the full-text index
+ * on title + description or, for words the parser splits oddly, a title
+ * substring (LIKE wildcards in it escaped). rank orders a text search:
+ * 1 when the title alone matches (every word of the query is in the title,
+ * or the text is a substring of it), 0 when only the description does, so
+ * title matches come first, each group soonest first; without a text it is
+ * 0 everywhere and the order is soonest first. Two values only, so a page
+ * boundary is an exact key (a floating-point score would not be).
  * $1 text, $2 genre, $3 city, $4 from ms, $5 to ms, $6 cursor ms,
- * $7 cursor id, $8 limit */
+ * $7 cursor id, $8 limit, $9 cursor rank */
+#define TITLE_LIKE(T)                                                                              \
+    "title ILIKE '%' || replace(replace(replace(" T ", '\\', '\\\\'), '%', '\\%'), '_',\n"         \
+    "  '\\_') || '%'"
 const char proj__sql_events_list[] =
-    "SELECT event_id, venue_id, title, genre, city, ts_tstz_to_ms(starts_at),\n"
-    "  ts_tstz_to_ms(ends_at), status, tiers::text\n"
-    "FROM events\n"
-    "WHERE status = 'published' AND starts_at IS NOT NULL\n"
-    "  AND ($1::text IS NULL OR search @@ plainto_tsquery('simple', $1::text)\n"
-    "       OR title ILIKE '%' || replace(replace(replace($1::text, '\\', '\\\\'),\n"
-    "                                     '%', '\\%'), '_', '\\_') || '%')\n"
-    "  AND ($2::text IS NULL OR lower(genre) = lower($2::text))\n"
-    "  AND ($3::text IS NULL OR lower(city) = lower($3::text))\n"
-    "  AND ($4::bigint IS NULL OR starts_at >= ts_ms_to_tstz($4::bigint))\n"
-    "  AND ($5::bigint IS NULL OR starts_at < ts_ms_to_tstz($5::bigint))\n"
-    "  AND ($6::bigint IS NULL OR (starts_at, event_id) > (ts_ms_to_tstz($6::bigint), $7::text))\n"
-    "ORDER BY starts_at, event_id\n"
-    "LIMIT $8::int";
+    "SELECT * FROM (\n"
+    "  SELECT event_id, venue_id, title, genre, city, ts_tstz_to_ms(starts_at) AS starts_ms,\n"
+    "    ts_tstz_to_ms(ends_at), status, tiers::text, starts_at,\n"
+    "    CASE WHEN $1::text IS NULL THEN 0\n"
+    "      WHEN to_tsvector('simple', title) @@ plainto_tsquery('simple', $1::text)\n"
+    "        OR " TITLE_LIKE(
+        "$1::text") " THEN 1 ELSE 0 END AS rank\n"
+                    "  FROM events\n"
+                    "  WHERE status = 'published' AND starts_at IS NOT NULL\n"
+                    "    AND ($1::text IS NULL OR search @@ plainto_tsquery('simple', $1::text)\n"
+                    "         OR " TITLE_LIKE(
+                        "$1::text") ")\n"
+                                    "    AND ($2::text IS NULL OR lower(genre) = lower($2::text))\n"
+                                    "    AND ($3::text IS NULL OR lower(city) = lower($3::text))\n"
+                                    "    AND ($4::bigint IS NULL OR starts_at >= "
+                                    "ts_ms_to_tstz($4::bigint))\n"
+                                    "    AND ($5::bigint IS NULL OR starts_at < "
+                                    "ts_ms_to_tstz($5::bigint))) e\n"
+                                    "WHERE $6::bigint IS NULL OR e.rank < $9::int\n"
+                                    "  OR (e.rank = $9::int AND (e.starts_at, e.event_id) > "
+                                    "(ts_ms_to_tstz($6::bigint), $7::text))\n"
+                                    "ORDER BY e.rank DESC, e.starts_at, e.event_id\n"
+                                    "LIMIT $8::int";
