@@ -185,9 +185,14 @@ void api_h_seatmap(api_req_t *r)
         free(m);
         return api_reply_status(r, st);
     }
-    for (int i = 0; i < 3; i++)
-        r->piece[i] = (struct MHD_IoVec){.iov_base = m->piece[i], .iov_len = m->len[i]};
-    r->n_pieces = 3;
+    r->pieces = calloc(m->n_pieces, sizeof *r->pieces);
+    if (!r->pieces) {
+        seatmap_free(m);
+        return api_reply_status(r, TS_ERR_NOMEM);
+    }
+    for (uint32_t i = 0; i < m->n_pieces; i++)
+        r->pieces[i] = (struct MHD_IoVec){.iov_base = m->piece[i], .iov_len = m->len[i]};
+    r->n_pieces = m->n_pieces;
     r->piece_free = seatmap_free;
     r->piece_cls = m;
     free(r->out);

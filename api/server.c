@@ -189,7 +189,7 @@ static enum MHD_Result send_answer(api_req_t *r)
     struct MHD_Response *resp;
     if (r->piece_cls && !r->out) {
         /* The response owns the pieces from here on, also on failure. */
-        resp = MHD_create_response_from_iovec(r->piece, r->n_pieces, r->piece_free, r->piece_cls);
+        resp = MHD_create_response_from_iovec(r->pieces, r->n_pieces, r->piece_free, r->piece_cls);
         if (!resp)
             r->piece_free(r->piece_cls);
         r->piece_cls = NULL;
@@ -263,6 +263,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (r->piece_cls)
         r->piece_free(r->piece_cls);
+    free(r->pieces);
     free(r->out);
     ts_buf_deinit(&r->body);
     ts_arena_deinit(&r->arena);

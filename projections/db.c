@@ -83,9 +83,9 @@ void proj_db_free(proj_db_t *db)
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
-        free(db->cache[i].text);
+        proj__blob_unref(db->cache[i].blob);
     for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++)
-        proj__doc_unref(db, db->docs[i].doc);
+        proj__doc_unref(db->docs[i].doc);
     pthread_mutex_destroy(&db->doc_mu);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);

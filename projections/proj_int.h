@@ -37,35 +37,54 @@ typedef struct {
 } proj__conn_t;
 
 /* A seated section's seats, serialised (a compact JSON array), as of the
- * section's updated_seq. Every change to a seat bumps its section's
- * updated_seq, so an entry whose seq matches the row read in a snapshot is
- * exactly what that snapshot holds. Text, not a json_t tree: a tree costs
- * about 900 bytes per seat, the text about 70, and the API sends text. */
+ * section's updated_seq: immutable, shared by reference between the
+ * section cache and every document made from it, freed with its last
+ * reference. Every change to a seat bumps its section's updated_seq, so a
+ * blob whose seq matches the row read in a snapshot is exactly what that
+ * snapshot holds. Text, not a json_t tree: a tree costs about 900 bytes
+ * per seat, the text about 70, and the API sends text. */
+typedef struct {
+    _Atomic int refs;
+    size_t len;
+    char data[];
+} proj__blob_t;
+
 typedef struct {
     char event_id[65];
     char section[17];
     uint64_t seq;
-    char *text; /* heap, NULL when the slot is empty */
-    size_t len;
+    proj__blob_t *blob; /* NULL when the slot is empty */
 } proj__seat_slot_t;
 
 #define PROJ_SEAT_CACHE_SLOTS 512
 #define PROJ_SEAT_CACHE_WAYS 4 /* slots a key may use from its hash */
 
+/* One piece of a document as it is sent. */
+typedef struct {
+    const char *p;
+    size_t n;
+} proj__piece_t;
+
 /* A whole seat-map document, assembled once and served to every request
  * that finds the event unchanged (seatmap.c): immutable once made, freed
- * with its last reference. text is the document without the digits of
- * as_of_seq, which go at prefix_len; keys and seqs are the sections it was
+ * with its last reference. It is a list of pieces sent one after the
+ * other: the small texts between the seats arrays (in frame), each seated
+ * section's blob, and at piece 1 a hole for the digits of as_of_seq, which
+ * each answer fills with its own. keys and seqs are the sections it was
  * made from, in order. */
 struct proj__doc {
-    int refs; /* under proj_db.doc_mu */
+    _Atomic int refs;
     char event_id[65];
     uint64_t version; /* checkpoints.version of the build it was read from */
     uint32_t n_sections;
     char (*keys)[17];
     uint64_t *seqs;
-    char *text;
-    size_t len, prefix_len;
+    char *frame;
+    proj__blob_t **blobs; /* one reference each */
+    uint32_t n_blobs;
+    proj__piece_t *pieces;
+    uint32_t n_pieces;
+    size_t len; /* of all the pieces but the hole */
 };
 
 /* The document cache: one slot per event (by hash), holding the newest
@@ -87,13 +106,13 @@ struct proj_db {
     pthread_mutex_t cache_mu;
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
-    pthread_mutex_t doc_mu; /* guards docs and every proj__doc.refs */
+    pthread_mutex_t doc_mu; /* guards docs */
     proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
 
-/* Drops a reference to doc (under doc_mu), freeing it with the last one.
- * Accepts NULL. */
-void proj__doc_unref(proj_db_t *db, struct proj__doc *doc);
+/* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
+void proj__blob_unref(proj__blob_t *b);
+void proj__doc_unref(struct proj__doc *doc);
 
 /* Hands out a live connection (connecting when needed), waiting up to 5 s
  * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */
@@ -402,6 +421,11 @@ json_t *proj__items_json(const evt_hold_placed_t *h);
  * thousands, and a jansson tree for each costs ten times as much. jsonb
  * stores the value, not the text, so both give the same column. */
 void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
+/* JSON written directly into b (segment.c), for texts made by the
+ * hundred thousand: a string (null for NULL; '"', '\\' and control
+ * characters escaped, other bytes as they are), an integer. */
+void proj__json_str(ts_buf_t *b, const char *s);
+void proj__json_num(ts_buf_t *b, int64_t v);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
 

@@ -187,26 +187,28 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
 
-/* The same document as it is served: up to three pieces of text to be sent
- * one after the other, valid until proj_seatmap_close. Most of it is a
- * document shared by every request that finds the event unchanged since it
- * was assembled (the as_of_seq digits of this answer are a piece of their
- * own), so an unchanged 50,000-seat map costs one small query and no copy.
- * The document never reflects a checkpoint older than the one read when
- * the call started (as_of_seq >= it), so a caller that waited for min_seq
- * gets a map at least that new. */
+/* The same document as it is served: pieces of text to be sent one after
+ * the other, valid until proj_seatmap_close. They are a document shared by
+ * every request that finds the event unchanged since it was assembled, and
+ * its sections' seats are shared with the documents made before and after
+ * it; only the digits of this answer's as_of_seq are its own. So an
+ * unchanged 50,000-seat map costs one small query and no copy, and a map
+ * changed by a hold costs the changed section. The document never reflects
+ * a checkpoint older than the one read when the call started (as_of_seq >=
+ * it), so a caller that waited for min_seq gets a map at least that new. */
 typedef struct {
-    const char *piece[3];
-    size_t len[3];
+    uint32_t n_pieces;
+    const char **piece; /* n_pieces of them, with their lengths in len */
+    size_t *len;
+    size_t total; /* the sum of len */
     /* private */
     struct proj__doc *doc;
-    proj_db_t *db;
     char seq[24];
 } proj_seatmap_t;
 
 /* Fills *out (caller's storage). Errors: TS_ERR_NOT_FOUND,
- * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_INVALID (event_id NULL). On an
- * error *out needs no proj_seatmap_close. Thread-safe. */
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM, TS_ERR_INVALID (event_id
+ * NULL). On an error *out needs no proj_seatmap_close. Thread-safe. */
 ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out);
 /* Releases what proj_seatmap_open handed out. Accepts a zeroed *m. */
 void proj_seatmap_close(proj_seatmap_t *m);

@@ -206,7 +206,7 @@ static void copy_field(ts_buf_t *b, const char *s, int last)
 
 /* An integer, digits only (no escaping needed): snprintf costs more than
  * the rest of a row. */
-static void put_num(ts_buf_t *b, int64_t v)
+void proj__json_num(ts_buf_t *b, int64_t v)
 {
     char tmp[24];
     size_t n = sizeof tmp;
@@ -222,7 +222,7 @@ static void put_num(ts_buf_t *b, int64_t v)
 
 static void copy_num(ts_buf_t *b, int64_t v, int last)
 {
-    put_num(b, v);
+    proj__json_num(b, v);
     ts_buf_put_u8(b, last ? '\n' : '\t');
 }
 
@@ -230,7 +230,7 @@ static void copy_num(ts_buf_t *b, int64_t v, int last)
  * escaped, every other byte as it is. Bytes that are not UTF-8 make
  * PostgreSQL refuse the row, and the build then starts again exact, folding
  * as the projector does (build.c). */
-static void json_str(ts_buf_t *b, const char *s)
+void proj__json_str(ts_buf_t *b, const char *s)
 {
     if (!s) {
         ts_buf_append(b, "null", 4);
@@ -260,13 +260,13 @@ void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h)
     ts_buf_put_u8(b, '[');
     for (uint32_t i = 0; i < n; i++) {
         ts_buf_append(b, i ? ",{\"seat\":" : "{\"seat\":", i ? 9 : 8);
-        json_str(b, h->n_seats ? h->seats[i] : NULL);
+        proj__json_str(b, h->n_seats ? h->seats[i] : NULL);
         ts_buf_append(b, ",\"tier\":", 8);
-        json_str(b, h->tier_key);
+        proj__json_str(b, h->tier_key);
         ts_buf_append(b, ",\"price\":{\"amount\":", 19);
-        put_num(b, h->unit_price.amount);
+        proj__json_num(b, h->unit_price.amount);
         ts_buf_append(b, ",\"currency\":", 12);
-        json_str(b, h->unit_price.currency);
+        proj__json_str(b, h->unit_price.currency);
         ts_buf_append(b, "}}", 2);
     }
     ts_buf_put_u8(b, ']');
