@@ -241,8 +241,9 @@ const char proj__staging_sql[] =
  * boundary is an exact key (a floating-point score would not be).
  * $1 text, $2 genre, $3 city, $4 from ms, $5 to ms, $6 cursor ms,
  * $7 cursor id, $8 limit, $9 cursor rank */
-#define TITLE_LIKE(T)                                                                              \
-    "title ILIKE '%' || replace(replace(replace(" T ", '\\', '\\\\'), '%', '\\%'), '_',\n"         \
+/* The text as a title substring, LIKE wildcards in it escaped. */
+#define TITLE_HAS_Q1                                                                               \
+    "title ILIKE '%' || replace(replace(replace($1::text, '\\', '\\\\'), '%', '\\%'), '_',\n"      \
     "  '\\_') || '%'"
 const char proj__sql_events_list[] =
     "SELECT * FROM (\n"
@@ -250,21 +251,19 @@ const char proj__sql_events_list[] =
     "    ts_tstz_to_ms(ends_at), status, tiers::text, starts_at,\n"
     "    CASE WHEN $1::text IS NULL THEN 0\n"
     "      WHEN to_tsvector('simple', title) @@ plainto_tsquery('simple', $1::text)\n"
-    "        OR " TITLE_LIKE(
-        "$1::text") " THEN 1 ELSE 0 END AS rank\n"
-                    "  FROM events\n"
-                    "  WHERE status = 'published' AND starts_at IS NOT NULL\n"
-                    "    AND ($1::text IS NULL OR search @@ plainto_tsquery('simple', $1::text)\n"
-                    "         OR " TITLE_LIKE(
-                        "$1::text") ")\n"
-                                    "    AND ($2::text IS NULL OR lower(genre) = lower($2::text))\n"
-                                    "    AND ($3::text IS NULL OR lower(city) = lower($3::text))\n"
-                                    "    AND ($4::bigint IS NULL OR starts_at >= "
-                                    "ts_ms_to_tstz($4::bigint))\n"
-                                    "    AND ($5::bigint IS NULL OR starts_at < "
-                                    "ts_ms_to_tstz($5::bigint))) e\n"
-                                    "WHERE $6::bigint IS NULL OR e.rank < $9::int\n"
-                                    "  OR (e.rank = $9::int AND (e.starts_at, e.event_id) > "
-                                    "(ts_ms_to_tstz($6::bigint), $7::text))\n"
-                                    "ORDER BY e.rank DESC, e.starts_at, e.event_id\n"
-                                    "LIMIT $8::int";
+    "        OR " TITLE_HAS_Q1 " THEN 1 ELSE 0 END AS rank\n"
+    "  FROM events\n"
+    "  WHERE status = 'published' AND starts_at IS NOT NULL\n"
+    "    AND ($1::text IS NULL OR search @@ plainto_tsquery('simple', $1::text)\n"
+    "         OR " TITLE_HAS_Q1 ")\n"
+    "    AND ($2::text IS NULL OR lower(genre) = lower($2::text))\n"
+    "    AND ($3::text IS NULL OR lower(city) = lower($3::text))\n"
+    "    AND ($4::bigint IS NULL OR starts_at >= ts_ms_to_tstz($4::bigint))\n"
+    "    AND ($5::bigint IS NULL OR starts_at < ts_ms_to_tstz($5::bigint))) e\n"
+    "WHERE $6::bigint IS NULL OR e.rank < $9::int\n"
+    /* Not ts_ms_to_tstz, which reads 0 as "not set": a cursor at the
+     * epoch is a position like any other. */
+    "  OR (e.rank = $9::int AND (e.starts_at, e.event_id) >\n"
+    "      (timestamptz 'epoch' + $6::bigint * interval '1 millisecond', $7::text))\n"
+    "ORDER BY e.rank DESC, e.starts_at, e.event_id\n"
+    "LIMIT $8::int";
