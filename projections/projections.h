@@ -82,14 +82,21 @@
  * Speed. A batch is sent in libpq pipeline mode; holds are folded set-wise
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
- * generated server-side by one INSERT. The seat map is assembled from a
- * per-section cache of serialised seats (proj_seatmap_text). A build goes
- * further: it folds 20,000 commits per transaction and carries the open
- * hold segment across its transactions, so a booking placed and ended
- * during the build is inserted once, already ended, and its seats are never
- * written; segments reach PostgreSQL through COPY into temporary staging
- * tables rather than as array parameters (see BENCHMARKS.md for what each
- * step saved on a million events).
+ * generated server-side by one INSERT. The projector sizes its batches by
+ * its backlog: when a fetch leaves messages pending in the consumer, it
+ * fetches on and folds up to proj_config_t.catchup commits (20,000) in one
+ * transaction, still one checkpoint and one ack per transaction; big hold
+ * segments then go through COPY into temporary staging tables (shared with
+ * the builds), and its session plans the fold's joins as primary-key probes
+ * from the batch's rows, with statistics refreshed while it catches up
+ * (projector.c). A build goes further: it folds 20,000 commits per
+ * transaction and carries the open hold segment across its transactions, so
+ * a booking placed and ended during the build is inserted once, already
+ * ended, and its seats are never written (see BENCHMARKS.md for what each
+ * step saved on a million events). The projector cannot carry a segment:
+ * its checkpoint, once committed, must mean the tables hold every commit up
+ * to it. The seat map is served from a per-event document built from
+ * shared per-section blobs of serialised seats (seatmap.c).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.

@@ -14,7 +14,19 @@
  * (messages lost in transit and due for redelivery after AckWait) would let
  * a later commit move the checkpoint past an earlier one that was never
  * applied, so a gap ends the session after folding what came before it; the
- * fresh consumer of the next session then proves the gap real.
+ * fresh consumer of the next session then proves the gap real. A message
+ * below the next expected sequence (redelivered after AckWait while its
+ * batch was still being gathered) is left out of the batch rather than
+ * folded twice.
+ *
+ * Backlog. A fetch that leaves messages pending in the consumer (its last
+ * message says how many) means the projector is behind: it fetches on and
+ * folds up to `catchup` commits in one transaction, acked with one AckAll
+ * ack of the last one. The tables then pay per statement and per commit
+ * once per tens of thousands of events, a booking placed and ended within
+ * the batch is written once, and a big segment of holds goes through COPY.
+ * When caught up a batch is what one fetch brings, so a commit is visible
+ * a few milliseconds after it is appended.
  *
  * A rebuild swapping a fresh schema in (build.c) needs nothing from this
  * file: the swap holds the old tables locked, so the next batch waits at its
