@@ -83,9 +83,9 @@
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
  * generated server-side by one INSERT. The projector sizes its batches by
- * its backlog: when a fetch leaves messages pending in the consumer, it
- * fetches on and folds up to proj_config_t.catchup commits (20,000) in one
- * transaction, still one checkpoint and one ack per transaction; big hold
+ * its backlog: when a fetch leaves messages pending in the consumer, the
+ * next one asks for up to proj_config_t.catchup commits (20,000), folded in
+ * one transaction, still one checkpoint and one ack per transaction; big hold
  * segments then go through COPY into temporary staging tables (shared with
  * the builds), and its session plans the fold's joins as primary-key probes
  * from the batch's rows, with statistics refreshed while it catches up
@@ -331,9 +331,9 @@ typedef struct {
     const char *pg_conninfo; /* libpq connection string */
     int batch;               /* messages per fetch and transaction; 0 picks 500 */
     /* While the consumer has more messages pending (a backlog: after
-     * downtime, or from an empty schema), fetching goes on and one
-     * transaction folds up to this many commits; 0 picks 20,000; at most
-     * 100,000 (the consumer's MaxAckPending). Raised to batch if below. */
+     * downtime, or from an empty schema), a fetch asks for up to this many
+     * commits, folded in one transaction; 0 picks 20,000; at most 100,000
+     * (the consumer's MaxAckPending). Raised to batch if below. */
     int catchup;
     volatile int *stop; /* set non-zero (e.g. from a signal) to stop */
 } proj_config_t;

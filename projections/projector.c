@@ -20,9 +20,9 @@
  * folded twice.
  *
  * Backlog. A fetch that leaves messages pending in the consumer (its last
- * message says how many) means the projector is behind: it fetches on and
- * folds up to `catchup` commits in one transaction, acked with one AckAll
- * ack of the last one. The tables then pay per statement and per commit
+ * message says how many) means the projector is behind: its next fetch asks
+ * for up to `catchup` commits, folded in one transaction and acked with one
+ * AckAll ack of the last one. The tables then pay per statement and per commit
  * once per tens of thousands of events, a booking placed and ended within
  * the batch is written once, and a big segment of holds goes through COPY.
  * When caught up a batch is what one fetch brings, so a commit is visible
@@ -47,10 +47,8 @@
 #define PROJ_DEFAULT_BATCH 500
 #define PROJ_DEFAULT_CATCHUP 20000
 #define PROJ_FETCH_WAIT_MS 500
-/* While catching up: messages per fetch (a subscription buffers at most
- * 65,536 messages), and how long a fetch waits for a partial chunk. */
-#define PROJ_FETCH_CHUNK 5000
-#define PROJ_CATCHUP_WAIT_MS 100
+/* How long a catch-up fetch (tens of thousands of messages) may take. */
+#define PROJ_CATCHUP_WAIT_MS 2000
 #define PROJ_ACK_WAIT_NS (60LL * 1000 * 1000 * 1000)
 #define PROJ_MAX_ACK_PENDING 100000
 /* Commits folded between two ANALYZEs of the big tables: at least this
@@ -81,6 +79,7 @@ typedef struct {
     proj__item_t *items;
     int n;
     uint64_t expect; /* the next stream sequence the batch takes */
+    int behind;      /* the last fetch left messages pending */
     /* Commits folded since the last ANALYZE, and before it. */
     uint64_t since_analyze, at_analyze;
     /* Conditions logged once until they clear. */
@@ -270,7 +269,12 @@ static ts_status nats_begin_session(runner_t *r)
         proj__log("pull subscribe %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
         return TS_ERR_LOG;
     }
+    /* A catch-up fetch asks for up to `catchup` messages at once, past the
+     * default limits of what a subscription buffers (65,536 messages,
+     * 64 MB): the fetch itself bounds it. */
+    natsSubscription_SetPendingLimits(r->sub, -1, -1);
     r->fresh = 1;
+    r->behind = 0;
     proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
               r->checkpoint + 1);
     return TS_OK;
@@ -288,8 +292,8 @@ static void nats_end_session(runner_t *r)
 
 /* ---- one batch ---- */
 
-/* Fetches up to want messages, waiting up to wait_ms, and appends to the
- * batch those that continue it in stream order. *pending gets the number
+/* Fetches up to want messages (once), waiting up to wait_ms, and appends
+ * to the batch those that continue it in stream order. *pending gets the number
  * of messages the consumer still holds after the last one fetched (0 when
  * nothing came). A message below the batch's next sequence is a redelivery
  * of one already in the batch or folded, and is left out; one above it is a
@@ -389,11 +393,14 @@ static void batch_release(runner_t *r)
 }
 
 /* Fetches and folds until stop or an error. A batch is what one fetch
- * brings, unless the consumer has more pending: then fetches go on, and
- * the batch grows to `catchup` commits in one transaction, so that a
- * projector with a backlog pays the per-transaction and per-statement
- * costs once per tens of thousands of events, and folds a booking placed
- * and ended within the batch once (proj__segment_t). */
+ * brings: `batch` messages, or `catchup` when the last fetch left messages
+ * pending in the consumer, so that a projector with a backlog pays the
+ * per-transaction and per-statement costs once per tens of thousands of
+ * events, and folds a booking placed and ended within the batch once
+ * (proj__segment_t). One fetch per batch: with nats.c 3.4, holding the
+ * messages of one fetch while the next one ran corrupted the heap within
+ * minutes (seen under ASan: a garbage message pointer in a fetched list),
+ * and a single fetch of the whole batch never did. */
 static ts_status pump(runner_t *r)
 {
     size_t cap = (size_t)r->catchup;
@@ -404,16 +411,11 @@ static ts_status pump(runner_t *r)
 
     while (rc == TS_OK && !stopping(r)) {
         uint64_t pending = 0;
-        int gap = 0, want = r->batch < r->catchup ? r->batch : r->catchup;
+        int gap = 0;
         r->expect = r->checkpoint + 1;
-        rc = fetch_more(r, want, PROJ_FETCH_WAIT_MS, &pending, &gap);
-        while (rc == TS_OK && !gap && pending > 0 && r->n < r->catchup && !stopping(r)) {
-            int had = r->n;
-            want = r->catchup - r->n < PROJ_FETCH_CHUNK ? r->catchup - r->n : PROJ_FETCH_CHUNK;
-            rc = fetch_more(r, want, PROJ_CATCHUP_WAIT_MS, &pending, &gap);
-            if (r->n == had)
-                break;
-        }
+        rc = r->behind ? fetch_more(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
+                       : fetch_more(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
+        r->behind = pending > 0;
         if (rc == TS_OK && r->n > 0)
             rc = fold_msgs(r);
         /* Ack only what the committed transaction covers: the consumer
@@ -451,6 +453,7 @@ ts_status proj_run(const proj_config_t *cfg)
     r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
     r.batch = cfg->batch ? cfg->batch : PROJ_DEFAULT_BATCH;
     r.catchup = cfg->catchup ? cfg->catchup : PROJ_DEFAULT_CATCHUP;
+    r.behind = 0;
     if (r.catchup < r.batch)
         r.catchup = r.batch;
     rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
