@@ -28,13 +28,16 @@ static const char help[] =
     "                    up (default 500)\n"
     "  --catchup N       commits per transaction at most while the consumer\n"
     "                    has a backlog (default 20000, at most 100000)\n"
+    "  --bootstrap N     a backlog of N commits or more, and twice the\n"
+    "                    checkpoint or more, is folded by a build of the\n"
+    "                    whole log swapped in (default 100000; 0: never)\n"
     "%s";
 
 int cli_project(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
-    int batch = 0, catchup = 0;
+    int batch = 0, catchup = 0, bootstrap = 0;
     for (int i = 1; i < argc; i++) {
         int r = cli_settings_option(&s, argc, argv, &i);
         if (r < 0)
@@ -61,6 +64,16 @@ int cli_project(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(argv[i], "--bootstrap") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long n = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || n < 0 || n > 1000000000) {
+                fprintf(stderr, "turnstile project: --bootstrap is 0..1000000000\n");
+                return 2;
+            }
+            bootstrap = n ? (int)n : -1;
+            continue;
+        }
         fprintf(stderr, "turnstile project: unknown option '%s' (see --help)\n", argv[i]);
         return 2;
     }
@@ -75,6 +88,7 @@ int cli_project(int argc, char **argv)
                         .pg_conninfo = s.pg_conninfo,
                         .batch = batch,
                         .catchup = catchup,
+                        .bootstrap = bootstrap,
                         .stop = &stop_flag};
     fprintf(stderr, "project: NATS %s, PostgreSQL %s\n", s.nats_url, s.pg_conninfo);
     ts_status st = proj_run(&pc);

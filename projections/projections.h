@@ -335,6 +335,11 @@ typedef struct {
      * commits, folded in one transaction; 0 picks 20,000; at most 100,000
      * (the consumer's MaxAckPending). Raised to batch if below. */
     int catchup;
+    /* A backlog of at least this many commits, and at least twice the
+     * checkpoint, is folded by a build of the whole log swapped in (as
+     * turnstile replay does; a few times faster than batches); 0 picks
+     * 100,000, negative: never. */
+    int bootstrap;
     volatile int *stop; /* set non-zero (e.g. from a signal) to stop */
 } proj_config_t;
 

@@ -28,6 +28,14 @@
  * When caught up a batch is what one fetch brings, so a commit is visible
  * a few milliseconds after it is appended.
  *
+ * Bootstrap. A backlog of 100,000 commits or more (proj_config_t.bootstrap)
+ * that is also at least twice the checkpoint (an empty model, typically) is
+ * not folded batch by batch: the session's consumer delivers from seq 1 and
+ * the projector builds the whole model in a fresh schema and swaps it in,
+ * as turnstile replay does (build.c), then goes on from the build's
+ * checkpoint. Readers keep the live model until the swap; a bootstrap that
+ * fails leaves it as it was, and the next session folds batch by batch.
+ *
  * A rebuild swapping a fresh schema in (build.c) needs nothing from this
  * file: the swap holds the old tables locked, so the next batch waits at its
  * checkpoint lock, and once the swap commits that statement resolves
@@ -55,6 +63,11 @@
  * many, and at least as many as before the last one (so a catch-up from
  * an empty schema analyzes a handful of times, then autovacuum takes over). */
 #define PROJ_ANALYZE_MIN 20000
+/* A backlog of at least this many commits, twice the checkpoint or more,
+ * is folded by a build swapped in (see "Bootstrap" above). */
+#define PROJ_DEFAULT_BOOTSTRAP 100000
+#define PROJ_SWAP_ATTEMPTS 5
+#define PROJ_SWAP_LOCK_MS 2000
 
 typedef struct {
     const proj_config_t *cfg;
@@ -82,6 +95,10 @@ typedef struct {
     int behind;      /* the last fetch left messages pending */
     /* Commits folded since the last ANALYZE, and before it. */
     uint64_t since_analyze, at_analyze;
+    uint64_t head;     /* the stream's last sequence when the session began */
+    uint64_t fed;      /* the last sequence given to the bootstrap's build */
+    int no_bootstrap;  /* a bootstrap failed: fold the backlog batch by batch */
+    int bootstrapping; /* this session begins with a bootstrap */
     /* Conditions logged once until they clear. */
     int said_standby, said_stream, said_nats;
 } runner_t;
@@ -180,6 +197,14 @@ static void pg_end_session(runner_t *r)
 
 /* ---- NATS side of a session ---- */
 
+/* 1 when the backlog is to be folded by a build (see bootstrap()). */
+static int should_bootstrap(const runner_t *r)
+{
+    uint64_t backlog = r->head > r->checkpoint ? r->head - r->checkpoint : 0;
+    int min = r->cfg->bootstrap ? r->cfg->bootstrap : PROJ_DEFAULT_BOOTSTRAP;
+    return !r->no_bootstrap && min > 0 && backlog >= (uint64_t)min && backlog >= 2 * r->checkpoint;
+}
+
 static ts_status nats_begin_session(runner_t *r)
 {
     natsOptions *opts = NULL;
@@ -231,6 +256,7 @@ static ts_status nats_begin_session(runner_t *r)
             return TS_ERR_SHUTDOWN;
     }
     r->said_stream = 0;
+    r->head = si->State.LastSeq;
     if (si->State.LastSeq < r->checkpoint)
         proj__log("checkpoint %" PRIu64 " is past the end of stream %s (%" PRIu64
                   "): were the read models made from another stream?",
@@ -251,7 +277,9 @@ static ts_status nats_begin_session(runner_t *r)
     cc.AckWait = PROJ_ACK_WAIT_NS;
     cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
     cc.DeliverPolicy = js_DeliverAll;
-    if (r->checkpoint > 0) {
+    /* A bootstrap builds from seq 1. */
+    r->bootstrapping = should_bootstrap(r);
+    if (r->checkpoint > 0 && !r->bootstrapping) {
         cc.DeliverPolicy = js_DeliverByStartSequence;
         cc.OptStartSeq = r->checkpoint + 1;
     }
@@ -275,8 +303,9 @@ static ts_status nats_begin_session(runner_t *r)
     natsSubscription_SetPendingLimits(r->sub, -1, -1);
     r->fresh = 1;
     r->behind = 0;
-    proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
-              r->checkpoint + 1);
+    if (!r->bootstrapping)
+        proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
+                  r->checkpoint + 1);
     return TS_OK;
 }
 
@@ -382,8 +411,6 @@ static void maybe_analyze(runner_t *r)
     r->since_analyze = 0;
 }
 
-/* ---- the loop ---- */
-
 static void batch_release(runner_t *r)
 {
     for (int i = 0; i < r->n_lists; i++)
@@ -391,6 +418,115 @@ static void batch_release(runner_t *r)
     r->n_lists = 0;
     r->n = 0;
 }
+
+/* ---- bootstrap: a big backlog folded by a build (build.c) ---- */
+
+/* Fetches and gives the build every commit the consumer delivers until it
+ * has none pending (acking as it goes: the consumer is recreated at the
+ * live checkpoint by every session, so its acks decide nothing here, and
+ * MaxAckPending would stop the delivery otherwise). */
+static ts_status feed_build(runner_t *r, proj_build_t *b, int wait_ms)
+{
+    ts_status rc = TS_OK;
+    for (;;) {
+        uint64_t pending = 0;
+        int gap = 0;
+        r->expect = r->fed + 1;
+        rc = fetch_more(r, r->catchup, wait_ms, &pending, &gap);
+        for (int i = 0; rc == TS_OK && i < r->n; i++)
+            rc = proj_build_add(b, r->seqs[i], natsMsg_GetSubject(r->msgs[i]),
+                                natsMsg_GetData(r->msgs[i]),
+                                (size_t)natsMsg_GetDataLength(r->msgs[i]));
+        if (rc == TS_OK && r->n > 0) {
+            natsMsg_Ack(r->msgs[r->n - 1], NULL);
+            r->fed = r->seqs[r->n - 1];
+        }
+        batch_release(r);
+        if (rc == TS_OK && gap)
+            rc = TS_ERR_LOG;
+        if (rc == TS_OK && stopping(r))
+            rc = TS_ERR_SHUTDOWN;
+        if (rc != TS_OK || pending == 0)
+            return rc;
+    }
+}
+
+/* The swap's tail, inside its transaction: what arrived since. */
+static ts_status swap_tail(proj_build_t *b, void *arg)
+{
+    return feed_build(arg, b, 200);
+}
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* When the backlog is big and the live model small beside it, folds the
+ * whole log into a fresh schema and swaps it in (build.c: UNLOGGED tables,
+ * the hold segment carried across transactions, indexes made at the end),
+ * as `turnstile replay` would, then lets the loop go on from the build's
+ * checkpoint. Rebuilding what the model holds costs less than folding the
+ * backlog batch by batch once the backlog is twice the model. A bootstrap
+ * that fails drops its build, and the session starts again folding batch
+ * by batch (a commit PostgreSQL refuses is then singled out and skipped).
+ * Returns TS_OK also when it did nothing. */
+static ts_status bootstrap(runner_t *r)
+{
+    uint64_t backlog = r->head > r->checkpoint ? r->head - r->checkpoint : 0;
+    proj_build_t *b = NULL;
+    proj_build_stats_t st;
+    struct timespec t0;
+    uint64_t live = 0;
+    ts_status rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    proj_build_config_t bc = {.pg_conninfo = r->cfg->pg_conninfo};
+    rc = proj_build_open(&bc, &b);
+    if (rc != TS_OK) {
+        /* Another build runs (a rebuild: it will swap in soon enough), or
+         * none can be made: the next session folds batch by batch. */
+        proj__log("bootstrap: %s; folding the backlog batch by batch", ts_status_str(rc));
+        r->no_bootstrap = 1;
+        return rc;
+    }
+    proj__log("bootstrap: %" PRIu64 " commits behind; building %s from the log", backlog,
+              proj_build_schema(b));
+    /* The session made the consumer deliver from seq 1 (bootstrapping). */
+    r->fed = 0;
+    rc = feed_build(r, b, PROJ_CATCHUP_WAIT_MS);
+    if (rc == TS_OK)
+        rc = proj_build_finish(b);
+    /* What arrived during the finish, then the swap. */
+    if (rc == TS_OK)
+        rc = feed_build(r, b, 50);
+    for (int attempt = 1; rc == TS_OK; attempt++) {
+        rc = proj_build_swap(b, swap_tail, r, PROJ_SWAP_LOCK_MS, &live);
+        if (rc != TS_ERR_TIMEOUT || attempt == PROJ_SWAP_ATTEMPTS || stopping(r))
+            break;
+        proj__log("bootstrap: swap attempt %d: the live tables stayed busy; retrying", attempt);
+        nap(r, 100 * attempt);
+        rc = feed_build(r, b, 50);
+    }
+    if (rc == TS_OK) {
+        proj_build_stats(b, &st);
+        r->checkpoint = st.checkpoint;
+        r->since_analyze = r->at_analyze = 0;
+        r->behind = 0;
+        proj__log("bootstrap: %s swapped in at seq %" PRIu64 " (was %" PRIu64 "): %" PRIu64
+                  " events in %.1f s",
+                  proj_build_schema(b), st.checkpoint, live, st.events, since(&t0));
+    } else if (rc != TS_ERR_SHUTDOWN) {
+        proj__log("bootstrap: %s; folding the backlog batch by batch instead", ts_status_str(rc));
+        r->no_bootstrap = 1;
+    }
+    proj_build_free(b);
+    return rc;
+}
+
+/* ---- the loop ---- */
 
 /* Fetches and folds until stop or an error. A batch is what one fetch
  * brings: `batch` messages, or `catchup` when the last fetch left messages
@@ -409,6 +545,8 @@ static ts_status pump(runner_t *r)
     r->items = calloc(cap, sizeof *r->items);
     ts_status rc = r->msgs && r->seqs && r->items ? TS_OK : TS_ERR_NOMEM;
 
+    if (rc == TS_OK && r->bootstrapping)
+        rc = bootstrap(r);
     while (rc == TS_OK && !stopping(r)) {
         uint64_t pending = 0;
         int gap = 0;
