@@ -62,6 +62,7 @@ ts_status proj_db_open(const char *conninfo, int pool_size, proj_db_t **out)
     pthread_cond_init(&db->cv, NULL);
     pthread_mutex_init(&db->cache_mu, NULL);
     pthread_mutex_init(&db->doc_mu, NULL);
+    pthread_cond_init(&db->doc_cv, NULL);
     *out = db;
     db = NULL;
 done:
@@ -87,6 +88,7 @@ void proj_db_free(proj_db_t *db)
     for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++)
         proj__doc_unref(db->docs[i].doc);
     pthread_mutex_destroy(&db->doc_mu);
+    pthread_cond_destroy(&db->doc_cv);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->cache_mu);

@@ -92,6 +92,8 @@ struct proj__doc {
 typedef struct {
     struct proj__doc *doc;
     uint64_t valid_seq;
+    int building;            /* a request is assembling the next document */
+    char building_event[65]; /* of this event */
 } proj__doc_slot_t;
 
 #define PROJ_DOC_CACHE_SLOTS 64
@@ -107,6 +109,7 @@ struct proj_db {
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
     pthread_mutex_t doc_mu; /* guards docs */
+    pthread_cond_t doc_cv;  /* a document was built */
     proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
 

@@ -377,29 +377,55 @@ done:
 }
 
 /* Takes a reference to the cached document of event when it is current for
- * the snapshot r at checkpoint seq, and *as_of gets the checkpoint to
+ * the sections r lists at checkpoint seq; *as_of gets the checkpoint to
  * report (seq, or a later one at which the document was found current).
- * NULL when there is none. */
-static struct proj__doc *doc_lookup(proj_db_t *db, const char *event_id, const PGresult *r,
-                                    uint64_t version, uint64_t seq, uint64_t *as_of)
+ * NULL when there is none: the caller builds one, and *builder says
+ * whether it claimed the slot for that (doc_done releases it). Only one
+ * request builds an event's document at a time: another one that needs it
+ * waits for that build, which is usually current for it too. */
+static struct proj__doc *doc_get(proj_db_t *db, const char *event_id, const PGresult *r,
+                                 uint64_t version, uint64_t seq, uint64_t *as_of, int *builder)
 {
     proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
     struct proj__doc *d = NULL;
+    *builder = 0;
     pthread_mutex_lock(&db->doc_mu);
-    if (slot->doc && slot->doc->version == version && strcmp(slot->doc->event_id, event_id) == 0) {
-        if (slot->valid_seq >= seq) {
-            d = slot->doc;
-        } else if (doc_current(slot->doc, r)) {
-            slot->valid_seq = seq;
-            d = slot->doc;
+    for (;;) {
+        struct proj__doc *x = slot->doc;
+        if (x && x->version == version && strcmp(x->event_id, event_id) == 0) {
+            if (slot->valid_seq >= seq) {
+                d = x;
+            } else if (r && doc_current(x, r)) {
+                slot->valid_seq = seq;
+                d = x;
+            }
         }
+        if (d || !slot->building || strcmp(slot->building_event, event_id) != 0)
+            break;
+        pthread_cond_wait(&db->doc_cv, &db->doc_mu);
     }
     if (d) {
         atomic_fetch_add(&d->refs, 1);
         *as_of = slot->valid_seq;
+    } else if (!slot->building) {
+        /* A slot built for another event (two events with one hash) is
+         * not waited for: this one builds without the claim. */
+        slot->building = 1;
+        strcpy(slot->building_event, event_id);
+        *builder = 1;
     }
     pthread_mutex_unlock(&db->doc_mu);
     return d;
+}
+
+/* Ends the claim doc_get gave. */
+static void doc_done(proj_db_t *db, const char *event_id)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    pthread_mutex_lock(&db->doc_mu);
+    slot->building = 0;
+    pthread_cond_broadcast(&db->doc_cv);
+    pthread_mutex_unlock(&db->doc_mu);
 }
 
 /* Offers d, current at checkpoint seq, to the cache: it replaces what the
@@ -423,50 +449,73 @@ static void doc_offer(proj_db_t *db, struct proj__doc *d, uint64_t seq)
 
 /* ---- the answer ---- */
 
+/* Reads the event's sections and the checkpoint (PROJ_Q_SEATMAP_SECTIONS)
+ * into *r. Errors: TS_ERR_NOT_FOUND (no such event), as proj__exec. */
+static ts_status read_sections(proj__conn_t *c, const char *event_id, PGresult **r, uint64_t *seq,
+                               uint64_t *version)
+{
+    ts_status rc = proj__exec(c, PROJ_Q_SEATMAP_SECTIONS, 1, &event_id, r);
+    if (rc != TS_OK)
+        return rc;
+    if (PQntuples(*r) == 0)
+        return TS_ERR_NOT_FOUND;
+    *seq = (uint64_t)proj__col_i64(*r, 0, 0);
+    *version = (uint64_t)proj__col_i64(*r, 0, 7);
+    return TS_OK;
+}
+
 ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
     struct proj__doc *d = NULL;
-    int in_tx = 0;
-    uint64_t as_of = 0;
+    int in_tx = 0, builder = 0;
+    uint64_t as_of = 0, seq = 0, version = 0;
     ts_status rc;
 
     memset(out, 0, sizeof *out);
-    if (!event_id)
+    if (!event_id || strlen(event_id) >= sizeof d->event_id)
         return TS_ERR_INVALID;
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
-    /* One snapshot for the checkpoint, the sections and every seat, so
-     * as_of_seq tells exactly which commits the answer reflects; the tables
-     * locked before it is taken (see the top of this file), in the order
-     * the swap locks them. */
+    /* The common case first: one statement, one round trip, reads the
+     * checkpoint and the sections in one snapshot (a single statement
+     * takes its snapshot once it holds its table locks, so a swap is
+     * either all before it or all after), and the cached document is
+     * current for them. */
+    rc = read_sections(c, event_id, &r, &seq, &version);
+    if (rc != TS_OK)
+        goto done;
+    cache_use_version(db, version);
+    d = doc_get(db, event_id, r, version, seq, &as_of, &builder);
+    if (d)
+        goto done;
+    /* A new document: the sections again and every changed section's
+     * seats, in one REPEATABLE READ snapshot, so as_of_seq tells exactly
+     * which commits the answer reflects; the tables locked before it is
+     * taken (see the top of this file), in the order the swap locks them. */
+    PQclear(r);
+    r = NULL;
     rc = exec_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
                         " LOCK TABLE checkpoints, events, sections, seats IN ACCESS SHARE MODE");
     if (rc != TS_OK)
         goto done;
     in_tx = 1;
-    rc = proj__exec(c, PROJ_Q_SEATMAP_SECTIONS, 1, &event_id, &r);
+    rc = read_sections(c, event_id, &r, &seq, &version);
     if (rc != TS_OK)
         goto done;
-    if (PQntuples(r) == 0) {
-        rc = TS_ERR_NOT_FOUND;
-        goto done;
-    }
-    uint64_t seq = (uint64_t)proj__col_i64(r, 0, 0), version = (uint64_t)proj__col_i64(r, 0, 7);
     cache_use_version(db, version);
-    d = doc_lookup(db, event_id, r, version, seq, &as_of);
-    if (!d) {
-        rc = doc_build(db, c, event_id, r, version, &d);
-        if (rc != TS_OK)
-            goto done;
-        as_of = seq;
-        doc_offer(db, d, seq);
-    }
+    rc = doc_build(db, c, event_id, r, version, &d);
+    if (rc != TS_OK)
+        goto done;
+    as_of = seq;
+    doc_offer(db, d, seq);
     rc = exec_simple(c, "COMMIT");
     in_tx = 0;
 done:
+    if (builder)
+        doc_done(db, event_id);
     if (in_tx)
         exec_simple(c, "ROLLBACK");
     PQclear(r);

@@ -4,6 +4,7 @@ and its edge cases, event details and venues as holds change them, the seat
 map with ?min_seq, and read-your-writes on every query endpoint."""
 
 import base64
+import threading
 import time
 import unittest
 
@@ -400,6 +401,58 @@ class TestDetailsVenuesAndSeatMap(StackTestCase):
         self.assertEqual(dm["sections"], [])
         problem(self, s.request("GET", "/events/ev_nosuchevent/seats"), 404, "not_found")
         wait_checkpoint(s, h["commit_seq"])
+
+    def test_concurrent_readers_never_see_a_map_older_than_their_min_seq(self):
+        s = self.stack
+        tok = s.admin_token()
+        venue = s.create_venue(tok)
+        eid = s.create_event(tok, venue["venue_id"])["event_id"]
+        pub = s.publish(tok, eid)
+        seatmap(s, eid, pub["commit_seq"])
+        seats = [f"{k}-{r}-{n}" for k, rows in (("A", 3), ("B", 2))
+                 for r in range(1, rows + 1) for n in range(1, 11)]
+        errors, stop = [], threading.Event()
+
+        def holder(mine):
+            # Each hold, then the map asked for at its commit: the seat is
+            # held in it, and the map is at least that new.
+            try:
+                for seat in mine:
+                    h = expect(s.request("POST", f"/events/{eid}/holds", {"seats": [seat]},
+                                         token=tok), 201)
+                    m = seatmap(s, eid, h["commit_seq"])
+                    if seat_statuses(m)[seat] != "held":
+                        errors.append(f"{seat} not held at as_of_seq {m['as_of_seq']} "
+                                      f">= {h['commit_seq']}")
+            except BaseException as e:  # reported below
+                errors.append(repr(e))
+
+        def reader():
+            # Plain reads meanwhile: as_of_seq never goes back, and a seat
+            # once seen held stays held (nothing is released here).
+            last, held = 0, set()
+            try:
+                while not stop.is_set():
+                    m = expect(s.request("GET", f"/events/{eid}/seats"), 200)
+                    now = {k for k, v in seat_statuses(m).items() if v == "held"}
+                    if m["as_of_seq"] < last or not held <= now:
+                        errors.append(f"went back: {last} -> {m['as_of_seq']}")
+                    last, held = m["as_of_seq"], now
+            except BaseException as e:
+                errors.append(repr(e))
+
+        readers = [threading.Thread(target=reader) for _ in range(3)]
+        holders = [threading.Thread(target=holder, args=(seats[i::4],)) for i in range(4)]
+        for t in readers + holders:
+            t.start()
+        for t in holders:
+            t.join(120)
+        stop.set()
+        for t in readers:
+            t.join(30)
+        self.assertEqual(errors, [])
+        final = seatmap(s, eid, 0)
+        self.assertEqual({k for k, v in seat_statuses(final).items() if v == "held"}, set(seats))
 
 
 if __name__ == "__main__":
