@@ -132,7 +132,9 @@ checkpoint() {
 # project_until NAME SEQ: runs `turnstile project` from now until the
 # catalog checkpoint reaches SEQ, then stops it; sets wall and cpu.
 project_until() {
-    local name=$1 target=$2 t0 t1 p0 p1 n0 n1 j1 pid seq=0
+    local name=$1 target=$2 t0 t1 p0 p1 n0 n1 j1 b0 b1 pid seq=0
+    load0=$(cut -d' ' -f1 /proc/loadavg)
+    b0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
     p0=$(pg_ticks)
     n0=$(ticks "$(cat "$tmp/run/nats.pid")")
     t0=$(date +%s.%N)
@@ -145,13 +147,19 @@ project_until() {
         seq=$(checkpoint)
     done
     t1=$(date +%s.%N)
+    load1=$(cut -d' ' -f1 /proc/loadavg)
+    b1=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
     j1=$(ticks "$pid")
     p1=$(pg_ticks)
     n1=$(ticks "$(cat "$tmp/run/nats.pid")")
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    # machine_busy: every CPU's busy time over the run (2 cores: at most
+    # 2 x wall), ours and anyone else's.
     cpu=$(jq -nc --argjson j "$j1" --argjson pg "$((p1 - p0))" --argjson nats "$((n1 - n0))" \
-        --argjson hz "$hz" '{project: ($j / $hz), postgres: ($pg / $hz), nats_server: ($nats / $hz)}')
+        --argjson busy "$((b1 - b0))" --argjson hz "$hz" \
+        '{project: ($j / $hz), postgres: ($pg / $hz), nats_server: ($nats / $hz),
+          machine_busy: ($busy / $hz)}')
 }
 
 # record NAME EVENTS FROM TO: appends the JSON line of a timed run.
@@ -166,7 +174,8 @@ record() {
         --arg date "$date_utc" --arg commit "$commit" \
         --arg cpu_model "$cpu_model" --argjson ncpu "$ncpu" --argjson ram "$ram_gib" \
         --arg nats "$nats_version" --arg pg "$pg_version" --arg pgfast "${BENCH_PG_FAST:-0}" \
-        '{run: $name, path: $path, wall_seconds: $wall, events: $events, from_seq: $from, to_seq: $to,
+        --argjson l0 "$load0" --argjson l1 "$load1" \
+        '{run: $name, path: $path, loadavg_1min: {before: $l0, after: $l1}, wall_seconds: $wall, events: $events, from_seq: $from, to_seq: $to,
           events_per_s: ($events / $wall | floor), batch: $batch, catchup: $catchup,
           cpu_seconds: $cpu, log: $fill, date: $date, commit: $commit, pg_fast: ($pgfast == "1"),
           machine: {nproc: $ncpu, cpu: $cpu_model, ram_gib: $ram},

@@ -198,12 +198,14 @@ check_line=$(printf '%s\n' "$check" | sed -n 's/^BENCH //p')
 declare -A rps p50 p99 other
 for c in $conn_list; do
     ts_log "wrk -t$threads -c$c -d$duration $url (GET /events/$event_id/seats)"
+    load0=$(cut -d' ' -f1 /proc/loadavg)
     c0=$(cpu_snapshot)
     child_cpu w0
     out=$(EVENT=$event_id CONNECTIONS=$c wrk -t"$threads" -c"$c" -d"$duration" --timeout 5s \
         --latency -s "$bench/seatmap.lua" "$url" 2>"$tmp/logs/wrk.$c.err")
     child_cpu w1
     c1=$(cpu_snapshot)
+    load1=$(cut -d' ' -f1 /proc/loadavg)
     printf '%s\n' "$out" | grep -v '^BENCH ' >&2
     line=$(printf '%s\n' "$out" | sed -n 's/^BENCH //p')
     [ -n "$line" ] || { ts_err "wrk printed no BENCH line"; exit 1; }
@@ -220,8 +222,8 @@ for c in $conn_list; do
         --arg cpu_model "$cpu_model" --argjson ncpu "$ncpu" --argjson ram "$ram_gib" \
         --argjson t "$threads" --argjson c "$c" --arg d "$duration" --argjson rate "$hold_rate" \
         --arg nats "$nats_version" --arg pg "$pg_version" --arg wrkv "$wrk_version" \
-        --arg pgfast "${BENCH_PG_FAST:-0}" \
-        '$r + {date: $date, commit: $commit, seats: 50000, sections: 50, hold_rate: $rate,
+        --arg pgfast "${BENCH_PG_FAST:-0}" --argjson l0 "$load0" --argjson l1 "$load1" \
+        '$r + {loadavg_1min: {before: $l0, after: $l1}, date: $date, commit: $commit, seats: 50000, sections: 50, hold_rate: $rate,
                wrk: {threads: $t, connections: $c, duration: $d, version: $wrkv},
                cpu_seconds: $cpu, check_run: $check, pg_fast: ($pgfast == "1"),
                machine: {nproc: $ncpu, cpu: $cpu_model, ram_gib: $ram},
