@@ -406,7 +406,8 @@ class TestDetailsVenuesAndSeatMap(StackTestCase):
         s = self.stack
         tok = s.admin_token()
         venue = s.create_venue(tok)
-        eid = s.create_event(tok, venue["venue_id"])["event_id"]
+        # One user holds all 50 seats (RULE-HOLD-4: max_per_user raised).
+        eid = s.create_event(tok, venue["venue_id"], policy={"max_per_user": 1000})["event_id"]
         pub = s.publish(tok, eid)
         seatmap(s, eid, pub["commit_seq"])
         seats = [f"{k}-{r}-{n}" for k, rows in (("A", 3), ("B", 2))
