@@ -45,6 +45,12 @@ typedef struct {
     int status;
     char *out;            /* malloc'd body */
     const char *out_type; /* content type */
+    /* Or, when piece_cls is set, a body sent from these pieces in place
+     * (no copy), and piece_free(piece_cls) once MHD is done with them. */
+    struct MHD_IoVec *pieces; /* MHD copies the array itself */
+    unsigned n_pieces;
+    MHD_ContentReaderFreeCallback piece_free;
+    void *piece_cls;
     const char *retry_after;
 } api_req_t;
 

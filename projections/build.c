@@ -235,8 +235,7 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
         rc = create_schema(b);
     /* Hold segments go to the tables through COPY and these (fold.c). */
     if (rc == TS_OK)
-        rc = run(b, proj__staging_sql);
-    b->c.staging = rc == TS_OK;
+        rc = proj__staging_ensure(&b->c);
     for (int s = PROJ_F_VENUE_CREATED; rc == TS_OK && s < PROJ_STMT_COUNT; s++)
         rc = proj__prepare(&b->c, (proj__stmt_t)s);
 done:

@@ -238,7 +238,9 @@ ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, cons
         return TS_ERR_INVALID;
     /* The events list's cursor (cursor.c), over (created_seq, booking_id):
      * anything it did not make is refused before it reaches SQL. */
-    if (cursor && (proj__cursor_decode(cursor, &seq, cur_id) != TS_OK || seq < 0))
+    int rank = -1;
+    if (cursor &&
+        (proj__cursor_decode(cursor, &rank, &seq, cur_id) != TS_OK || rank != -1 || seq < 0))
         return TS_ERR_INVALID;
     snprintf(cur_seq, sizeof cur_seq, "%" PRId64, seq);
     /* One row more than asked tells whether there is a next page. */
@@ -259,7 +261,7 @@ ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, cons
     json_t *next = json_null();
     if (n > limit) {
         char buf[PROJ_CURSOR_MAX];
-        proj__cursor_encode(proj__col_i64(r, shown - 1, PROJ_BOOKING_NCOLS),
+        proj__cursor_encode(-1, proj__col_i64(r, shown - 1, PROJ_BOOKING_NCOLS),
                             PQgetvalue(r, shown - 1, 0), buf);
         next = json_string(buf);
     }
