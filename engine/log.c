@@ -171,6 +171,16 @@ ts_status eng__log_next(eng_log_t *log, const char *filter, uint64_t from, natsM
 /* What a read lets nats.c buffer for a callback that stalls. */
 #define ENG_READ_PENDING_BYTES (256 * 1024 * 1024)
 
+/* 1 when a message on `filter` lies after `seq` and no later than `end`. */
+static int match_after(eng_log_t *log, const char *filter, uint64_t seq, uint64_t end)
+{
+    natsMsg *m = NULL;
+    uint64_t next = 0;
+    ts_status rc = eng__log_next(log, filter, seq + 1, &m, &next);
+    natsMsg_Destroy(m);
+    return rc == TS_OK && next <= end;
+}
+
 ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
                         int (*fn)(const eng_log_msg_t *m, void *arg), void *arg)
 {
@@ -230,9 +240,11 @@ ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
                             .data = natsMsg_GetData(m),
                             .len = (size_t)natsMsg_GetDataLength(m),
                             .time = meta->Timestamp / 1000000};
-        /* NumPending counts the matching messages after this one: 0 is the
-         * last match, even when later messages on other subjects exist. */
-        int last = lm.seq >= end || meta->NumPending == 0;
+        /* NumPending counts the matching messages after this one: 0 should
+         * be the last match, even when later messages on other subjects
+         * exist. It has been seen 0 one match early (a wildcard filter
+         * from a start sequence), so a direct get confirms it. */
+        int last = lm.seq >= end || (meta->NumPending == 0 && !match_after(log, filter, lm.seq, end));
         int stop = fn(&lm, arg);
         jsMsgMetaData_Destroy(meta);
         natsMsg_Destroy(m);

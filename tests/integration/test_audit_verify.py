@@ -9,8 +9,8 @@ on a second nats-server (two streams on one server cannot share tix.>)."""
 import json
 import unittest
 
-from harness import StackTestCase, expect
-from helpers import audit, log_head, published_event
+from harness import StackTestCase, expect, wait_until
+from helpers import audit, hold_events, log_head, published_event
 from tamper import ScratchNats, cli_json, run_cli, tamper
 
 FORGED = "FORGED"
@@ -40,6 +40,12 @@ class AuditVerify(StackTestCase):
                                         token=self.tok), 200)
         g2 = self.hold({"tier": "floor", "quantity": 1})
         b3 = self.hold({"seats": ["A-2-1"]})
+        # The release gives its quota back through saga_bookings, a commit
+        # of its own that comes a moment later (RULE-HOLD-4): wait for it,
+        # so that the log is still while it is read and verified.
+        wait_until(lambda: hold_events(audit(self.stack, self.tok, f"tix.quota.{self.ev}.>"),
+                                       "QuotaReturned"),
+                   timeout=30, what="the released hold's quota to come back")
         return {"a1": b1["commit_seq"], "a2": b2["commit_seq"], "a3": rel["commit_seq"],
                 "a4": b3["commit_seq"], "g1": g1["commit_seq"], "g2": g2["commit_seq"]}
 

@@ -8,7 +8,7 @@ lock, and takes over, from the checkpoint, when the first one is killed."""
 import time
 import unittest
 
-from harness import StackTestCase
+from harness import StackTestCase, wait_until
 from helpers import checkpoint, wait_checkpoint
 from replay_util import TABLES, dump, fill, replay
 
@@ -20,6 +20,10 @@ class ProjectorCatchUp(StackTestCase):
         s = self.stack
         s._spawn(name, [s.bin, "project"] + s._common_args() + list(args), s._turnstile_env())
         self.addCleanup(s._stop, name, False, False)
+
+    def read_log(self, name):
+        with open(self.stack._log(name)) as f:
+            return f.read()
 
     def test_a_backlog_folds_to_what_replay_builds(self):
         s = self.stack
@@ -62,7 +66,7 @@ class ProjectorCatchUp(StackTestCase):
                      " on b.booking_id = s.booking_id"
                      " where (s.status = 'held') <> (b.status is not distinct from 'held')")
         self.assertEqual(bad, [("0",)])
-        self.assertIn("standing by", open(s._log("standby")).read())
+        self.assertIn("standing by", self.read_log("standby"))
 
     def test_a_backlog_on_an_empty_model_is_bootstrapped_by_a_build(self):
         s = self.stack
@@ -72,7 +76,10 @@ class ProjectorCatchUp(StackTestCase):
         # projector builds the model in a fresh schema and swaps it in.
         self.spawn_project("project", "--bootstrap", "5000")
         wait_checkpoint(s, head, timeout=300)
-        text = open(s._log("project")).read()
+        # The swap's line is written just after its transaction commits,
+        # so the checkpoint may be seen a moment before the line.
+        text = wait_until(lambda: "swapped in" in self.read_log("project")
+                          and self.read_log("project"), timeout=30, what="the swap's log line")
         self.assertIn("bootstrap:", text)
         self.assertRegex(text, r"swapped in at seq \d+ \(was 0\)")
         live = dump(s, "catalog")
