@@ -36,6 +36,10 @@
  *  - A batch of commits is folded in one transaction that also moves the
  *    projection's checkpoint; messages are acked only after COMMIT. A commit
  *    at or below the checkpoint is skipped, so redelivery never applies twice.
+ *    (A bootstrap acks what it gives its build as it goes, before the swap
+ *    commits: the consumer is recreated at the live checkpoint by every
+ *    session, so its acks never decide what is folded, and unacked
+ *    messages would stop the delivery at MaxAckPending.)
  *  - A commit that cannot be decoded is logged and skipped: the checkpoint
  *    still moves past it (a poison message never blocks the projection). So
  *    is one whose data PostgreSQL refuses (SQLSTATE class 22, 23 or 54): the
