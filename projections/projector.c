@@ -334,7 +334,7 @@ static void nats_end_session(runner_t *r)
  * of one already in the batch or folded, and is left out; one above it is a
  * gap (see the top of this file): *gap is set and the batch ends before it.
  * Errors: TS_ERR_NOMEM, TS_ERR_LOG. */
-static ts_status fetch_more(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
+static ts_status fetch_batch(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
 {
     natsMsgList list = {0};
     jsErrCode jerr = 0;
@@ -438,7 +438,7 @@ static ts_status feed_build(runner_t *r, proj_build_t *b, int wait_ms)
         uint64_t pending = 0;
         int gap = 0;
         r->expect = r->fed + 1;
-        rc = fetch_more(r, r->catchup, wait_ms, &pending, &gap);
+        rc = fetch_batch(r, r->catchup, wait_ms, &pending, &gap);
         for (int i = 0; rc == TS_OK && i < r->n; i++)
             rc = proj_build_add(b, r->seqs[i], natsMsg_GetSubject(r->msgs[i]),
                                 natsMsg_GetData(r->msgs[i]),
@@ -557,8 +557,8 @@ static ts_status pump(runner_t *r)
         uint64_t pending = 0;
         int gap = 0;
         r->expect = r->checkpoint + 1;
-        rc = r->behind ? fetch_more(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
-                       : fetch_more(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
+        rc = r->behind ? fetch_batch(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
+                       : fetch_batch(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
         r->behind = pending > 0;
         if (rc == TS_OK && r->n > 0)
             rc = fold_msgs(r);
