@@ -57,8 +57,14 @@
 #define PROJ_FETCH_WAIT_MS 500
 /* How long a catch-up fetch (tens of thousands of messages) may take. */
 #define PROJ_CATCHUP_WAIT_MS 2000
-#define PROJ_ACK_WAIT_NS (60LL * 1000 * 1000 * 1000)
-#define PROJ_MAX_ACK_PENDING 100000
+/* A backlog transaction may run for a minute on a busy machine, and its
+ * messages are acked when it commits. */
+#define PROJ_ACK_WAIT_NS (300LL * 1000 * 1000 * 1000)
+#define PROJ_MAX_ACK_PENDING 100000 /* the most a fetch asks for */
+/* Commits one backlog transaction folds at most (fold_backlog), and what
+ * the consumer lets be delivered unacked (past that). */
+#define PROJ_BACKLOG_MAX 200000
+#define PROJ_CONSUMER_ACK_PENDING 400000
 /* Commits folded between two ANALYZEs of the big tables: at least this
  * many, and at least as many as before the last one (so a catch-up from
  * an empty schema analyzes a handful of times, then autovacuum takes over). */
@@ -99,6 +105,7 @@ typedef struct {
     uint64_t fed;      /* the last sequence given to the bootstrap's build */
     int no_bootstrap;  /* a bootstrap failed: fold the backlog batch by batch */
     int bootstrapping; /* this session begins with a bootstrap */
+    int no_carry;      /* a backlog transaction failed: batches from now on */
     /* Conditions logged once until they clear. */
     int said_standby, said_stream, said_nats;
 } runner_t;
@@ -281,7 +288,7 @@ static ts_status nats_begin_session(runner_t *r)
      * one ack of the batch's last message covers all of it. */
     cc.AckPolicy = js_AckAll;
     cc.AckWait = PROJ_ACK_WAIT_NS;
-    cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
+    cc.MaxAckPending = PROJ_CONSUMER_ACK_PENDING;
     cc.DeliverPolicy = js_DeliverAll;
     /* A bootstrap builds from seq 1. */
     r->bootstrapping = should_bootstrap(r);
@@ -425,6 +432,88 @@ static void batch_release(runner_t *r)
     r->n = 0;
 }
 
+/* ---- a backlog in one transaction, its holds carried ---- */
+
+/* Folds a backlog in one transaction of up to PROJ_BACKLOG_MAX commits,
+ * fetched `catchup` at a time, with the hold segment carried across the
+ * fetches (proj__carry_t) and sent at the end: a booking placed and ended
+ * within the transaction is written once, already ended, and its seats
+ * never, as in a build. The checkpoint commits with everything it covers,
+ * so no reader sees the carried holds missing. Each fetch's commits are
+ * copied out of its messages, which are let go before the next fetch (see
+ * pump), and the transaction is acked at its end by an AckAll "+ACK" to
+ * the reply subject of its last message. A failure rolls it all back and
+ * the projector folds batch by batch from then on: a commit PostgreSQL
+ * refuses can only be singled out without a carried segment. */
+static ts_status fold_backlog(runner_t *r)
+{
+    proj__segment_t seg = {0};
+    proj__carry_t cy = {.carry = &seg};
+    proj__batch_t out;
+    ts_arena_t payload;
+    char *reply = NULL;
+    uint64_t folded = 0, commits = 0, tx_seq = r->checkpoint, pending = 0;
+    int done = 0, gap = 0;
+    ts_status rc = exec_simple(r->c->pg, "BEGIN");
+
+    ts_arena_init(&payload, 1 << 20);
+    while (rc == TS_OK && !done) {
+        int n;
+        r->expect = tx_seq + 1;
+        rc = fetch_batch(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap);
+        if (rc != TS_OK)
+            break;
+        ts_arena_reset(&payload);
+        for (int i = 0; i < r->n; i++)
+            r->items[i] =
+                (proj__item_t){.seq = r->seqs[i],
+                               .subject = ts_arena_strdup(&payload, natsMsg_GetSubject(r->msgs[i])),
+                               .data = ts_arena_memdup(&payload, natsMsg_GetData(r->msgs[i]),
+                                                       (size_t)natsMsg_GetDataLength(r->msgs[i])),
+                               .len = (size_t)natsMsg_GetDataLength(r->msgs[i])};
+        if (r->n > 0) {
+            free(reply);
+            reply = strdup(natsMsg_GetReply(r->msgs[r->n - 1]));
+            if (!reply)
+                rc = TS_ERR_NOMEM;
+        }
+        n = r->n;
+        batch_release(r);
+        folded += (uint64_t)n;
+        done = n == 0 || pending == 0 || gap || folded >= PROJ_BACKLOG_MAX || stopping(r);
+        cy.flush = done;
+        if (rc == TS_OK && (n > 0 || done))
+            rc = proj__fold_items(r->c, &r->arena, r->items, n, 0, done, &cy, &out);
+        if (rc == TS_OK && n > 0) {
+            tx_seq = out.checkpoint > tx_seq ? out.checkpoint : tx_seq;
+            commits += out.commits;
+        }
+    }
+    if (rc == TS_OK)
+        rc = exec_simple(r->c->pg, "COMMIT");
+    if (rc == TS_OK && reply && natsConnection_PublishString(r->nc, reply, "+ACK") != NATS_OK)
+        proj__log("the ack after seq %" PRIu64 " was not sent", tx_seq);
+    if (rc == TS_OK) {
+        r->checkpoint = tx_seq;
+        r->since_analyze += commits;
+        r->behind = pending > 0;
+        if (gap)
+            rc = TS_ERR_LOG;
+    } else {
+        if (PQstatus(r->c->pg) == CONNECTION_OK && PQtransactionStatus(r->c->pg) != PQTRANS_IDLE)
+            exec_simple(r->c->pg, "ROLLBACK");
+        if (rc != TS_ERR_UNAVAILABLE && rc != TS_ERR_LOG) {
+            proj__log("a backlog transaction failed (%s); folding batch by batch from now on",
+                      ts_status_str(rc));
+            r->no_carry = 1;
+        }
+    }
+    free(reply);
+    proj__seg_deinit(&seg);
+    ts_arena_deinit(&payload);
+    return rc;
+}
+
 /* ---- bootstrap: a big backlog folded by a build (build.c) ---- */
 
 /* Fetches and gives the build every commit the consumer delivers until it
@@ -556,6 +645,12 @@ static ts_status pump(runner_t *r)
     while (rc == TS_OK && !stopping(r)) {
         uint64_t pending = 0;
         int gap = 0;
+        if (r->behind && !r->no_carry) {
+            rc = fold_backlog(r);
+            if (rc == TS_OK)
+                maybe_analyze(r);
+            continue;
+        }
         r->expect = r->checkpoint + 1;
         rc = r->behind ? fetch_batch(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
                        : fetch_batch(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
