@@ -27,7 +27,7 @@ static const char help[] =
     "  --batch N         messages per fetch, and per transaction when caught\n"
     "                    up (default 500)\n"
     "  --catchup N       commits per transaction at most while the consumer\n"
-    "                    has a backlog (default 20000, at most 100000)\n"
+    "                    has a backlog (default 200000, at most 1000000)\n"
     "  --bootstrap N     a backlog of N commits or more, and twice the\n"
     "                    checkpoint or more, is folded by a build of the\n"
     "                    whole log swapped in (default 100000; 0: never)\n"
@@ -58,8 +58,8 @@ int cli_project(int argc, char **argv)
         }
         if (strcmp(argv[i], "--catchup") == 0 && i + 1 < argc) {
             catchup = atoi(argv[++i]);
-            if (catchup < 1 || catchup > 100000) {
-                fprintf(stderr, "turnstile project: --catchup is 1..100000\n");
+            if (catchup < 1 || catchup > 1000000) {
+                fprintf(stderr, "turnstile project: --catchup is 1..1000000\n");
                 return 2;
             }
             continue;
