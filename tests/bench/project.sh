@@ -166,7 +166,7 @@ project_until() {
 record() {
     local name=$1 n=$2 from=$3 to=$4 path
     path=$(grep -o 'bootstrap: [^(]*swapped in' "$tmp/logs/project.$name.log" >/dev/null &&
-        echo bootstrap || echo batches)
+        echo bootstrap || echo transactions)
     ts_log "$name: seq $from..$to ($n events) in ${wall} s ($path); cpu $cpu"
     jq -nc --arg name "$name" --argjson wall "$wall" --argjson cpu "$cpu" --argjson fill "$fill" \
         --argjson events "$n" --argjson from "$from" --argjson to "$to" --arg path "$path" \
