@@ -8,7 +8,7 @@ lock, and takes over, from the checkpoint, when the first one is killed."""
 import time
 import unittest
 
-from harness import StackTestCase
+from harness import StackTestCase, wait_until
 from helpers import checkpoint, wait_checkpoint
 from replay_util import TABLES, dump, fill, replay
 
@@ -63,7 +63,8 @@ class ProjectorCatchUp(StackTestCase):
                      " on b.booking_id = s.booking_id"
                      " where (s.status = 'held') <> (b.status is not distinct from 'held')")
         self.assertEqual(bad, [("0",)])
-        self.assertIn("standing by", open(s._log("standby")).read())
+        with open(s._log("standby")) as f:
+            self.assertIn("standing by", f.read())
 
     def test_a_backlog_on_an_empty_model_is_bootstrapped_by_a_build(self):
         s = self.stack
@@ -73,7 +74,14 @@ class ProjectorCatchUp(StackTestCase):
         # projector builds the model in a fresh schema and swaps it in.
         self.spawn_project("project", "--bootstrap", "5000")
         wait_checkpoint(s, head, timeout=300)
-        text = open(s._log("project")).read()
+
+        def log():
+            with open(s._log("project")) as f:
+                return f.read()
+
+        # The line follows the swap's commit, which the checkpoint shows.
+        text = wait_until(lambda: "swapped in" in log() and log(), timeout=30,
+                          what="the bootstrap's swap in the log")
         self.assertIn("bootstrap:", text)
         self.assertRegex(text, r"swapped in at seq \d+ \(was 0\)")
         live = dump(s, "catalog")
