@@ -40,7 +40,7 @@ static const char help[] =
     "  --batch N         catalog: messages per fetch, and per transaction when\n"
     "                    caught up (default 500); audit: events per push (500)\n"
     "  --catchup N       catalog: commits per transaction at most while the\n"
-    "                    consumer has a backlog (default 20000, at most 100000)\n"
+    "                    consumer has a backlog (default 200000, at most 1000000)\n"
     "  --bootstrap N     catalog: a backlog of N commits or more, and twice the\n"
     "                    checkpoint or more, is folded by a build of the\n"
     "                    whole log swapped in (default 100000; 0: never)\n"
@@ -120,8 +120,8 @@ int cli_project(int argc, char **argv)
         }
         if (strcmp(argv[i], "--catchup") == 0 && i + 1 < argc) {
             catchup = atoi(argv[++i]);
-            if (catchup < 1 || catchup > 100000) {
-                fprintf(stderr, "turnstile project: --catchup is 1..100000\n");
+            if (catchup < 1 || catchup > 1000000) {
+                fprintf(stderr, "turnstile project: --catchup is 1..1000000\n");
                 return 2;
             }
             continue;

@@ -137,16 +137,14 @@ static ts_status conn_open(proj_db_t *db, proj__conn_t *c)
     if (back)
         proj__log("connected to PostgreSQL again");
     /* Times go in and out as epoch milliseconds; the session zone only
-     * matters for logs and psql, but keep it fixed.
-     * Custom plans: the tables start empty and grow by millions of rows
-     * between two ANALYZEs, and a generic plan made while seats or bookings
-     * were tiny would scan them for ever after (seen: 50 ms per hold instead
-     * of 0.1 ms during a rebuild). A custom plan sees the current size of
-     * each table, for a few tens of microseconds of planning. */
+     * matters for logs and psql, but keep it fixed. The queries keep the
+     * default plan cache: they look rows up by key, and planning the
+     * seat map's sections query each time cost three times its execution
+     * (the fold's session plans every statement anew: projector.c). */
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
     /* Tables are named unqualified: the search_path finds the live model
      * (projections.h, "Schemas"), and the helper functions in public. */
-    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan;"
+    PGresult *res = PQexec(c->pg, "SET TIME ZONE 'UTC';"
                                   " SET search_path = " PROJ_CATALOG_SCHEMA ", public");
     PQclear(res);
     return TS_OK;

@@ -48,6 +48,10 @@
  *  - A batch of commits is folded in one transaction that also moves the
  *    projection's checkpoint; messages are acked only after COMMIT. A commit
  *    at or below the checkpoint is skipped, so redelivery never applies twice.
+ *    (A bootstrap acks what it gives its build as it goes, before the swap
+ *    commits: the consumer is recreated at the live checkpoint by every
+ *    session, so its acks never decide what is folded, and unacked
+ *    messages would stop the delivery at MaxAckPending.)
  *  - A commit that cannot be decoded is logged and skipped: the checkpoint
  *    still moves past it (a poison message never blocks the projection). So
  *    is one whose data PostgreSQL refuses (SQLSTATE class 22, 23 or 54): the
@@ -95,9 +99,10 @@
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
  * generated server-side by one INSERT. The projector sizes its batches by
- * its backlog: when a fetch leaves messages pending in the consumer, the
- * next one asks for up to proj_config_t.catchup commits (20,000), folded in
- * one transaction, still one checkpoint and one ack per transaction; big hold
+ * its backlog: when a fetch leaves messages pending in the consumer, one
+ * transaction folds up to proj_config_t.catchup commits (200,000), its hold
+ * segment carried across its fetches as a build carries it across its
+ * transactions, still one checkpoint and one ack per transaction; big hold
  * segments then go through COPY into temporary staging tables (shared with
  * the builds), and its session plans the fold's joins as primary-key probes
  * from the batch's rows, with statistics refreshed while it catches up
@@ -105,9 +110,9 @@
  * transaction and carries the open hold segment across its transactions, so
  * a booking placed and ended during the build is inserted once, already
  * ended, and its seats are never written (see BENCHMARKS.md for what each
- * step saved on a million events). The projector cannot carry a segment:
- * its checkpoint, once committed, must mean the tables hold every commit up
- * to it. The seat map is served from a per-event document built from
+ * step saved on a million events). The projector carries a segment only
+ * within one transaction: its checkpoint, once committed, must mean the
+ * tables hold every commit up to it. The seat map is served from a per-event document built from
  * shared per-section blobs of serialised seats (seatmap.c).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
@@ -411,9 +416,10 @@ typedef struct {
     const char *pg_conninfo; /* libpq connection string */
     int batch;               /* messages per fetch and transaction; 0 picks 500 */
     /* While the consumer has more messages pending (a backlog: after
-     * downtime, or from an empty schema), a fetch asks for up to this many
-     * commits, folded in one transaction; 0 picks 20,000; at most 100,000
-     * (the consumer's MaxAckPending). Raised to batch if below. */
+     * downtime, or from an empty schema), one transaction folds up to this
+     * many commits, fetched 20,000 at a time, its holds carried across the
+     * fetches; 0 picks 200,000; at most 1,000,000. Raised to batch if
+     * below. */
     int catchup;
     /* A backlog of at least this many commits, and at least twice the
      * checkpoint, is folded by a build of the whole log swapped in (as

@@ -20,13 +20,15 @@
  * folded twice.
  *
  * Backlog. A fetch that leaves messages pending in the consumer (its last
- * message says how many) means the projector is behind: its next fetch asks
- * for up to `catchup` commits, folded in one transaction and acked with one
- * AckAll ack of the last one. The tables then pay per statement and per commit
- * once per tens of thousands of events, a booking placed and ended within
- * the batch is written once, and a big segment of holds goes through COPY.
- * When caught up a batch is what one fetch brings, so a commit is visible
- * a few milliseconds after it is appended.
+ * message says how many) means the projector is behind: it then folds up to
+ * `catchup` commits (200,000) in one transaction (fold_backlog), fetched
+ * 20,000 at a time, with the hold segment carried across those fetches and
+ * sent, through COPY, before the checkpoint: a booking placed and ended
+ * within the transaction is written once, already ended, and its seats
+ * never; the transaction is acked with one AckAll ack when it commits. The
+ * tables pay per statement and per commit once per tens of thousands of
+ * events. When caught up a batch is what one fetch brings, so a commit is
+ * visible a few milliseconds after it is appended.
  *
  * Bootstrap. A backlog of 100,000 commits or more (proj_config_t.bootstrap)
  * that is also at least twice the checkpoint (an empty model, typically) is
@@ -53,12 +55,18 @@
 
 #define PROJ_DEFAULT_STREAM "TICKETS"
 #define PROJ_DEFAULT_BATCH 500
-#define PROJ_DEFAULT_CATCHUP 20000
+#define PROJ_DEFAULT_CATCHUP 200000
+#define PROJ_MAX_CATCHUP 1000000
+/* Commits a fetch asks for at most while behind (and a transaction folds
+ * when it cannot carry its holds). */
+#define PROJ_FETCH_CHUNK 20000
 #define PROJ_FETCH_WAIT_MS 500
 /* How long a catch-up fetch (tens of thousands of messages) may take. */
 #define PROJ_CATCHUP_WAIT_MS 2000
-#define PROJ_ACK_WAIT_NS (60LL * 1000 * 1000 * 1000)
-#define PROJ_MAX_ACK_PENDING 100000
+/* A backlog transaction may run for a minute on a busy machine, and its
+ * messages are acked when it commits. */
+#define PROJ_ACK_WAIT_NS (300LL * 1000 * 1000 * 1000)
+
 /* Commits folded between two ANALYZEs of the big tables: at least this
  * many, and at least as many as before the last one (so a catch-up from
  * an empty schema analyzes a handful of times, then autovacuum takes over). */
@@ -74,6 +82,8 @@ typedef struct {
     const char *stream;
     int batch;   /* messages per fetch, and per transaction when caught up */
     int catchup; /* commits per transaction at most while behind */
+    int chunk;   /* commits per fetch while behind */
+    int cap;     /* of msgs, seqs, items: the larger of batch and chunk */
     proj_db_t *db;
     proj__conn_t *c; /* held for the whole session */
     int locked;      /* c holds the catalog's advisory lock */
@@ -99,6 +109,7 @@ typedef struct {
     uint64_t fed;      /* the last sequence given to the bootstrap's build */
     int no_bootstrap;  /* a bootstrap failed: fold the backlog batch by batch */
     int bootstrapping; /* this session begins with a bootstrap */
+    int no_carry;      /* a backlog transaction failed: batches from now on */
     /* Conditions logged once until they clear. */
     int said_standby, said_stream, said_nats;
 } runner_t;
@@ -166,7 +177,7 @@ static ts_status pg_begin_session(runner_t *r)
     r->checkpoint = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     PQclear(res);
     /* Every join the fold makes goes from a batch's rows to a table by its
-     * primary key, and a batch is bounded (catchup) while seats and
+     * primary key, and a batch is bounded (PROJ_FETCH_CHUNK) while seats and
      * bookings grow without bound: probing is the right plan at any batch
      * size. The planner, costing probes as disk reads, would hash the
      * whole seats table for a few ten thousand holds (seen: 900 ms to hash
@@ -174,8 +185,14 @@ static ts_status pg_begin_session(runner_t *r)
      * staging tables of a catch-up batch stay in memory (set before they
      * are first touched in the session). No JIT: compiling the big
      * set-wise statements costs more than running them. */
+    /* Custom plans: the tables start empty and grow by millions of rows
+     * between two ANALYZEs, and a generic plan made while seats or bookings
+     * were tiny would scan them for ever after (seen: 50 ms per hold
+     * instead of 0.1 ms). A custom plan sees the current size of each
+     * table, for a fraction of a millisecond of planning per statement. */
     rc = exec_simple(r->c->pg, "SET enable_hashjoin = off; SET enable_mergejoin = off;"
-                               " SET work_mem = '64MB'; SET temp_buffers = '256MB'; SET jit = off");
+                               " SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB';"
+                               " SET temp_buffers = '256MB'; SET jit = off");
     /* Big hold segments of a catch-up go through COPY (fold.c). */
     if (rc == TS_OK)
         rc = proj__staging_ensure(r->c);
@@ -275,7 +292,9 @@ static ts_status nats_begin_session(runner_t *r)
      * one ack of the batch's last message covers all of it. */
     cc.AckPolicy = js_AckAll;
     cc.AckWait = PROJ_ACK_WAIT_NS;
-    cc.MaxAckPending = PROJ_MAX_ACK_PENDING;
+    /* A backlog transaction acks when it commits: its commits and one
+     * fetch more may be out unacked. */
+    cc.MaxAckPending = r->catchup + PROJ_FETCH_CHUNK;
     cc.DeliverPolicy = js_DeliverAll;
     /* A bootstrap builds from seq 1. */
     r->bootstrapping = should_bootstrap(r);
@@ -297,9 +316,9 @@ static ts_status nats_begin_session(runner_t *r)
         proj__log("pull subscribe %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
         return TS_ERR_LOG;
     }
-    /* A catch-up fetch asks for up to `catchup` messages at once, past the
-     * default limits of what a subscription buffers (65,536 messages,
-     * 64 MB): the fetch itself bounds it. */
+    /* A catch-up fetch asks for up to 20,000 messages at once, which may be
+     * past the default limits of what a subscription buffers (65,536
+     * messages, 64 MB): the fetch itself bounds it. */
     natsSubscription_SetPendingLimits(r->sub, -1, -1);
     r->fresh = 1;
     r->behind = 0;
@@ -328,7 +347,7 @@ static void nats_end_session(runner_t *r)
  * of one already in the batch or folded, and is left out; one above it is a
  * gap (see the top of this file): *gap is set and the batch ends before it.
  * Errors: TS_ERR_NOMEM, TS_ERR_LOG. */
-static ts_status fetch_more(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
+static ts_status fetch_batch(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
 {
     natsMsgList list = {0};
     jsErrCode jerr = 0;
@@ -351,7 +370,7 @@ static ts_status fetch_more(runner_t *r, int want, int wait_ms, uint64_t *pendin
         r->cap_lists = cap;
     }
     r->lists[r->n_lists++] = list;
-    for (int i = 0; i < list.Count && r->n < r->catchup; i++) {
+    for (int i = 0; i < list.Count && r->n < r->cap; i++) {
         jsMsgMetaData *meta = NULL;
         if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK)
             return TS_ERR_LOG;
@@ -419,6 +438,88 @@ static void batch_release(runner_t *r)
     r->n = 0;
 }
 
+/* ---- a backlog in one transaction, its holds carried ---- */
+
+/* Folds a backlog in one transaction of up to `catchup` commits, fetched
+ * PROJ_FETCH_CHUNK at a time, with the hold segment carried across the
+ * fetches (proj__carry_t) and sent at the end: a booking placed and ended
+ * within the transaction is written once, already ended, and its seats
+ * never, as in a build. The checkpoint commits with everything it covers,
+ * so no reader sees the carried holds missing. Each fetch's commits are
+ * copied out of its messages, which are let go before the next fetch (see
+ * pump), and the transaction is acked at its end by an AckAll "+ACK" to
+ * the reply subject of its last message. A failure rolls it all back and
+ * the projector folds batch by batch from then on: a commit PostgreSQL
+ * refuses can only be singled out without a carried segment. */
+static ts_status fold_backlog(runner_t *r)
+{
+    proj__segment_t seg = {0};
+    proj__carry_t cy = {.carry = &seg};
+    proj__batch_t out;
+    ts_arena_t payload;
+    char *reply = NULL;
+    uint64_t folded = 0, commits = 0, tx_seq = r->checkpoint, pending = 0;
+    int done = 0, gap = 0;
+    ts_status rc = exec_simple(r->c->pg, "BEGIN");
+
+    ts_arena_init(&payload, 1 << 20);
+    while (rc == TS_OK && !done) {
+        int n;
+        r->expect = tx_seq + 1;
+        rc = fetch_batch(r, r->chunk, PROJ_CATCHUP_WAIT_MS, &pending, &gap);
+        if (rc != TS_OK)
+            break;
+        ts_arena_reset(&payload);
+        for (int i = 0; i < r->n; i++)
+            r->items[i] =
+                (proj__item_t){.seq = r->seqs[i],
+                               .subject = ts_arena_strdup(&payload, natsMsg_GetSubject(r->msgs[i])),
+                               .data = ts_arena_memdup(&payload, natsMsg_GetData(r->msgs[i]),
+                                                       (size_t)natsMsg_GetDataLength(r->msgs[i])),
+                               .len = (size_t)natsMsg_GetDataLength(r->msgs[i])};
+        if (r->n > 0) {
+            free(reply);
+            reply = strdup(natsMsg_GetReply(r->msgs[r->n - 1]));
+            if (!reply)
+                rc = TS_ERR_NOMEM;
+        }
+        n = r->n;
+        batch_release(r);
+        folded += (uint64_t)n;
+        done = n == 0 || pending == 0 || gap || folded >= (uint64_t)r->catchup || stopping(r);
+        cy.flush = done;
+        if (rc == TS_OK && (n > 0 || done))
+            rc = proj__fold_items(r->c, &r->arena, r->items, n, 0, done, &cy, &out);
+        if (rc == TS_OK && n > 0) {
+            tx_seq = out.checkpoint > tx_seq ? out.checkpoint : tx_seq;
+            commits += out.commits;
+        }
+    }
+    if (rc == TS_OK)
+        rc = exec_simple(r->c->pg, "COMMIT");
+    if (rc == TS_OK && reply && natsConnection_PublishString(r->nc, reply, "+ACK") != NATS_OK)
+        proj__log("the ack after seq %" PRIu64 " was not sent", tx_seq);
+    if (rc == TS_OK) {
+        r->checkpoint = tx_seq;
+        r->since_analyze += commits;
+        r->behind = pending > 0;
+        if (gap)
+            rc = TS_ERR_LOG;
+    } else {
+        if (PQstatus(r->c->pg) == CONNECTION_OK && PQtransactionStatus(r->c->pg) != PQTRANS_IDLE)
+            exec_simple(r->c->pg, "ROLLBACK");
+        if (rc != TS_ERR_UNAVAILABLE && rc != TS_ERR_LOG) {
+            proj__log("a backlog transaction failed (%s); folding batch by batch from now on",
+                      ts_status_str(rc));
+            r->no_carry = 1;
+        }
+    }
+    free(reply);
+    proj__seg_deinit(&seg);
+    ts_arena_deinit(&payload);
+    return rc;
+}
+
 /* ---- bootstrap: a big backlog folded by a build (build.c) ---- */
 
 /* Fetches and gives the build every commit the consumer delivers until it
@@ -432,7 +533,7 @@ static ts_status feed_build(runner_t *r, proj_build_t *b, int wait_ms)
         uint64_t pending = 0;
         int gap = 0;
         r->expect = r->fed + 1;
-        rc = fetch_more(r, r->catchup, wait_ms, &pending, &gap);
+        rc = fetch_batch(r, r->chunk, wait_ms, &pending, &gap);
         for (int i = 0; rc == TS_OK && i < r->n; i++)
             rc = proj_build_add(b, r->seqs[i], natsMsg_GetSubject(r->msgs[i]),
                                 natsMsg_GetData(r->msgs[i]),
@@ -528,18 +629,16 @@ static ts_status bootstrap(runner_t *r)
 
 /* ---- the loop ---- */
 
-/* Fetches and folds until stop or an error. A batch is what one fetch
- * brings: `batch` messages, or `catchup` when the last fetch left messages
- * pending in the consumer, so that a projector with a backlog pays the
- * per-transaction and per-statement costs once per tens of thousands of
- * events, and folds a booking placed and ended within the batch once
- * (proj__segment_t). One fetch per batch: with nats.c 3.4, holding the
- * messages of one fetch while the next one ran corrupted the heap within
- * minutes (seen under ASan: a garbage message pointer in a fetched list),
- * and a single fetch of the whole batch never did. */
+/* Fetches and folds until stop or an error. Caught up, a batch is what one
+ * fetch of up to `batch` messages brings; behind, a backlog transaction
+ * (fold_backlog), or, after one failed, batches of PROJ_FETCH_CHUNK
+ * commits. The messages of one fetch are let go before the next fetch:
+ * with nats.c 3.4, holding them while the next one ran corrupted the heap
+ * within minutes (seen under ASan: a garbage message pointer in a fetched
+ * list), and one fetch at a time never did. */
 static ts_status pump(runner_t *r)
 {
-    size_t cap = (size_t)r->catchup;
+    size_t cap = (size_t)r->cap;
     r->msgs = calloc(cap, sizeof *r->msgs);
     r->seqs = calloc(cap, sizeof *r->seqs);
     r->items = calloc(cap, sizeof *r->items);
@@ -550,9 +649,15 @@ static ts_status pump(runner_t *r)
     while (rc == TS_OK && !stopping(r)) {
         uint64_t pending = 0;
         int gap = 0;
+        if (r->behind && !r->no_carry) {
+            rc = fold_backlog(r);
+            if (rc == TS_OK)
+                maybe_analyze(r);
+            continue;
+        }
         r->expect = r->checkpoint + 1;
-        rc = r->behind ? fetch_more(r, r->catchup, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
-                       : fetch_more(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
+        rc = r->behind ? fetch_batch(r, r->chunk, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
+                       : fetch_batch(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
         r->behind = pending > 0;
         if (rc == TS_OK && r->n > 0)
             rc = fold_msgs(r);
@@ -585,7 +690,7 @@ ts_status proj_run(const proj_config_t *cfg)
     ts_status rc;
 
     if (!cfg || !cfg->nats_url || !cfg->pg_conninfo || !cfg->stop || cfg->batch < 0 ||
-        cfg->catchup < 0 || cfg->catchup > PROJ_MAX_ACK_PENDING)
+        cfg->catchup < 0 || cfg->catchup > PROJ_MAX_CATCHUP)
         return TS_ERR_INVALID;
     r.cfg = cfg;
     r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
@@ -594,6 +699,12 @@ ts_status proj_run(const proj_config_t *cfg)
     r.behind = 0;
     if (r.catchup < r.batch)
         r.catchup = r.batch;
+    /* A backlog transaction is several fetches (a small one too, so that
+     * carrying holds across fetches is what the tests see). */
+    r.chunk = r.catchup / 4 > r.batch ? r.catchup / 4 : r.batch;
+    if (r.chunk > PROJ_FETCH_CHUNK)
+        r.chunk = PROJ_FETCH_CHUNK;
+    r.cap = r.chunk > r.batch ? r.chunk : r.batch;
     rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
     if (rc != TS_OK)
         return rc;

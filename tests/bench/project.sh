@@ -4,8 +4,9 @@
 # on the live projector, `turnstile project`, in its two catch-up paths:
 #
 #   - "backlog": a read model folded to the middle of the log, and the
-#     projector started on the other half (after downtime): folded batch by
-#     batch, up to 20,000 commits per transaction (projector.c, "Backlog");
+#     projector started on the other half (after downtime): folded in
+#     transactions of up to 200,000 commits, the holds carried across each
+#     one's fetches (projector.c, "Backlog");
 #   - "empty": an empty schema and the whole log: a backlog past 100,000
 #     commits and twice the model is bootstrapped by a build of the whole
 #     log swapped in (projector.c, "Bootstrap"; build.c).
@@ -166,7 +167,7 @@ project_until() {
 record() {
     local name=$1 n=$2 from=$3 to=$4 path
     path=$(grep -o 'bootstrap: [^(]*swapped in' "$tmp/logs/project.$name.log" >/dev/null &&
-        echo bootstrap || echo batches)
+        echo bootstrap || echo transactions)
     ts_log "$name: seq $from..$to ($n events) in ${wall} s ($path); cpu $cpu"
     jq -nc --arg name "$name" --argjson wall "$wall" --argjson cpu "$cpu" --argjson fill "$fill" \
         --argjson events "$n" --argjson from "$from" --argjson to "$to" --arg path "$path" \

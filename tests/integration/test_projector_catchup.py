@@ -32,8 +32,9 @@ class ProjectorCatchUp(StackTestCase):
         # many across two.
         log = fill(s, 40000, shows=3, sections=4, rows=10, seats=10)
         head = log["last_seq"]
-        # Batches of 2,000 commits: about 2,700 holds each, past the 512
-        # that send a segment through COPY; a second projector stands by.
+        # Transactions of 2,000 commits, fetched 500 at a time with the
+        # holds carried across the fetches: about 2,700 holds each, past the
+        # 512 that send a segment through COPY; a second projector stands by.
         self.spawn_project("project", "--catchup", "2000")
         wait_checkpoint(s, 1)
         self.spawn_project("standby", "--catchup", "2000")
