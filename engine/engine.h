@@ -156,7 +156,7 @@ typedef struct {
             int force; /* count a sold booking past the window and max uses */
         } promo_use;
         struct {
-            evt_quota_t q;         /* take: all; confirm: event, booking, quantity */
+            evt_quota_t q;         /* take: all; confirm: event, booking, user, quantity */
             uint32_t max_per_user; /* take: the event's policy */
         } quota;
         struct {
@@ -244,6 +244,18 @@ ts_status eng_log_subjects(eng_t *e, const char *filter,
                            void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
 
 /* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
+
+/* The quota aggregates of an event (RULE-HOLD-4) are ENG_QUOTA_BUCKETS
+ * buckets of its users, so that group commit batches many users' quota takes
+ * into one append. The count is part of where the log keeps a user's quota:
+ * changing it moves users to other buckets and forgets what they hold, so it
+ * only changes with a migration of the live quota. */
+#define ENG_QUOTA_BUCKETS 16
+
+/* tix.quota.<event_id>.<bucket> of user_id, in a: bucket = the first byte
+ * of SHA-256(user_id) mod ENG_QUOTA_BUCKETS, in decimal (stable across
+ * processes and releases). */
+const char *eng_quota_subject(ts_arena_t *a, const char *event_id, const char *user_id);
 
 /* Brings the quota (RULE-HOLD-4) and the promo use (RULE-PROMO-1) of one
  * booking in line with its status on its shard (shard_subject,
