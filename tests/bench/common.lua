@@ -74,6 +74,41 @@ function M.seat_maker(sections, rows, seats, keyfn)
     end
 end
 
+-- token_maker(): a function returning the request headers of the next hold,
+-- each with the access token of the next user in turn. TOKENS names a file
+-- with one access token per line (run.sh registers BENCH_USERS users, because
+-- RULE-HOLD-4 caps each user's tickets per event); without it, TOKEN is used
+-- for every request. Thread t of T takes the tokens t, t + T, t + 2T, ...
+-- (mod their number), one per request.
+function M.token_maker()
+    local tokens = {}
+    local file = os.getenv("TOKENS")
+    if file and file ~= "" then
+        for line in io.lines(file) do
+            if line ~= "" then
+                tokens[#tokens + 1] = line
+            end
+        end
+        if #tokens == 0 then
+            error("tests/bench: no tokens in " .. file)
+        end
+    else
+        tokens[1] = env("TOKEN")
+    end
+    -- One headers table per token, made once (wrk.format adds Host and
+    -- Content-Length to it on every call, which is harmless).
+    local headers = {}
+    for i, t in ipairs(tokens) do
+        headers[i] = { ["Authorization"] = "Bearer " .. t, ["Content-Type"] = "application/json" }
+    end
+    local counter = 0
+    return function()
+        local h = headers[(counter * nthreads + tid) % #headers + 1]
+        counter = counter + 1
+        return h
+    end
+end
+
 -- Status counts of this thread: 201, 409, and everything else.
 counts = { c201 = 0, c409 = 0, other = 0 }
 function M.response(status, headers, body)

@@ -3,9 +3,10 @@
 -- S00, S01, ...) of ROWS rows x SEATS seats, never repeating within
 -- SECTIONS*ROWS*SEATS holds (see common.lua).
 --
--- Environment: EVENT, TOKEN (access JWT), SECTIONS, ROWS, SEATS, THREADS
+-- Environment: EVENT, TOKENS (a file of access JWTs, one per line; or TOKEN,
+-- one JWT for every request), SECTIONS, ROWS, SEATS, THREADS
 -- (the wrk -t value; keeps threads apart), optional SECTION_FORMAT ("S%02d").
---   THREADS=2 EVENT=... TOKEN=... SECTIONS=50 ROWS=40 SEATS=50 \
+--   THREADS=2 EVENT=... TOKENS=tokens.txt SECTIONS=50 ROWS=40 SEATS=50 \
 --     wrk -t2 -c64 -d15s --latency -s tests/bench/hold_random.lua http://127.0.0.1:8080
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(dir .. "common.lua")
@@ -19,20 +20,19 @@ local fmt = common.env("SECTION_FORMAT", "S%02d")
 local path = "/api/v1/events/" .. event .. "/holds"
 
 wrk.method = "POST"
-wrk.headers["Authorization"] = "Bearer " .. common.env("TOKEN")
-wrk.headers["Content-Type"] = "application/json"
 
 setup = common.setup
 response = common.response
 done = common.done
 
-local next_seat
+local next_seat, next_headers
 function init(args)
+    next_headers = common.token_maker()
     next_seat = common.seat_maker(sections, rows, seats, function(s)
         return string.format(fmt, s)
     end)
 end
 
 function request()
-    return wrk.format(nil, path, nil, '{"seats":["' .. next_seat() .. '"]}')
+    return wrk.format(nil, path, next_headers(), '{"seats":["' .. next_seat() .. '"]}')
 end

@@ -7,7 +7,11 @@
 #      dir (ops/lib.sh), then `turnstile serve` and `turnstile project`;
 #   3. logs in as admin and loads two published events: "stadium", 50 seated
 #      sections S00..S49 of 40 rows x 50 seats (100,000 seats), and "hot",
-#      one seated section H of 400 rows x 250 seats (100,000 seats);
+#      one seated section H of 400 rows x 250 seats (100,000 seats), both
+#      with max_per_user BENCH_MAX_PER_USER; registers BENCH_USERS attendees
+#      (POST /auth/register, then /auth/login, 8 at a time) whose access
+#      tokens the hold scenarios take in turn, one per request: RULE-HOLD-4
+#      caps each user's tickets per event, so one user could not buy them all;
 #   4. starts tests/bench/bare_mhd on a free port;
 #   5. runs wrk, in this order: bare (bare.lua against bare_mhd), hold_random
 #      (hold_random.lua), hold_hot (hold_hot.lua);
@@ -22,6 +26,9 @@
 #                      them all answers 409s after that and is flagged
 #                      "sold_out"; shorten the duration if that happens)
 #   BENCH_TIMEOUT      wrk --timeout                    5s
+#   BENCH_USERS        attendees whose tokens the holds use  200
+#   BENCH_MAX_PER_USER the events' max_per_user (at most 1000; the holds of a
+#                      user per event stay under 100,000 / BENCH_USERS)  1000
 #   BENCH_SCENARIOS    which scenarios, in order        "bare hold_random hold_hot"
 #   BENCH_BUILD_DIR    Release build tree               <repo>/build
 #   BENCH_RESULTS      JSON lines appended per scenario <repo>/tests/bench/results.jsonl
@@ -43,6 +50,10 @@ threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNECTIONS:-64}
 duration=${BENCH_DURATION:-8s}
 timeout=${BENCH_TIMEOUT:-5s}
+n_users=${BENCH_USERS:-200}
+# The machine may be shared: its load before anything here starts.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+max_per_user=${BENCH_MAX_PER_USER:-1000}
 scenarios=${BENCH_SCENARIOS:-bare hold_random hold_hot}
 build=${BENCH_BUILD_DIR:-$root/build}
 results=${BENCH_RESULTS:-$bench/results.jsonl}
@@ -154,9 +165,10 @@ load_event() {
     day=$(date -u -d '+30 days' +%F)
     now=$(date -u -d '-1 hour' +%FT%H:%M:%SZ)
     event=$(jq -nc --arg v "$venue_id" --arg n "$name" --arg day "$day" --arg now "$now" \
-        --argjson ts "$tier_sections" '
+        --argjson ts "$tier_sections" --argjson mpu "$max_per_user" '
         {venue_id: $v, title: "Bench \($n)", genre: "football", description: "tests/bench",
          starts_at: "\($day)T19:00:00Z", ends_at: "\($day)T21:00:00Z",
+         policy: {max_per_user: $mpu},
          tiers: [{key: "std", name: "Standard", price: {amount: 2500, currency: "EUR"},
                   sections: $ts, sale_starts_at: $now, sale_ends_at: "\($day)T19:00:00Z"}]}')
     event_id=$(api POST /events "$event" | jq -er .event_id)
@@ -180,6 +192,25 @@ hot=$(load_event hot \
            rows: [range(1; $r + 1) as $k | {label: ($k | tostring), seats: $s}]}]')" '["H"]')
 ts_log "events: stadium $stadium, hot $hot"
 
+# ---- 3b. the buyers: BENCH_USERS attendees, their access tokens in a file ----
+# bench_user N: registers attendee N and logs in; prints the access token
+# (15 minutes: longer than a run). Runs in xargs' children, hence exported.
+bench_user() {
+    local email="bench-user-$1-$run_tag@turnstile.local" password=bench-user-password
+    curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary \
+        "$(jq -nc --arg e "$email" --arg p "$password" '{email: $e, password: $p, name: "Bench"}')" \
+        "$api/auth/register" || return 1
+    curl -fsS -X POST -H 'Content-Type: application/json' --data-binary \
+        "$(jq -nc --arg e "$email" --arg p "$password" '{email: $e, password: $p}')" \
+        "$api/auth/login" | jq -er .access_token
+}
+run_tag=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+export -f bench_user
+export api run_tag
+ts_log "registering $n_users users (8 at a time)"
+seq "$n_users" | xargs -P 8 -n 1 bash -c 'bench_user "$1"' _ >"$tmp/out/tokens"
+[ "$(wc -l <"$tmp/out/tokens")" -eq "$n_users" ] || { ts_err "registered $(wc -l <"$tmp/out/tokens") of $n_users users"; exit 1; }
+
 # ---- 4. the bare handler ----
 ts_spawn "$tmp/run/bare.pid" "$tmp/logs/bare.log" "$bare_bin" "$bare_port"
 bare_pid=$(cat "$tmp/run/bare.pid")
@@ -191,7 +222,9 @@ mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
 ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
 ncpu=$(nproc)
 commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$root" diff --quiet HEAD -- . ':(exclude)projections' 2>/dev/null || commit="$commit+dirty"
+# The results files are left out: a run appends to them.
+git -C "$root" diff --quiet HEAD -- . ':(exclude)projections' ':(exclude)tests/bench/*.jsonl' \
+    2>/dev/null || commit="$commit+dirty"
 # projections/ may be a symlink to another worktree while that branch is
 # being finished: record its commit too.
 proj_dir=$(readlink -f "$root/projections")
@@ -294,7 +327,7 @@ run_scenario() {
     c0=$(cpu_snapshot)
     x0=$(ctxt)
     child_cpu w0
-    out=$(THREADS=$threads CONNECTIONS=$conns EVENT=$event TOKEN=$token SECTIONS=$sections ROWS=$rows SEATS=$seats \
+    out=$(THREADS=$threads CONNECTIONS=$conns EVENT=$event TOKENS=$tmp/out/tokens SECTIONS=$sections ROWS=$rows SEATS=$seats \
         wrk -t"$threads" -c"$conns" -d"$duration" --timeout "$timeout" --latency \
         -s "$bench/$script" "$url" 2>"$tmp/logs/wrk.$name.err")
     child_cpu w1
@@ -359,11 +392,14 @@ run_scenario() {
         --argjson t "$threads" --argjson c "$conns" --arg d "$duration" \
         --arg nats "$nats_version" --arg pg "$pg_version" --arg wrkv "$wrk_version" \
         --arg pgfast "${BENCH_PG_FAST:-0}" --arg workers "${TURNSTILE_WORKERS:-16}" \
+        --argjson users "$n_users" --argjson mpu "$max_per_user" --arg load "$load_before" \
         '$r + {date: $date, commit: $commit, projections_commit: $proj,
                machine: {nproc: $ncpu, cpu: $cpu_model, ram_gib: $ram},
                wrk: {threads: $t, connections: $c, duration: $d, version: $wrkv},
                versions: {nats_server: $nats, postgres: $pg}, pg_fast: ($pgfast == "1"),
-               engine_workers: ($workers | tonumber), cpu_seconds: $cpu, context_switches: $ctxt,
+               engine_workers: ($workers | tonumber), bench_users: $users, max_per_user: $mpu,
+               loadavg_before: $load,
+               cpu_seconds: $cpu, context_switches: $ctxt,
                sold_out: ($r.scenario != "bare" and $r.s409 > 0),
                commit_batch_size: $batch, engine_hold_seconds: $hold, commit_stalls: $stall}' \
         >>"$results"
@@ -380,6 +416,8 @@ bare_rps=${ok[bare]:-}
     echo "Turnstile hold benchmark — $date_utc, commit $commit (projections $proj_commit)"
     echo "machine: $ncpu cores, $cpu_model, $ram_gib GiB RAM; nats-server $nats_version, PostgreSQL $pg_version, wrk $wrk_version"
     echo "wrk -t$threads -c$conns -d$duration --latency (wrk, nats-server, PostgreSQL, serve and project share the machine)"
+    echo "holds by $n_users users in turn (max_per_user $max_per_user)"
+    echo "load average (1, 5, 15 min): $load_before before the run started, $(cut -d' ' -f1-3 /proc/loadavg) at its end"
     echo
     printf '%-12s %10s %10s %9s %9s %9s %9s %8s %7s %11s\n' scenario "req/s" "201/s" "p50 ms" "p90 ms" \
         "p99 ms" "201" "409" other "x bare"
