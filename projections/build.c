@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PROJ_BUILD_DEFAULT_BATCH 20000
 /* A carried hold segment is sent once it holds this many bookings, which
@@ -183,14 +184,24 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
                 " SET maintenance_work_mem = '256MB'; SET client_min_messages = warning");
     if (rc != TS_OK)
         goto done;
-    rc = query1(b, "SELECT pg_try_advisory_lock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_BUILD ")", NULL,
-                &res);
-    if (rc == TS_OK && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        proj__log("build: another build is running (only one runs at a time)");
-        rc = TS_ERR_CONFLICT;
+    /* A build that just finished may still hold the lock for a moment: its
+     * session ends after its client has gone. Wait a few seconds for it
+     * before saying another build is running. */
+    for (int attempt = 0;; attempt++) {
+        rc = query1(b, "SELECT pg_try_advisory_lock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_BUILD ")",
+                    NULL, &res);
+        int got = rc == TS_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        PQclear(res);
+        res = NULL;
+        if (rc != TS_OK || got)
+            break;
+        if (attempt == 50) {
+            proj__log("build: another build is running (only one runs at a time)");
+            rc = TS_ERR_CONFLICT;
+            break;
+        }
+        usleep(100 * 1000);
     }
-    PQclear(res);
-    res = NULL;
     if (rc == TS_OK && cfg->into) {
         /* A copy is for SQL: a name that must be quoted there (SELECT *
          * FROM "table".seats) is refused rather than made. */

@@ -66,7 +66,7 @@ class AuditFileTest(StackTestCase):
         tok = s.admin_token()
         _, utok = s.register(email=EMAIL, name=NAME)
         venue = s.create_venue(tok)
-        event = s.create_event(tok, venue["venue_id"])
+        event = s.create_event(tok, venue["venue_id"], policy={"max_per_user": 1000})
         s.publish(tok, event["event_id"])
         eid = event["event_id"]
         b = expect(s.request("POST", f"/events/{eid}/holds", {"seats": ["A-1-1"]}, token=utok), 201)
@@ -111,7 +111,7 @@ class AuditFileTest(StackTestCase):
         s = self.stack
         tok = s.admin_token()
         venue = s.create_venue(tok)
-        event = s.create_event(tok, venue["venue_id"])
+        event = s.create_event(tok, venue["venue_id"], policy={"max_per_user": 1000})
         s.publish(tok, event["event_id"])
         eid = event["event_id"]
         s.start_audit(batch=2, env={"TURNSTILE_AUDIT_KEY": "file-key"})

@@ -48,7 +48,7 @@ class AuditLokiTest(StackTestCase):
     def published_event(self):
         s = self.stack
         venue = s.create_venue(self.tok)
-        event = s.create_event(self.tok, venue["venue_id"])
+        event = s.create_event(self.tok, venue["venue_id"], policy={"max_per_user": 1000})
         s.publish(self.tok, event["event_id"])
         return event["event_id"]
 
@@ -107,7 +107,7 @@ class AuditLokiTest(StackTestCase):
         self.assertEqual(sorted(got), sorted(want))
         self.assertEqual(len(got), len(want))
         kinds = {e.aggregate for e in want.values()}
-        self.assertEqual(kinds, {"user", "claim", "venue", "event", "inv"})
+        self.assertEqual(kinds, {"user", "claim", "venue", "event", "inv", "quota"})
         # Personal data never leaves in clear: the e-mails (any case), the
         # names of people, the claim's unkeyed SHA-256 of the e-mail.
         raw = b"".join(r["body"] for r in bodies)

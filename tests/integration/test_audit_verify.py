@@ -21,7 +21,7 @@ class AuditVerify(StackTestCase):
         super().setUp()
         s = self.stack
         self.tok = s.admin_token()
-        _, e, _ = published_event(s, self.tok)
+        _, e, _ = published_event(s, self.tok, event={"policy": {"max_per_user": 1000}})
         self.ev = e["event_id"]
         self.a = f"tix.inv.{self.ev}.A"
         self.ga = f"tix.inv.{self.ev}.GA"

@@ -28,7 +28,8 @@ def event_starting_in(stack, tok, seconds, **extra):
                        "sale_starts_at": _rfc3339(now - HOUR), "sale_ends_at": _rfc3339(starts)},
                       {"key": "floor", "name": "Floor",
                        "price": {"amount": 1500, "currency": "EUR"}, "sections": ["GA"],
-                       "sale_starts_at": _rfc3339(now - HOUR), "sale_ends_at": _rfc3339(starts)}]}
+                       "sale_starts_at": _rfc3339(now - HOUR), "sale_ends_at": _rfc3339(starts)}],
+            "policy": {"max_per_user": 1000}}  # one user holds many (RULE-HOLD-4)
     body.update(extra)
     return published_event(stack, tok, event=body)[1]["event_id"]
 
