@@ -247,10 +247,15 @@ ts_status eng_log_subjects(eng_t *e, const char *filter,
 
 /* The quota aggregates of an event (RULE-HOLD-4) are ENG_QUOTA_BUCKETS
  * buckets of its users, so that group commit batches many users' quota takes
- * into one append. The count is part of where the log keeps a user's quota:
- * changing it moves users to other buckets and forgets what they hold, so it
- * only changes with a migration of the live quota. */
-#define ENG_QUOTA_BUCKETS 16
+ * into one append. Few buckets batch best: a hold waits on its quota only
+ * for one commit, so at any moment few holds are at that step, and with 16
+ * buckets most quota commits carried one take (BENCHMARKS.md: 4 and 1 did
+ * about equally well on 2 cores, 16 clearly worse); more than one keeps a
+ * snapshot of one bucket from stalling every buyer of the event. The count
+ * is part of where the log keeps a user's quota: changing it moves users to
+ * other buckets and forgets what they hold, so it only changes with a
+ * migration of the live quota. */
+#define ENG_QUOTA_BUCKETS 4
 
 /* tix.quota.<event_id>.<bucket> of user_id, in a: bucket = the first byte
  * of SHA-256(user_id) mod ENG_QUOTA_BUCKETS, in decimal (stable across

@@ -184,7 +184,7 @@ def hold_events(commits, type_name):
 
 
 # ENG_QUOTA_BUCKETS (engine/engine.h).
-QUOTA_BUCKETS = 16
+QUOTA_BUCKETS = 4
 
 
 def quota_subject(event_id, user_id):

@@ -7,9 +7,9 @@ import unittest
 
 from harness import StackTestCase, expect
 from pay_util import PAY_ENV, pay, paid_booking, simulate, wait_booking
-from helpers import (audit, get_projected, log_head, published_event, quota_subject,
-                     quota_types, register_users, rfc3339, run_together, seat_statuses,
-                     seatmap, wait_checkpoint)
+from helpers import (QUOTA_BUCKETS, audit, get_projected, log_head, published_event,
+                     quota_subject, quota_types, register_users, rfc3339, run_together,
+                     seat_statuses, seatmap, wait_checkpoint)
 from replay_util import dump, replay
 
 DEFAULT_POLICY = {"max_per_order": 4, "max_per_user": 8, "hold_minutes": 20,
@@ -365,11 +365,10 @@ class PerUserCap(StackTestCase):
         _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 2,
                                                             "max_per_order": 1}})
         ev = e["event_id"]
-        # 40 users over 16 buckets: some bucket has three (else register more).
+        # 2 x QUOTA_BUCKETS + 1 users: some bucket has three of them.
         by_bucket = {}
-        while not any(len(v) >= 3 for v in by_bucket.values()):
-            for uid, token in register_users(s, 40):
-                by_bucket.setdefault(quota_subject(ev, uid), []).append((uid, token))
+        for uid, token in register_users(s, 2 * QUOTA_BUCKETS + 1):
+            by_bucket.setdefault(quota_subject(ev, uid), []).append((uid, token))
         subject, trio = next((k, v[:3]) for k, v in by_bucket.items() if len(v) >= 3)
 
         # Each sends three one-unit holds at once: 9 holds, 2 per user pass.

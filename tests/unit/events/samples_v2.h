@@ -182,7 +182,7 @@ static inline const char *sample_v2_subject(evt_type_t type)
     case EVT_QUOTA_TAKEN:
     case EVT_QUOTA_CONFIRMED:
     case EVT_QUOTA_RETURNED:
-        return "tix.quota.evt_1.12"; /* the bucket of usr_1 */
+        return "tix.quota.evt_1.0"; /* the bucket of usr_1 */
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:
     case EVT_WAITLIST_OFFERED:
