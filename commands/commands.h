@@ -669,10 +669,14 @@ int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner
  * quota lapses with its hold, lazily, like the seats: RULE-HOLD-3).
  *
  * Layout: entries[] holds every booking ever seen, in the order first seen;
- * by_booking maps a booking id to its entry, by_user maps a user id to the
- * user's latest entry, and each entry links to the same user's previous one
- * (prev_of_user), so a decision walks that user's bookings alone. Events
- * without user_id (none were written in production) are ignored. */
+ * by_booking maps a booking id to its entry. users[] holds one record per
+ * user (by_user maps the id to it): the user's latest entry, each entry
+ * linking to the same user's previous one (prev_of_user), and the sums a
+ * take needs, kept by apply: confirmed units, taken units and the earliest
+ * expiry among the taken entries. Before that expiry every taken unit is
+ * in use and a take reads the sums; from it on, the take walks that user's
+ * entries, and no other user's. Events without user_id (none were written
+ * in production) are ignored. */
 
 typedef enum { QUOTA_TAKEN = 0, QUOTA_CONFIRMED = 1, QUOTA_RETURNED = 2 } quota_status_t;
 
@@ -682,16 +686,27 @@ typedef struct {
     uint32_t quantity;
     int64_t expires_at;
     quota_status_t status;
+    int32_t user;         /* index into users */
     int32_t prev_of_user; /* the same user's previous entry, -1 for none */
 } quota_entry_t;
+
+typedef struct {
+    const char *user_id;  /* in the state arena */
+    int32_t last;         /* the user's latest entry */
+    uint64_t confirmed;   /* units of the confirmed entries */
+    uint64_t taken;       /* units of the taken entries, lapsed or not */
+    int64_t first_expiry; /* earliest expires_at of a taken entry; INT64_MAX: none */
+} quota_user_t;
 
 typedef struct {
     int exists;
     const char *event_id;
     quota_entry_t *entries;
     uint32_t n_entries, cap_entries;
+    quota_user_t *users;
+    uint32_t n_users, cap_users;
     ts_map_t by_booking; /* booking id → index into entries */
-    ts_map_t by_user;    /* user id → index of the user's latest entry */
+    ts_map_t by_user;    /* user id → index into users */
     ts_arena_t arena;
 } cmd_quota_state_t;
 

@@ -31,11 +31,18 @@ static int entry_in_use(const quota_entry_t *q, int64_t now)
 
 uint32_t quota_in_use(const cmd_quota_state_t *s, const char *user_id, int64_t now)
 {
-    uint64_t n = 0;
-    int32_t i = user_id ? ts_map_get(&s->by_user, user_id) : -1;
-    for (; i >= 0; i = s->entries[i].prev_of_user)
-        if (entry_in_use(&s->entries[i], now))
-            n += s->entries[i].quantity;
+    int32_t u = user_id ? ts_map_get(&s->by_user, user_id) : -1;
+    if (u < 0)
+        return 0;
+    const quota_user_t *q = &s->users[u];
+    /* Before the first expiry every taken unit counts: the sums answer. */
+    uint64_t n = q->confirmed + q->taken;
+    if (now >= q->first_expiry) {
+        n = 0;
+        for (int32_t i = q->last; i >= 0; i = s->entries[i].prev_of_user)
+            if (entry_in_use(&s->entries[i], now))
+                n += s->entries[i].quantity;
+    }
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
@@ -143,10 +150,38 @@ static void quota_free(void *p)
     if (!s)
         return;
     free(s->entries);
+    free(s->users);
     ts_map_deinit(&s->by_booking);
     ts_map_deinit(&s->by_user);
     ts_arena_deinit(&s->arena);
     free(s);
+}
+
+static void *grow(void *items, uint32_t n, uint32_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? 2 * *cap : 8;
+    items = realloc(items, *cap * size);
+    if (!items)
+        abort();
+    return items;
+}
+
+static int32_t user_add(cmd_quota_state_t *s, const char *user_id)
+{
+    int32_t u = ts_map_get(&s->by_user, user_id);
+    if (u >= 0)
+        return u;
+    s->users = grow(s->users, s->n_users, &s->cap_users, sizeof(*s->users));
+    u = (int32_t)s->n_users++;
+    quota_user_t *q = &s->users[u];
+    memset(q, 0, sizeof(*q));
+    q->user_id = ts_arena_strdup(&s->arena, user_id);
+    q->last = -1;
+    q->first_expiry = INT64_MAX;
+    ts_map_put(&s->by_user, q->user_id, u);
+    return u;
 }
 
 /* The entry of q's booking, made (status returned, linked as its user's
@@ -156,25 +191,48 @@ static quota_entry_t *entry_add(cmd_quota_state_t *s, const evt_quota_t *q)
     int32_t i = ts_map_get(&s->by_booking, q->booking_id);
     if (i >= 0)
         return &s->entries[i];
-    if (s->n_entries == s->cap_entries) {
-        s->cap_entries = s->cap_entries ? 2 * s->cap_entries : 8;
-        s->entries = realloc(s->entries, s->cap_entries * sizeof(*s->entries));
-        if (!s->entries)
-            abort();
-    }
-    int32_t n = (int32_t)s->n_entries;
+    s->entries = grow(s->entries, s->n_entries, &s->cap_entries, sizeof(*s->entries));
+    int32_t n = (int32_t)s->n_entries++;
     quota_entry_t *e = &s->entries[n];
     memset(e, 0, sizeof(*e));
     e->booking_id = ts_arena_strdup(&s->arena, q->booking_id);
-    e->prev_of_user = ts_map_get(&s->by_user, q->user_id);
-    /* The user's entries share one copy of the id. */
-    e->user_id = e->prev_of_user >= 0 ? s->entries[e->prev_of_user].user_id
-                                      : ts_arena_strdup(&s->arena, q->user_id);
+    e->user = user_add(s, q->user_id);
+    quota_user_t *u = &s->users[e->user];
+    e->user_id = u->user_id;
+    e->prev_of_user = u->last;
+    u->last = n;
     e->status = QUOTA_RETURNED;
     ts_map_put(&s->by_booking, e->booking_id, n);
-    ts_map_put(&s->by_user, e->user_id, n);
-    s->n_entries++;
     return e;
+}
+
+/* Moves e to status (with quantity and expiry), keeping its user's sums. */
+static void entry_set(cmd_quota_state_t *s, quota_entry_t *e, quota_status_t status,
+                      uint32_t quantity, int64_t expires_at)
+{
+    quota_user_t *u = &s->users[e->user];
+    int was_taken = e->status == QUOTA_TAKEN;
+    if (e->status == QUOTA_TAKEN)
+        u->taken -= e->quantity;
+    else if (e->status == QUOTA_CONFIRMED)
+        u->confirmed -= e->quantity;
+    e->status = status;
+    e->quantity = quantity;
+    e->expires_at = expires_at;
+    if (status == QUOTA_TAKEN)
+        u->taken += quantity;
+    else if (status == QUOTA_CONFIRMED)
+        u->confirmed += quantity;
+    if (was_taken) {
+        /* A taken entry left (or changed): the earliest expiry is found
+         * again among the user's entries. */
+        u->first_expiry = INT64_MAX;
+        for (int32_t i = u->last; i >= 0; i = s->entries[i].prev_of_user)
+            if (s->entries[i].status == QUOTA_TAKEN && s->entries[i].expires_at < u->first_expiry)
+                u->first_expiry = s->entries[i].expires_at;
+    } else if (status == QUOTA_TAKEN && expires_at < u->first_expiry) {
+        u->first_expiry = expires_at;
+    }
 }
 
 static void quota_apply(void *p, const evt_event_t *ev)
@@ -193,7 +251,8 @@ static void quota_apply(void *p, const evt_event_t *ev)
     int32_t i = ts_map_get(&s->by_booking, q->booking_id);
     if (ev->type == EVT_QUOTA_RETURNED) {
         if (i >= 0)
-            s->entries[i].status = QUOTA_RETURNED;
+            entry_set(s, &s->entries[i], QUOTA_RETURNED, s->entries[i].quantity,
+                      s->entries[i].expires_at);
         return;
     }
     /* Without its user a new booking cannot be counted for anyone: such
@@ -201,17 +260,11 @@ static void quota_apply(void *p, const evt_event_t *ev)
     if (i < 0 && !q->user_id)
         return;
     quota_entry_t *e = entry_add(s, q);
-    if (ev->type == EVT_QUOTA_TAKEN) {
-        e->quantity = q->quantity;
-        e->expires_at = q->expires_at;
-        e->status = QUOTA_TAKEN;
-    } else {
-        if (q->quantity)
-            e->quantity = q->quantity;
-        /* Sold quota never lapses; 0 keeps snapshots canonical. */
-        e->expires_at = 0;
-        e->status = QUOTA_CONFIRMED;
-    }
+    if (ev->type == EVT_QUOTA_TAKEN)
+        entry_set(s, e, QUOTA_TAKEN, q->quantity, q->expires_at);
+    else
+        /* Sold quota never lapses; expiry 0 keeps snapshots canonical. */
+        entry_set(s, e, QUOTA_CONFIRMED, q->quantity ? q->quantity : e->quantity, 0);
 }
 
 /* The snapshot: per booking, in the order first seen (which rebuilds the

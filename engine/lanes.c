@@ -197,7 +197,13 @@ static uint32_t decide_batch(eng_lane_t *l, eng_job_t **jobs, uint32_t n, evt_ev
                          .command_id = c->command_id,
                          .new_id = c->new_id,
                          .arena = j->arena};
-        j->result = ts_arena_alloc(j->arena, sizeof(cmd_result_t));
+        /* A result has room for CMD_MAX_EVENTS events (55 KB) and a
+         * decision fills a few, each zeroed by cmd_emit: clearing the rest
+         * cost a 55 KB memset per command. */
+        j->result = ts_arena_alloc_uninit(j->arena, sizeof(cmd_result_t));
+        j->result->reject = NULL;
+        j->result->n_events = 0;
+        j->result->ref = NULL;
         eng__decide(c, l->state, &ctx, j->result);
         if (j->result->reject || j->result->n_events == 0)
             continue;
