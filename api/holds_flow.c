@@ -160,24 +160,27 @@ ts_status api_hold_place(api_req_t *r, api_hold_t *hp, eng_cmd_t *cmd, eng_outco
     q.u.quota.q.expires_at = api__now_ms() + (int64_t)minutes * 60000 + API_QUOTA_MARGIN_MS;
     q.u.quota.max_per_user = pol->max_per_user;
     hp->refused_by = 2;
-    if ((st = api_execute_raw(r, &q, o)) != TS_OK || o->reject) {
+    /* 2 and 3 in one call: the hold goes to its shard as soon as the quota
+     * is in the log, without waking this thread in between (two context
+     * switches less per hold); it is never decided before. */
+    eng_outcome_t qo;
+    int ran = 0;
+    st = api_execute_then(r, &q, cmd, &qo, o, &ran);
+    if (!ran) {
+        *o = qo;
         compensate(r, hp, booking, promo, 0);
         return st;
     }
     quota = 1;
     hp->refused_by = 3;
 
-    /* 3. The hold. A shard of a published event that was never opened (a
-     * crash right after publish) is opened now, then the hold is retried. */
-    for (int attempt = 0;; attempt++) {
-        if ((st = api_execute_raw(r, cmd, o)) != TS_OK)
-            break;
-        if (o->reject && attempt == 0 && strcmp(o->reject->code, "not_on_sale") == 0 &&
-            !o->reject->field && api__published_section(hp->ev, h->section) &&
-            api__shard_open(r, hp->ev, cmd->subject, h->section) == 0)
-            continue;
-        break;
-    }
+    /* 3. The hold, decided above. A shard of a published event that was
+     * never opened (a crash right after publish) is opened now, then the
+     * hold is retried. */
+    if (st == TS_OK && o->reject && strcmp(o->reject->code, "not_on_sale") == 0 &&
+        !o->reject->field && api__published_section(hp->ev, h->section) &&
+        api__shard_open(r, hp->ev, cmd->subject, h->section) == 0)
+        st = api_execute_raw(r, cmd, o);
     /* Refused, or the command had already placed another booking: what
      * this booking id took goes back. */
     if (st != TS_OK || o->reject || (o->ref && strcmp(o->ref, booking) != 0))
