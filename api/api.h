@@ -40,6 +40,13 @@ typedef struct {
     const uint8_t *webhook_secret; /* RULE-PAY-1: verifies POST /webhooks/payments */
     size_t webhook_secret_len;
     uint32_t cancel_batch; /* bookings per commit of an event's cancellation; 0: 200 */
+    /* /readyz: a projection is behind past this many seconds of lag (0
+     * picks 30) or, when set, this many events; a projection listed in
+     * ready_projections (comma-separated; NULL: "catalog") fails it also
+     * when it is not running (health.c). */
+    int ready_max_lag_s;
+    uint64_t ready_max_lag_events;
+    const char *ready_projections;
 } api_config_t;
 
 /* Starts listening. Errors: TS_ERR_IO (port taken, bad address),

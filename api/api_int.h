@@ -45,6 +45,12 @@ typedef struct {
     int status;
     char *out;            /* malloc'd body */
     const char *out_type; /* content type */
+    /* Or, when piece_cls is set, a body sent from these pieces in place
+     * (no copy), and piece_free(piece_cls) once MHD is done with them. */
+    struct MHD_IoVec *pieces; /* MHD copies the array itself */
+    unsigned n_pieces;
+    MHD_ContentReaderFreeCallback piece_free;
+    void *piece_cls;
     const char *retry_after;
 } api_req_t;
 
@@ -140,6 +146,9 @@ void api_h_checkin(api_req_t *r);
 void api_h_event_keys(api_req_t *r);
 void api_h_event_revocations(api_req_t *r);
 void api_h_my_tickets(api_req_t *r);
+/* issue 4, the sales dashboard and a user's bookings (handlers_sales.c) */
+void api_h_event_sales(api_req_t *r);
+void api_h_my_bookings(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */

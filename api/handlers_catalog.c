@@ -179,20 +179,39 @@ void api_h_event_get(api_req_t *r)
     api_reply_json(r, 200, out);
 }
 
+static void seatmap_free(void *cls)
+{
+    proj_seatmap_close(cls);
+    free(cls);
+}
+
 void api_h_seatmap(api_req_t *r)
 {
     if (api_wait_min_seq(r) != 0)
         return;
-    char *text = NULL;
-    size_t len = 0;
-    /* The read side keeps the map serialised: served as is, never parsed. */
-    ts_status st = ts_id_valid(r->params[0])
-                       ? proj_seatmap_text(r->srv->cfg.db, r->params[0], &text, &len)
-                       : TS_ERR_NOT_FOUND;
-    if (st != TS_OK)
+    /* The read side keeps the whole map serialised and shared between
+     * requests: it is sent from there, neither parsed nor copied. */
+    proj_seatmap_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return api_reply_status(r, TS_ERR_NOMEM);
+    ts_status st = ts_id_valid(r->params[0]) ? proj_seatmap_open(r->srv->cfg.db, r->params[0], m)
+                                             : TS_ERR_NOT_FOUND;
+    if (st != TS_OK) {
+        free(m);
         return api_reply_status(r, st);
+    }
+    r->pieces = calloc(m->n_pieces, sizeof *r->pieces);
+    if (!r->pieces) {
+        seatmap_free(m);
+        return api_reply_status(r, TS_ERR_NOMEM);
+    }
+    for (uint32_t i = 0; i < m->n_pieces; i++)
+        r->pieces[i] = (struct MHD_IoVec){.iov_base = m->piece[i], .iov_len = m->len[i]};
+    r->n_pieces = m->n_pieces;
+    r->piece_free = seatmap_free;
+    r->piece_cls = m;
     free(r->out);
-    r->out = text;
+    r->out = NULL;
     r->status = 200;
     r->out_type = "application/json";
 }
@@ -225,16 +244,15 @@ int api__limit(api_req_t *r)
 
 void api_h_events_list(api_req_t *r)
 {
-    if (api_wait_min_seq(r) != 0)
-        return;
     proj_events_query_t q = {0};
     q.text = api_query(r, "q");
     q.genre = api_query(r, "genre");
     q.city = api_query(r, "city");
     q.cursor = api_query(r, "cursor");
+    /* A bad parameter is a 400 at once, not after waiting for min_seq. */
     int limit = api__limit(r);
     if (limit < 0 || parse_time_param(r, "from", &q.from_ms) != 0 ||
-        parse_time_param(r, "to", &q.to_ms) != 0)
+        parse_time_param(r, "to", &q.to_ms) != 0 || api_wait_min_seq(r) != 0)
         return;
     q.limit = limit;
     json_t *out = NULL;

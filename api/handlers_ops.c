@@ -1,5 +1,6 @@
-/* Operations (health, readiness, metrics), the audit log, its verification
- * and the contract. The audit views themselves are made in replay/. */
+/* Operations (liveness), the audit log, its verification and the contract.
+ * Readiness and metrics are in health.c; the audit views themselves are made
+ * in replay/. */
 #include "api/api_int.h"
 #include "replay/replay.h"
 
@@ -10,61 +11,6 @@
 void api_h_healthz(api_req_t *r)
 {
     api_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-void api_h_readyz(api_req_t *r)
-{
-    int js = eng_ready(r->srv->cfg.engine) == TS_OK;
-    int pg = proj_db_ping(r->srv->cfg.db) == TS_OK;
-    if (!js || !pg)
-        r->retry_after = "1";
-    api_reply_json(r, js && pg ? 200 : 503,
-                   json_pack("{s:b, s:{s:s, s:s}}", "ready", js && pg, "checks", "jetstream_lmdb",
-                             js ? "ok" : "unavailable", "postgres", pg ? "ok" : "unavailable"));
-    if (!(js && pg))
-        r->out_type = "application/json";
-}
-
-static int first_time(const eng_log_msg_t *m, void *arg)
-{
-    *(int64_t *)arg = m->time;
-    return 1;
-}
-
-void api_h_metrics(api_req_t *r)
-{
-    ts_buf_t b;
-    ts_buf_init(&b);
-    eng_metrics_render(r->srv->cfg.engine, &b);
-    uint64_t head = 0, done = 0;
-    if (eng_log_last_seq(r->srv->cfg.engine, &head) == TS_OK &&
-        proj_checkpoint_get(r->srv->cfg.db, "catalog", &done) == TS_OK) {
-        uint64_t lag = head > done ? head - done : 0;
-        double lag_s = 0;
-        if (lag) {
-            /* Seconds: the age of the oldest commit not yet projected. */
-            int64_t t = 0;
-            eng_log_scan(r->srv->cfg.engine, ">", done + 1, 1, first_time, &t);
-            if (t)
-                lag_s = (double)(api__now_ms() - t) / 1000.0;
-        }
-        char *s = ts_arena_printf(
-            &r->arena,
-            "# HELP turnstile_projection_lag_events Commits in the log not yet projected.\n"
-            "# TYPE turnstile_projection_lag_events gauge\n"
-            "turnstile_projection_lag_events{projection=\"catalog\"} %llu\n"
-            "# HELP turnstile_projection_lag_seconds Age of the oldest unprojected commit.\n"
-            "# TYPE turnstile_projection_lag_seconds gauge\n"
-            "turnstile_projection_lag_seconds{projection=\"catalog\"} %.3f\n"
-            "# TYPE turnstile_log_last_seq gauge\nturnstile_log_last_seq %llu\n",
-            (unsigned long long)lag, lag_s, (unsigned long long)head);
-        ts_buf_append(&b, s, strlen(s));
-    }
-    ts_buf_append(&b, "", 1);
-    free(r->out);
-    r->out = (char *)b.data; /* ownership passes to the answer */
-    r->status = 200;
-    r->out_type = "text/plain; version=0.0.4";
 }
 
 /* ---- GET /audit/events ---- */

@@ -48,6 +48,14 @@ const char api__openapi_json[] =
     ":{\"description\":\"JSON, or an RFC 7807 problem\"}}}},\"/events/{id}/cancel\":{\"post\""
     ":{\"summary\":\"Cancel an event: every booking refunded in full (owner, admin)\",\"respo"
     "nses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 problem\"}}}}"
+    /* issue 3: waitlists (RULE-WL-1) */
+    ",\"/events/{id}/waitlist\":{\"post\":{\"summary\":\"Join the tier's waitlist: {quantity, "
+    "tier?} -> {entry_id, position}\",\"responses\":{\"default\":{\"description\":\"JSON, or "
+    "an RFC 7807 problem\"}}}},\"/events/{id}/waitlist/{entry}\":{\"delete\":{\"summary\":\"L"
+    "eave the waitlist (owner): 204\",\"responses\":{\"default\":{\"description\":\"Empty, or"
+    " an RFC 7807 problem\"}}}},\"/users/me/waitlist\":{\"get\":{\"summary\":\"My waitlist e"
+    "ntries with position and any open offer; ?min_seq\",\"responses\":{\"default\":{\"descr"
+    "iption\":\"JSON, or an RFC 7807 problem\"}}}}"
     /* tickets and gates (RULE-TKT-1..3) */
     ",\"/users/me/tickets\":{\"get\":{\"summary\":\"The caller's tickets, oldest first (?limi"
     "t, ?cursor, ?min_seq)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 78"
@@ -66,4 +74,10 @@ const char api__openapi_json[] =
     "ts/{id}/revocations\":{\"get\":{\"summary\":\"Ticket codes revoked after ?since_seq (box"
     "_office, admin)\",\"responses\":{\"default\":{\"description\":\"JSON, or an RFC 7807 pro"
     "blem\"}}}}"
-    "}}";
+    /* issue 4: the sales dashboard and a user's bookings */
+    ",\"/events/{id}/sales\":{\"get\":{\"summary\":\"Sales per tier (sold, held, available, "
+    "gross, refunds, checked_in), totals and a per-minute series (owner, admin); ?from=&to= bound "
+    "the series, ?min_seq waits for the read model\",\"responses\":{\"default\":{\"description"
+    "\":\"JSON, or an RFC 7807 problem\"}}}},\"/users/me/bookings\":{\"get\":{\"summary\":\"The "
+    "caller's bookings, newest first; ?limit=&cursor=, ?min_seq\",\"responses\":{\"default\":{"
+    "\"description\":\"JSON, or an RFC 7807 problem\"}}}}}}";

@@ -149,14 +149,15 @@ int api_wait_min_seq(api_req_t *r)
     const char *v = api_query(r, "min_seq");
     if (!v)
         return 0;
+    /* Digits only: strtoull alone would take " 7", "+7" and "-7". */
     char *end = NULL;
     errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (!*v || *end || errno || v[0] == '-') {
-        api_problem_validation(r, "min_seq", "a non-negative integer");
+    unsigned long long n = v[0] >= '0' && v[0] <= '9' ? strtoull(v, &end, 10) : 0;
+    if (!end || *end || errno) {
+        api_problem_validation(r, "min_seq", "a non-negative integer (a commit_seq)");
         return -1;
     }
-    ts_status st = proj_wait_seq(r->srv->cfg.db, "catalog", n, r->srv->cfg.min_seq_wait_ms);
+    ts_status st = proj_wait_seq(r->srv->cfg.db, PROJ_CATALOG, n, r->srv->cfg.min_seq_wait_ms);
     if (st == TS_ERR_TIMEOUT) {
         r->retry_after = "1";
         api_problem(r, 503, "projection_lagging",

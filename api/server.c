@@ -62,6 +62,9 @@ static const api_route_t routes[] = {
     {"GET", "/events/*/keys", api_h_event_keys, 0},
     {"GET", "/events/*/revocations", api_h_event_revocations, 0},
     {"GET", "/users/me/tickets", api_h_my_tickets, 0},
+    /* issue 4, the sales dashboard and a user's bookings */
+    {"GET", "/events/*/sales", api_h_event_sales, 0},
+    {"GET", "/users/me/bookings", api_h_my_bookings, 0},
 };
 
 /* Matches path against pattern, capturing '*' segments into r->params.
@@ -214,14 +217,24 @@ static void dispatch(api_req_t *r, const char *url)
 
 static enum MHD_Result send_answer(api_req_t *r)
 {
-    if (!r->out) {
-        r->out = strdup("");
-        if (!r->status)
-            r->status = 500;
+    struct MHD_Response *resp;
+    if (r->piece_cls && !r->out) {
+        /* The response owns the pieces from here on, also on failure. */
+        resp = MHD_create_response_from_iovec(r->pieces, r->n_pieces, r->piece_free, r->piece_cls);
+        if (!resp)
+            r->piece_free(r->piece_cls);
+        r->piece_cls = NULL;
+        if (!resp)
+            return MHD_NO;
+    } else {
+        if (!r->out) {
+            r->out = strdup("");
+            if (!r->status)
+                r->status = 500;
+        }
+        resp = MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
+        r->out = NULL;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(r->out), r->out, MHD_RESPMEM_MUST_FREE);
-    r->out = NULL;
     if (r->status != 204) /* no body, no type */
         MHD_add_response_header(resp, "Content-Type",
                                 r->out_type ? r->out_type : "application/json");
@@ -281,6 +294,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     api_req_t *r = *con_cls;
     if (!r)
         return;
+    if (r->piece_cls)
+        r->piece_free(r->piece_cls);
+    free(r->pieces);
     free(r->out);
     ts_buf_deinit(&r->body);
     ts_arena_deinit(&r->arena);
@@ -296,6 +312,10 @@ ts_status api_start(const api_config_t *cfg, api_server_t **out)
     s->cfg = *cfg;
     if (s->cfg.min_seq_wait_ms <= 0)
         s->cfg.min_seq_wait_ms = 2000;
+    if (s->cfg.ready_max_lag_s <= 0)
+        s->cfg.ready_max_lag_s = 30;
+    if (!s->cfg.ready_projections)
+        s->cfg.ready_projections = PROJ_CATALOG;
     pthread_mutex_init(&s->idem_mu, NULL);
     pthread_mutex_init(&s->cache_mu, NULL);
     api__tokens_init(s);

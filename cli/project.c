@@ -37,17 +37,24 @@ static const char help[] =
     "\n"
     "Options:\n"
     "  --projection NAME catalog or audit             [catalog]\n"
-    "  --batch N         messages per batch and transaction (catalog, default\n"
-    "                    500); events per push (audit, default 500)\n"
+    "  --batch N         catalog: messages per fetch, and per transaction when\n"
+    "                    caught up (default 500); audit: events per push (500)\n"
+    "  --catchup N       catalog: commits per transaction at most while the\n"
+    "                    consumer has a backlog (default 20000, at most 100000)\n"
+    "  --bootstrap N     catalog: a backlog of N commits or more, and twice the\n"
+    "                    checkpoint or more, is folded by a build of the\n"
+    "                    whole log swapped in (default 100000; 0: never)\n"
     "  --loki URL        audit: Loki's base URL       [LOKI_URL; unset: the file]\n"
     "%s";
 
-static int run_catalog(const cli_settings_t *s, int batch)
+static int run_catalog(const cli_settings_t *s, int batch, int catchup, int bootstrap)
 {
     proj_config_t pc = {.nats_url = s->nats_url,
                         .stream = s->stream,
                         .pg_conninfo = s->pg_conninfo,
                         .batch = batch,
+                        .catchup = catchup,
+                        .bootstrap = bootstrap,
                         .stop = &stop_flag};
     fprintf(stderr, "project: catalog; NATS %s, PostgreSQL %s\n", s->nats_url, s->pg_conninfo);
     ts_status st = proj_run(&pc);
@@ -82,7 +89,7 @@ int cli_project(int argc, char **argv)
 {
     cli_settings_t s;
     cli_settings_from_env(&s);
-    int batch = 0;
+    int batch = 0, catchup = 0, bootstrap = 0;
     const char *projection = PROJ_CATALOG;
     const char *loki = getenv("LOKI_URL");
     for (int i = 1; i < argc; i++) {
@@ -111,8 +118,26 @@ int cli_project(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(argv[i], "--catchup") == 0 && i + 1 < argc) {
+            catchup = atoi(argv[++i]);
+            if (catchup < 1 || catchup > 100000) {
+                fprintf(stderr, "turnstile project: --catchup is 1..100000\n");
+                return 2;
+            }
+            continue;
+        }
         if (strcmp(argv[i], "--loki") == 0 && i + 1 < argc) {
             loki = argv[++i];
+            continue;
+        }
+        if (strcmp(argv[i], "--bootstrap") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long n = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || n < 0 || n > 1000000000) {
+                fprintf(stderr, "turnstile project: --bootstrap is 0..1000000000\n");
+                return 2;
+            }
+            bootstrap = n ? (int)n : -1;
             continue;
         }
         fprintf(stderr, "turnstile project: unknown option '%s' (see --help)\n", argv[i]);
@@ -132,5 +157,5 @@ int cli_project(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (audit)
         return run_audit(&s, batch, loki);
-    return run_catalog(&s, batch);
+    return run_catalog(&s, batch, catchup, bootstrap);
 }

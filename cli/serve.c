@@ -42,7 +42,12 @@ static const char help[] =
     "  TURNSTILE_WEBHOOK_URL     where the simulated provider sends its webhooks;\n"
     "                            else http://BIND:PORT/api/v1/webhooks/payments\n"
     "  TURNSTILE_ADMIN_EMAIL,\n"
-    "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n";
+    "  TURNSTILE_ADMIN_PASSWORD  create this admin at start-up when missing\n"
+    "  TURNSTILE_READY_MAX_LAG_SECONDS  /readyz fails while a projection's oldest\n"
+    "                            unfolded commit is older than this (30)\n"
+    "  TURNSTILE_READY_MAX_LAG_EVENTS   ... or it lags by more events (0: no limit)\n"
+    "  TURNSTILE_READY_PROJECTIONS      projections whose absence fails /readyz\n"
+    "                            (comma-separated, default catalog; e.g. catalog,audit)\n";
 
 /* A secret (the HS256 key, the webhook secret): from the environment
  * variable env, or a random one kept in the data directory file name so
@@ -281,6 +286,29 @@ int cli_serve(int argc, char **argv)
     ac.webhook_secret = (const uint8_t *)webhook_secret;
     ac.webhook_secret_len = strlen(webhook_secret);
     ac.cancel_batch = cancel_batch;
+    /* The waitlist and notification sagas start from the end of the log
+     * the first time they run: before the API, so no command slips in
+     * between. */
+    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
+                                 .stream = s.stream,
+                                 .engine = e,
+                                 .offer_minutes = (uint32_t)offer_minutes};
+    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
+        goto done;
+    }
+    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
+    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
+        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
+        goto done;
+    }
+    /* /readyz: how far behind a projection may be (health.c). */
+    const char *v = getenv("TURNSTILE_READY_MAX_LAG_SECONDS");
+    ac.ready_max_lag_s = v ? atoi(v) : 0;
+    v = getenv("TURNSTILE_READY_MAX_LAG_EVENTS");
+    ac.ready_max_lag_events = v ? strtoull(v, NULL, 10) : 0;
+    v = getenv("TURNSTILE_READY_PROJECTIONS");
+    ac.ready_projections = v && *v ? v : NULL;
     if ((st = api_start(&ac, &srv)) != TS_OK)
         goto done;
     saga_cancel_config_t cc = {.nats_url = s.nats_url,
@@ -293,23 +321,10 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "serve: saga_cancel: %s\n", ts_status_str(st));
         goto done;
     }
-    saga_waitlist_config_t wc = {.nats_url = s.nats_url,
-                                 .stream = s.stream,
-                                 .engine = e,
-                                 .offer_minutes = (uint32_t)offer_minutes};
-    if ((st = saga_waitlist_start(&wc, &waitlist_saga)) != TS_OK) {
-        fprintf(stderr, "serve: saga_waitlist: %s\n", ts_status_str(st));
-        goto done;
-    }
     /* Quota and promo uses follow their bookings (RULE-HOLD-4, RULE-PROMO-1). */
     saga_bookings_config_t bc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
     if ((st = saga_bookings_start(&bc, &bookings_saga)) != TS_OK) {
         fprintf(stderr, "serve: saga_bookings: %s\n", ts_status_str(st));
-        goto done;
-    }
-    saga_notify_config_t nc = {.nats_url = s.nats_url, .stream = s.stream, .engine = e};
-    if ((st = saga_notify_start(&nc, &notify_saga)) != TS_OK) {
-        fprintf(stderr, "serve: saga_notify: %s\n", ts_status_str(st));
         goto done;
     }
     fprintf(stderr, "serve: listening on http://%s:%d (NATS %s, data %s)\n", s.bind, s.port,

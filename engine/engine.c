@@ -185,6 +185,31 @@ ts_status eng_log_subjects(eng_t *e, const char *filter,
     return eng__log_subjects(&e->log, filter, fn, arg);
 }
 
+ts_status eng_log_consumers(eng_t *e, const char *prefix,
+                            void (*fn)(const eng_consumer_t *c, void *arg), void *arg)
+{
+    jsConsumerInfoList *list = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_Consumers(&list, e->log.js, e->log.stream, NULL, &jerr);
+    if (s == NATS_NOT_FOUND)
+        return TS_OK; /* no consumer at all */
+    if (s != NATS_OK)
+        return jerr ? TS_ERR_LOG : TS_ERR_UNAVAILABLE;
+    size_t n = prefix ? strlen(prefix) : 0;
+    for (int i = 0; i < list->Count; i++) {
+        const jsConsumerInfo *ci = list->List[i];
+        if (!ci || !ci->Name || strncmp(ci->Name, prefix ? prefix : "", n) != 0)
+            continue;
+        eng_consumer_t c = {.name = ci->Name,
+                            .ack_floor = ci->AckFloor.Stream,
+                            .delivered = ci->Delivered.Stream,
+                            .num_pending = ci->NumPending};
+        fn(&c, arg);
+    }
+    jsConsumerInfoList_Destroy(list);
+    return TS_OK;
+}
+
 ts_status eng_ready(eng_t *e)
 {
     uint64_t seq;

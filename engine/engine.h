@@ -296,6 +296,21 @@ ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *bo
 ts_status eng_promo_use_check(eng_t *e, const char *event_id, const char *booking_id,
                               int64_t used_at, int64_t grace_ms, int *pending);
 
+/* A durable consumer of the stream as JetStream reports it: projections
+ * that keep their checkpoint outside PostgreSQL are judged by it. */
+typedef struct {
+    const char *name;     /* valid during the callback */
+    uint64_t ack_floor;   /* stream sequence below which all is acked */
+    uint64_t delivered;   /* stream sequence of the last delivery */
+    uint64_t num_pending; /* messages not delivered yet */
+} eng_consumer_t;
+
+/* Calls fn for each durable consumer of the stream whose name starts with
+ * prefix (in the server's order), from one listing (a request per 256
+ * consumers). Errors: TS_ERR_UNAVAILABLE (NATS), TS_ERR_LOG. */
+ts_status eng_log_consumers(eng_t *e, const char *prefix,
+                            void (*fn)(const eng_consumer_t *c, void *arg), void *arg);
+
 /* ---- snapshot maintenance (turnstile snapshots; MAINTAIN mode) ----
  *
  * A snapshot is a cache of the fold of its subject's commits up to its

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #define PROJ_BUILD_DEFAULT_BATCH 20000
+/* Asks for the build lock this many times more, 100 ms apart (proj_build_open). */
+#define BUILD_LOCK_TRIES 30
 /* A carried hold segment is sent once it holds this many bookings, which
  * bounds the build's memory (a few hundred bytes a booking) and the size of
  * one statement. */
@@ -184,10 +186,11 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
                 " SET maintenance_work_mem = '256MB'; SET client_min_messages = warning");
     if (rc != TS_OK)
         goto done;
-    /* A build that just finished may still hold the lock for a moment: its
-     * session ends after its client has gone. Wait a few seconds for it
-     * before saying another build is running. */
-    for (int attempt = 0;; attempt++) {
+    /* A build that has just ended may hold the lock a moment longer: its
+     * backend lets go only once it has seen the disconnection (back-to-back
+     * replays were refused 7 times in 30). So ask for a few seconds before
+     * refusing. */
+    for (int tries = 0; rc == TS_OK; tries++) {
         rc = query1(b, "SELECT pg_try_advisory_lock(" PROJ_LOCK_CLASS ", " PROJ_LOCK_BUILD ")",
                     NULL, &res);
         int got = rc == TS_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -195,12 +198,12 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
         res = NULL;
         if (rc != TS_OK || got)
             break;
-        if (attempt == 50) {
+        if (tries == BUILD_LOCK_TRIES) {
             proj__log("build: another build is running (only one runs at a time)");
             rc = TS_ERR_CONFLICT;
             break;
         }
-        usleep(100 * 1000);
+        nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
     }
     if (rc == TS_OK && cfg->into) {
         /* A copy is for SQL: a name that must be quoted there (SELECT *
@@ -232,8 +235,7 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
         rc = create_schema(b);
     /* Hold segments go to the tables through COPY and these (fold.c). */
     if (rc == TS_OK)
-        rc = run(b, proj__staging_sql);
-    b->c.staging = rc == TS_OK;
+        rc = proj__staging_ensure(&b->c);
     for (int s = PROJ_F_VENUE_CREATED; rc == TS_OK && s < PROJ_STMT_COUNT; s++)
         rc = proj__prepare(&b->c, (proj__stmt_t)s);
 done:

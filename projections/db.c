@@ -61,6 +61,8 @@ ts_status proj_db_open(const char *conninfo, int pool_size, proj_db_t **out)
     pthread_mutex_init(&db->mu, NULL);
     pthread_cond_init(&db->cv, NULL);
     pthread_mutex_init(&db->cache_mu, NULL);
+    pthread_mutex_init(&db->doc_mu, NULL);
+    pthread_cond_init(&db->doc_cv, NULL);
     *out = db;
     db = NULL;
 done:
@@ -82,7 +84,11 @@ void proj_db_free(proj_db_t *db)
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
-        free(db->cache[i].text);
+        proj__blob_unref(db->cache[i].blob);
+    for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++)
+        proj__doc_unref(db->docs[i].doc);
+    pthread_mutex_destroy(&db->doc_mu);
+    pthread_cond_destroy(&db->doc_cv);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->cache_mu);
@@ -108,6 +114,7 @@ static ts_status conn_open(proj_db_t *db, proj__conn_t *c)
     if (c->pg)
         PQfinish(c->pg);
     c->ready = 0;
+    c->staging = 0; /* temporary tables die with their session */
     c->pg = PQconnectdb(db->conninfo);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
         const char *msg = c->pg ? PQerrorMessage(c->pg) : "out of memory";
@@ -193,6 +200,7 @@ void proj__db_release(proj_db_t *db, proj__conn_t *c)
         PQfinish(c->pg);
         c->pg = NULL;
         c->ready = 0;
+        c->staging = 0;
     }
     pthread_mutex_lock(&db->mu);
     c->busy = 0;
@@ -235,6 +243,17 @@ ts_status proj__prepare(proj__conn_t *c, proj__stmt_t s)
     PQclear(res);
     if (rc == TS_OK)
         c->ready |= bit;
+    return rc;
+}
+
+ts_status proj__staging_ensure(proj__conn_t *c)
+{
+    if (c->staging)
+        return TS_OK;
+    PGresult *res = PQexec(c->pg, proj__staging_sql);
+    ts_status rc = proj__pg_check(c->pg, res, "staging tables");
+    PQclear(res);
+    c->staging = rc == TS_OK;
     return rc;
 }
 

@@ -390,7 +390,18 @@ static ts_status seg_flush(proj__fold_t *f)
     uint64_t seq;
     ts_status rc = TS_OK;
 
-    if (f->c->staging && proj__seg_size(g) > 0)
+    /* Statistics first: a batch that published events before these holds
+     * added their seats, and a plan made without them scans every seat. */
+    if (f->analyze_seats && proj__seg_size(g) > 0) {
+        f->analyze_seats = 0;
+        rc = proj__fold_send(f, PROJ_F_ANALYZE_SEATS, 0, 0, NULL);
+        if (rc != TS_OK)
+            return rc;
+    }
+    /* A big segment goes through COPY (a build's, or the projector's while
+     * it catches up); a few bookings are cheaper as array parameters, which
+     * need no trip out of the pipeline. */
+    if (f->c->staging && proj__seg_size(g) >= PROJ_STAGE_MIN)
         return seg_flush_staged(f, g);
 
     if (proj__seg_ended_params(g, p, &seq))
@@ -446,6 +457,7 @@ ts_status proj__fold_commit(proj__fold_t *f, const evt_commit_t *commit, uint64_
             break;
         case EVT_EVENT_PUBLISHED:
             rc = fold_event_published(f, &e->u.event_published, seq);
+            f->analyze_seats = 1;
             break;
         case EVT_HOLD_PLACED:
             rc = fold_hold_placed(f, &e->u.hold_placed, seq);

@@ -65,7 +65,7 @@ static ts_status fold_confirmed(proj__fold_t *f, const evt_booking_confirmed_t *
     return proj__fold_send(f, PROJ_F_SALE_CONFIRMED, seq, 8, p);
 }
 
-ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq)
+static ts_status fold_rows(proj__fold_t *f, const evt_event_t *e, uint64_t seq)
 {
     ts_arena_t *a = f->arena;
     const char *s = unum(a, seq);
@@ -125,4 +125,11 @@ ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq)
     default:
         return TS_OK;
     }
+}
+
+ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq)
+{
+    ts_status rc = fold_rows(f, e, seq);
+    /* issue 4: the dashboard counts what the rows just sent changed. */
+    return rc == TS_OK ? proj__fold_dashboard(f, e, seq) : rc;
 }

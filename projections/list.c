@@ -1,5 +1,6 @@
-/* GET /events: published events, soonest first, with keyset pagination on
- * (starts_at, event_id) behind an opaque cursor (cursor.c). */
+/* GET /events: published events, soonest first (title matches of a text
+ * search before description-only ones), with keyset pagination on (rank,
+ * starts_at, event_id) behind an opaque cursor (cursor.c). */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
@@ -21,21 +22,27 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
     json_t *items = NULL;
-    char from[24], to[24], cur_ms[24], lim[16], cur_id[65];
-    const char *p[8];
+    char from[24], to[24], cur_ms[24], lim[16], cur_id[65], cur_rank[16];
+    const char *p[9];
     int64_t ms = 0;
-    int limit = q->limit ? q->limit : PROJ_LIST_DEFAULT;
+    int limit = q->limit ? q->limit : PROJ_LIST_DEFAULT, rank = -1;
+    int search = opt(q->text) != NULL;
     ts_status rc;
 
     if (limit < 1 || limit > PROJ_LIST_MAX)
         return TS_ERR_INVALID;
-    if (q->cursor && proj__cursor_decode(q->cursor, &ms, cur_id) != TS_OK)
+    if (q->cursor && proj__cursor_decode(q->cursor, &rank, &ms, cur_id) != TS_OK)
+        return TS_ERR_INVALID;
+    /* A search's cursor carries the rank of its last item, a plain list's
+     * does not: one from the other kind of list is not a position here. */
+    if (q->cursor && (search ? rank < 0 || rank > 1 : rank != -1))
         return TS_ERR_INVALID;
     snprintf(from, sizeof from, "%" PRId64, q->from_ms);
     snprintf(to, sizeof to, "%" PRId64, q->to_ms);
     snprintf(cur_ms, sizeof cur_ms, "%" PRId64, ms);
     /* One row more than asked tells whether there is a next page. */
     snprintf(lim, sizeof lim, "%d", limit + 1);
+    snprintf(cur_rank, sizeof cur_rank, "%d", rank < 0 ? 0 : rank);
     p[0] = opt(q->text);
     p[1] = opt(q->genre);
     p[2] = opt(q->city);
@@ -44,11 +51,12 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
     p[5] = q->cursor ? cur_ms : NULL;
     p[6] = q->cursor ? cur_id : NULL;
     p[7] = lim;
+    p[8] = q->cursor ? cur_rank : NULL;
 
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
-    r = PQexecParams(c->pg, proj__sql_events_list, 8, NULL, p, NULL, NULL, 0);
+    r = PQexecParams(c->pg, proj__sql_events_list, 9, NULL, p, NULL, NULL, 0);
     rc = proj__pg_check(c->pg, r, "events list");
     if (rc != TS_OK)
         goto done;
@@ -70,7 +78,8 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
     json_t *next = json_null();
     if (n > limit) {
         char cursor[PROJ_CURSOR_MAX];
-        proj__cursor_encode(proj__col_i64(r, shown - 1, 5), PQgetvalue(r, shown - 1, 0), cursor);
+        proj__cursor_encode(search ? (int)proj__col_i64(r, shown - 1, 10) : -1,
+                            proj__col_i64(r, shown - 1, 5), PQgetvalue(r, shown - 1, 0), cursor);
         next = json_string(cursor);
     }
     *out = json_pack("{s:O, s:o}", "items", items, "next_cursor", next);

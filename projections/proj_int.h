@@ -34,24 +34,70 @@ typedef struct {
     PGconn *pg;     /* NULL until first use */
     int busy;       /* handed out */
     uint64_t ready; /* bit i set: prepared statement i exists on pg */
-    int staging;    /* has the staging tables (a build's own connection) */
+    int staging;    /* has the staging tables (proj__staging_ensure) */
 } proj__conn_t;
 
 /* A seated section's seats, serialised (a compact JSON array), as of the
- * section's updated_seq. Every change to a seat bumps its section's
- * updated_seq, so an entry whose seq matches the row read in a snapshot is
- * exactly what that snapshot holds. Text, not a json_t tree: a tree costs
- * about 900 bytes per seat, the text about 70, and the API sends text. */
+ * section's updated_seq: immutable, shared by reference between the
+ * section cache and every document made from it, freed with its last
+ * reference. Every change to a seat bumps its section's updated_seq, so a
+ * blob whose seq matches the row read in a snapshot is exactly what that
+ * snapshot holds. Text, not a json_t tree: a tree costs about 900 bytes
+ * per seat, the text about 70, and the API sends text. */
+typedef struct {
+    _Atomic int refs;
+    size_t len;
+    char data[];
+} proj__blob_t;
+
 typedef struct {
     char event_id[65];
     char section[17];
     uint64_t seq;
-    char *text; /* heap, NULL when the slot is empty */
-    size_t len;
+    proj__blob_t *blob; /* NULL when the slot is empty */
 } proj__seat_slot_t;
 
 #define PROJ_SEAT_CACHE_SLOTS 512
 #define PROJ_SEAT_CACHE_WAYS 4 /* slots a key may use from its hash */
+
+/* One piece of a document as it is sent. */
+typedef struct {
+    const char *p;
+    size_t n;
+} proj__piece_t;
+
+/* A whole seat-map document, assembled once and served to every request
+ * that finds the event unchanged (seatmap.c): immutable once made, freed
+ * with its last reference. It is a list of pieces sent one after the
+ * other: the small texts between the seats arrays (in frame), each seated
+ * section's blob, and at piece 1 a hole for the digits of as_of_seq, which
+ * each answer fills with its own. keys and seqs are the sections it was
+ * made from, in order. */
+struct proj__doc {
+    _Atomic int refs;
+    char event_id[65];
+    uint64_t version; /* checkpoints.version of the build it was read from */
+    uint32_t n_sections;
+    char (*keys)[17];
+    uint64_t *seqs;
+    char *frame;
+    proj__blob_t **blobs; /* one reference each */
+    uint32_t n_blobs;
+    proj__piece_t *pieces;
+    uint32_t n_pieces;
+    size_t len; /* of all the pieces but the hole */
+};
+
+/* The document cache: one slot per event (by hash), holding the newest
+ * document and the newest checkpoint at which it was found current. */
+typedef struct {
+    struct proj__doc *doc;
+    uint64_t valid_seq;
+    int building;            /* a request is assembling the next document */
+    char building_event[65]; /* of this event */
+} proj__doc_slot_t;
+
+#define PROJ_DOC_CACHE_SLOTS 64
 
 struct proj_db {
     char *conninfo;
@@ -63,7 +109,14 @@ struct proj_db {
     pthread_mutex_t cache_mu;
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
+    pthread_mutex_t doc_mu; /* guards docs */
+    pthread_cond_t doc_cv;  /* a document was built */
+    proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
+
+/* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
+void proj__blob_unref(proj__blob_t *b);
+void proj__doc_unref(struct proj__doc *doc);
 
 /* Hands out a live connection (connecting when needed), waiting up to 5 s
  * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */
@@ -78,7 +131,9 @@ void proj__db_release(proj_db_t *db, proj__conn_t *c);
 ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
 
 /* Named statements, prepared lazily per connection; their SQL is in sql.c
- * (proj__stmt_sql), the prepared name is the second column. */
+ * (proj__stmt_sql), the prepared name is the second column. A statement
+ * the fold sends in its pipeline belongs between PROJ_F_VENUE_CREATED and
+ * PROJ_F_NOTIFY: the projector prepares that range before it starts one. */
 #define PROJ_STMT_LIST(X)                                                                          \
     X(PROJ_Q_CHECKPOINT_GET, "proj_q_checkpoint")                                                  \
     X(PROJ_Q_VENUE_GET, "proj_q_venue")                                                            \
@@ -87,6 +142,7 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_Q_SEATMAP_SEATS, "proj_q_seatmap_seats")                                                \
     X(PROJ_Q_BOOKING_GET, "proj_q_booking")                                                        \
     X(PROJ_Q_WAITLIST_USER, "proj_q_waitlist_user")                                                \
+    X(PROJ_Q_SALES, "proj_q_sales")                                                                \
     X(PROJ_F_VENUE_CREATED, "proj_f_venue_created")                                                \
     X(PROJ_F_EVENT_CREATED, "proj_f_event_created")                                                \
     X(PROJ_F_EVENT_PUBLISHED, "proj_f_event_published")                                            \
@@ -102,12 +158,16 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_SALE_CHECKED_IN, "proj_f_sale_checked_in")                                            \
     X(PROJ_F_SALE_TRANSFERRED, "proj_f_sale_transferred")                                          \
     X(PROJ_F_WAITLIST, "proj_f_waitlist")                                                          \
+    X(PROJ_F_DASH_CONFIRMED, "proj_f_dash_confirmed")                                              \
+    X(PROJ_F_DASH_CANCELLED, "proj_f_dash_cancelled")                                              \
+    X(PROJ_F_DASH_CHECKED_IN, "proj_f_dash_checked_in")                                            \
     X(PROJ_F_CHECKPOINT_LOCK, "proj_f_checkpoint_lock")                                            \
     X(PROJ_F_CHECKPOINT_SET, "proj_f_checkpoint_set")                                              \
     X(PROJ_F_NOTIFY, "proj_f_notify")                                                              \
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
     X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
-    X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")
+    X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")                                                \
+    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -121,6 +181,24 @@ extern const char *const proj__stmt_sql[PROJ_STMT_COUNT];
 /* The events list query (sql.c), run unnamed: its optional filters want a
  * plan made for the actual parameters. */
 extern const char proj__sql_events_list[];
+/* A user's bookings (sql.c), run unnamed as well. */
+extern const char proj__sql_user_bookings[];
+
+/* The columns of a booking answer, over "bookings b", in the order
+ * proj__booking_json reads them: GET /bookings/{id} and the user's list
+ * select the same. */
+#define PROJ_BOOKING_COLS                                                                          \
+    "b.booking_id, b.event_id, b.user_id, b.status, ts_tstz_to_ms(b.expires_at),\n"                \
+    "  b.items::text, b.subtotal, b.discount, b.service_fee, b.total, b.vat_included,\n"           \
+    "  b.currency, b.updated_seq, b.payment_id, b.refund,\n"                                       \
+    "  (SELECT json_agg(json_build_object('ticket_id', t.ticket_id, 'seat', t.seat,\n"             \
+    "     'tier', t.tier, 'status', t.status, 'version', t.version)\n"                             \
+    "     ORDER BY t.ord, t.version)::text\n"                                                      \
+    "   FROM tickets t WHERE t.booking_id = b.booking_id)\n"
+#define PROJ_BOOKING_NCOLS 16
+/* The booking JSON of API.md from row of a result whose first columns are
+ * PROJ_BOOKING_COLS (queries.c). New reference. */
+json_t *proj__booking_json(const PGresult *r, int row);
 /* The DDL of a build's staging tables (sql.c): a connection that ran it
  * sets proj__conn_t.staging, and its hold segments go through COPY. */
 extern const char proj__staging_sql[];
@@ -128,6 +206,9 @@ extern const char proj__staging_sql[];
 /* Prepares statement s on c when not yet done. Must not be called in
  * pipeline mode. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj__prepare(proj__conn_t *c, proj__stmt_t s);
+/* Creates the staging tables (proj__staging_sql) on c unless it has them,
+ * outside any transaction. Errors: TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj__staging_ensure(proj__conn_t *c);
 /* The statement's name ("proj_<n>"), for PQexecPrepared. */
 const char *proj__stmt_name(proj__stmt_t s);
 /* PQexecPrepared after proj__prepare; *out is the result on TS_OK (caller
@@ -151,7 +232,7 @@ json_t *proj__col_json(const PGresult *r, int row, int col);
 
 /* The tables of a catalog schema, in the order the swap locks them: the
  * seat map's order first (see seatmap.c), then the others. */
-#define PROJ_TABLE_COUNT 8
+#define PROJ_TABLE_COUNT 10
 extern const char *const proj__tables[PROJ_TABLE_COUNT];
 
 /* Runs the live schema DDL on pg (schema.c), inside its own transaction:
@@ -337,8 +418,13 @@ typedef struct {
      * for one of the batch's own (own_seg). */
     proj__segment_t *seg;
     proj__segment_t own_seg;
-    uint64_t events; /* events given to proj__fold_commit */
+    uint64_t events;   /* events given to proj__fold_commit */
+    int analyze_seats; /* seats were added: ANALYZE before the next holds */
 } proj__fold_t;
+
+/* Segments of at least this many bookings go through COPY when the
+ * connection has staging tables (proj__conn_t.staging). */
+#define PROJ_STAGE_MIN 512
 
 void proj__fold_deinit(proj__fold_t *f);
 /* The v2 events of the event aggregate the catalog shows (fold_events.c):
@@ -361,6 +447,11 @@ ts_status proj__fold_send(proj__fold_t *f, proj__stmt_t s, uint64_t seq, int n,
  * these keep their place in the log's order. */
 int proj__fold_sales_wants(evt_type_t t);
 ts_status proj__fold_sales(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
+/* The sales dashboard of issue 4 (fold_dashboard.c): after the statement
+ * proj__fold_sales sent for a BookingConfirmed, BookingCancelled or
+ * TicketCheckedIn, the statement that moves the sales_tiers and
+ * sales_minutes rows by what that one changed; nothing for other events. */
+ts_status proj__fold_dashboard(proj__fold_t *f, const evt_event_t *e, uint64_t seq);
 /* Sends a Sync and reads every pending result (collecting the deltas). */
 ts_status proj__fold_drain(proj__fold_t *f);
 /* Sends the open hold segment (unless keep_segment), drains, then sends one
@@ -452,15 +543,45 @@ json_t *proj__items_json(const evt_hold_placed_t *h);
  * thousands, and a jansson tree for each costs ten times as much. jsonb
  * stores the value, not the text, so both give the same column. */
 void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h);
+/* JSON written directly into b (segment.c), for texts made by the
+ * hundred thousand: a string (null for NULL; '"', '\\' and control
+ * characters escaped, other bytes as they are), an integer. */
+void proj__json_str(ts_buf_t *b, const char *s);
+void proj__json_num(ts_buf_t *b, int64_t v);
 /* The cheapest tier price of a tiers array, or null. New reference. */
 json_t *proj__price_from(const json_t *tiers);
 
-/* Opaque list cursor for the key (starts_at ms, event_id): URL-safe base64
- * of "<ms>.<event_id>". out must hold PROJ_CURSOR_MAX bytes. */
+/* The parts of the sales dashboard as PROJ_Q_SALES answers them (sql.c);
+ * borrowed. Arrays may be NULL (none). */
+typedef struct {
+    const char *event_id;
+    const char *organizer_id;
+    const char *event_status;
+    uint64_t as_of_seq;
+    const json_t *tiers;    /* events.tiers: [{key, name, price: {currency}}] */
+    const json_t *sections; /* [[tier, capacity, available]] */
+    const json_t *held;     /* [[tier, held, lapsed]] */
+    const json_t *sales;    /* [[tier, sold, gross, refunds, checked_in]] */
+    const json_t *series;   /* [{minute, sold, gross, refunds}]: taken as it is */
+} proj__sales_parts_t;
+
+/* The GET /events/{id}/sales answer (projections.h, proj_event_sales) from
+ * its parts (sales.c): one entry per tier of the event, in its order, then
+ * one per other tier key the parts name; available includes what lapsed
+ * holds still occupy; totals sum the tiers; series as given. New
+ * reference. */
+json_t *proj__sales_json(const proj__sales_parts_t *p);
+
+/* Opaque list cursor for the key (starts_at ms, event_id), or (rank,
+ * starts_at ms, event_id) for a text search: URL-safe base64 of
+ * "<ms>.<event_id>", or "r<rank>.<ms>.<event_id>" when rank (0..9) is not
+ * -1. out must hold PROJ_CURSOR_MAX bytes. */
 #define PROJ_CURSOR_MAX 128
-void proj__cursor_encode(int64_t starts_ms, const char *event_id, char out[PROJ_CURSOR_MAX]);
-/* Errors: TS_ERR_INVALID for anything proj__cursor_encode cannot produce.
- * id must hold 65 bytes. Outputs are written only on success. */
-ts_status proj__cursor_decode(const char *cursor, int64_t *starts_ms, char id[65]);
+void proj__cursor_encode(int rank, int64_t starts_ms, const char *event_id,
+                         char out[PROJ_CURSOR_MAX]);
+/* *rank is -1 for a cursor without one. Errors: TS_ERR_INVALID for anything
+ * proj__cursor_encode cannot produce. id must hold 65 bytes. Outputs are
+ * written only on success. */
+ts_status proj__cursor_decode(const char *cursor, int *rank, int64_t *starts_ms, char id[65]);
 
 #endif

@@ -39,6 +39,10 @@
  *       one row per waitlist entry (RULE-WL-1, fold_waitlist.c); status is
  *       waiting, offered, left, lapsed or fulfilled; a list's FIFO order is
  *       (joined_seq, joined_idx), the place of its WaitlistJoined in the log
+ *   sales_tiers(event_id, tier, sold, gross, refunds, checked_in) and
+ *   sales_minutes(event_id, minute, tier, sold, gross, refunds)
+ *       issue 4: the sales dashboard's sums, per tier and per minute of
+ *       confirmation, moved by the fold (see proj_event_sales)
  *
  * Invariants.
  *  - A batch of commits is folded in one transaction that also moves the
@@ -90,14 +94,21 @@
  * Speed. A batch is sent in libpq pipeline mode; holds are folded set-wise
  * (two statements per run of holds, see proj_int.h) and a section's
  * available count is written once per batch; a published event's seats are
- * generated server-side by one INSERT. The seat map is assembled from a
- * per-section cache of serialised seats (proj_seatmap_text). A build goes
- * further: it folds 20,000 commits per transaction and carries the open
- * hold segment across its transactions, so a booking placed and ended
- * during the build is inserted once, already ended, and its seats are never
- * written; segments reach PostgreSQL through COPY into temporary staging
- * tables rather than as array parameters (see BENCHMARKS.md for what each
- * step saved on a million events).
+ * generated server-side by one INSERT. The projector sizes its batches by
+ * its backlog: when a fetch leaves messages pending in the consumer, the
+ * next one asks for up to proj_config_t.catchup commits (20,000), folded in
+ * one transaction, still one checkpoint and one ack per transaction; big hold
+ * segments then go through COPY into temporary staging tables (shared with
+ * the builds), and its session plans the fold's joins as primary-key probes
+ * from the batch's rows, with statistics refreshed while it catches up
+ * (projector.c). A build goes further: it folds 20,000 commits per
+ * transaction and carries the open hold segment across its transactions, so
+ * a booking placed and ended during the build is inserted once, already
+ * ended, and its seats are never written (see BENCHMARKS.md for what each
+ * step saved on a million events). The projector cannot carry a segment:
+ * its checkpoint, once committed, must mean the tables hold every commit up
+ * to it. The seat map is served from a per-event document built from
+ * shared per-section blobs of serialised seats (seatmap.c).
  *
  * Threading. proj_db_t and every query are thread-safe (the pool hands each
  * call its own connection). proj_run blocks the calling thread until *stop.
@@ -178,7 +189,11 @@ typedef struct {
 
 /* {items: [{event_id, venue_id, title, genre, city, starts_at, ends_at,
  *  status, price_from}], next_cursor: "..." | null}: published events,
- * soonest first (starts_at, event_id).
+ * soonest first (starts_at, event_id); with a text, the events whose title
+ * matches it first, then those only their description matches, each group
+ * soonest first. next_cursor is null when the page holds the last event.
+ * A cursor is valid only for the kind of list (with or without a text)
+ * that made it.
  * Errors: TS_ERR_INVALID (limit out of range, malformed cursor),
  * TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t **out);
@@ -190,6 +205,32 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
  * sections yet ([]).
  * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
+
+/* The same document as it is served: pieces of text to be sent one after
+ * the other, valid until proj_seatmap_close. They are a document shared by
+ * every request that finds the event unchanged since it was assembled, and
+ * its sections' seats are shared with the documents made before and after
+ * it; only the digits of this answer's as_of_seq are its own. So an
+ * unchanged 50,000-seat map costs one small query and no copy, and a map
+ * changed by a hold costs the changed section. The document never reflects
+ * a checkpoint older than the one read when the call started (as_of_seq >=
+ * it), so a caller that waited for min_seq gets a map at least that new. */
+typedef struct {
+    uint32_t n_pieces;
+    const char **piece; /* n_pieces of them, with their lengths in len */
+    size_t *len;
+    size_t total; /* the sum of len */
+    /* private */
+    struct proj__doc *doc;
+    char seq[24];
+} proj_seatmap_t;
+
+/* Fills *out (caller's storage). Errors: TS_ERR_NOT_FOUND,
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM, TS_ERR_INVALID (event_id
+ * NULL). On an error *out needs no proj_seatmap_close. Thread-safe. */
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out);
+/* Releases what proj_seatmap_open handed out. Accepts a zeroed *m. */
+void proj_seatmap_close(proj_seatmap_t *m);
 
 /* The same document as compact JSON text, NUL-terminated, in a malloc'd
  * buffer the caller frees; *len (if len is not NULL) gets its length. The
@@ -224,6 +265,55 @@ ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, cons
  * Errors: TS_ERR_INVALID (limit, cursor), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
 ts_status proj_user_tickets(proj_db_t *db, const char *user_id, int limit, const char *cursor,
                             json_t **out);
+
+/* ---- issue 4: the sales dashboard and a user's bookings (sales.c) ---- */
+
+/* GET /events/{id}/sales: {event_id, as_of_seq, organizer_id, event_status,
+ * currency, tiers: [{tier, name, capacity, sold, held, available, gross,
+ * refunds, checked_in}], totals: {capacity, sold, held, available, gross,
+ * refunds, checked_in}, series: [{minute, sold, gross, refunds}]}, money as
+ * {amount, currency} in the event's currency. Per tier:
+ *   sold       items of bookings confirmed and not cancelled (tickets
+ *              issued and not cancelled; a transfer keeps them sold)
+ *   held       items of holds still active now (expires_at > now:
+ *              RULE-HOLD-3, before the HoldExpired of a lapsed one arrives)
+ *   available  capacity - sold - held
+ *   gross      the totals paid by every confirmation (fee included), also
+ *              of bookings cancelled since
+ *   refunds    what cancellations of confirmed bookings owe back, whether
+ *              or not the provider has paid it yet (RULE-REF-1); a late
+ *              payment refunded because its seats were gone (RULE-PAY-2)
+ *              was no sale and is in neither
+ *   checked_in tickets admitted at a gate (RULE-TKT-2) whose booking is
+ *              not cancelled
+ * series: one entry per UTC minute in which bookings were confirmed, oldest
+ * first, summed over tiers: their items still sold, what they paid and what
+ * their cancellations owe back, so over every minute the entries sum to
+ * totals' sold, gross and refunds. from_ms / to_ms (0: unbounded) keep the
+ * minutes m with from_ms <= m < to_ms; they bound the series only.
+ * as_of_seq is the catalog checkpoint in the same snapshot as every
+ * number.
+ *
+ * The answer comes as compact JSON text, NUL-terminated, in a malloc'd
+ * buffer the caller frees, *len its length; *who gets the event's
+ * organizer ("" when none) and status, for the API's access check.
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_INVALID (event_id NULL),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM. */
+typedef struct {
+    char organizer_id[65];
+    char event_status[16];
+} proj_event_who_t;
+ts_status proj_event_sales_text(proj_db_t *db, const char *event_id, int64_t from_ms, int64_t to_ms,
+                                proj_event_who_t *who, char **out, size_t *len);
+
+/* GET /users/me/bookings: {items: [booking as proj_booking_get], next_cursor:
+ * "..." | null}, the user's bookings newest first (by the commit that placed
+ * them, then booking id), limit 1..200 (0 picks 50), cursor the previous
+ * page's next_cursor or NULL.
+ * Errors: TS_ERR_INVALID (limit out of range, a cursor this function did not
+ * make), TS_ERR_UNAVAILABLE, TS_ERR_DB. */
+ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, const char *cursor,
+                             json_t **out);
 
 /* ---- builds: the log folded into a fresh schema (build.c) ---- */
 
@@ -261,7 +351,8 @@ int proj_schema_name_valid(const char *s);
  * lock, drops the schemas of builds whose process died, and creates schema
  * catalog_v<N> with empty tables. Errors: TS_ERR_INVALID (bad config, or
  * into is not valid or is an SQL keyword), TS_ERR_CONFLICT (another build
- * runs; into exists and replace is not set), TS_ERR_UNAVAILABLE, TS_ERR_DB.
+ * runs, still after 3 s of asking; into exists and replace is not set),
+ * TS_ERR_UNAVAILABLE, TS_ERR_DB.
  * *out is written only on success; free it with proj_build_free. */
 ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out);
 
@@ -319,7 +410,17 @@ typedef struct {
     const char *stream;      /* "TICKETS" when NULL */
     const char *pg_conninfo; /* libpq connection string */
     int batch;               /* messages per fetch and transaction; 0 picks 500 */
-    volatile int *stop;      /* set non-zero (e.g. from a signal) to stop */
+    /* While the consumer has more messages pending (a backlog: after
+     * downtime, or from an empty schema), a fetch asks for up to this many
+     * commits, folded in one transaction; 0 picks 20,000; at most 100,000
+     * (the consumer's MaxAckPending). Raised to batch if below. */
+    int catchup;
+    /* A backlog of at least this many commits, and at least twice the
+     * checkpoint, is folded by a build of the whole log swapped in (as
+     * turnstile replay does; a few times faster than batches); 0 picks
+     * 100,000, negative: never. */
+    int bootstrap;
+    volatile int *stop; /* set non-zero (e.g. from a signal) to stop */
 } proj_config_t;
 
 /* Folds the stream into the catalog tables until *stop becomes non-zero,

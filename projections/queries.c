@@ -89,6 +89,34 @@ done:
 
 /* ---- booking ---- */
 
+json_t *proj__booking_json(const PGresult *r, int row)
+{
+    const char *cur = PQgetvalue(r, row, 11);
+    json_t *items = proj__col_json(r, row, 5);
+    if (!json_is_array(items)) {
+        json_decref(items);
+        items = json_array();
+    }
+    /* issue 3: tickets, what is due back, and the payment. */
+    json_t *tickets = proj__col_json(r, row, 15);
+    if (!json_is_array(tickets)) {
+        json_decref(tickets);
+        tickets = json_array();
+    }
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
+                     "booking_id", proj__col_str(r, row, 0), "event_id", proj__col_str(r, row, 1),
+                     "user_id", proj__col_str(r, row, 2), "status", proj__col_str(r, row, 3),
+                     "expires_at", proj__time_json(proj__col_i64(r, row, 4)), "items", items,
+                     "subtotal", proj__money_json(proj__col_i64(r, row, 6), cur), "discount",
+                     proj__money_json(proj__col_i64(r, row, 7), cur), "service_fee",
+                     proj__money_json(proj__col_i64(r, row, 8), cur), "total",
+                     proj__money_json(proj__col_i64(r, row, 9), cur), "vat_included",
+                     proj__money_json(proj__col_i64(r, row, 10), cur), "tickets", tickets,
+                     "commit_seq", (json_int_t)proj__col_i64(r, row, 12), "refund",
+                     proj__money_json(proj__col_i64(r, row, 14), cur), "payment_id",
+                     proj__col_str(r, row, 13));
+}
+
 ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out)
 {
     proj__conn_t *c = NULL;
@@ -96,30 +124,7 @@ ts_status proj_booking_get(proj_db_t *db, const char *booking_id, json_t **out)
     ts_status rc = lookup(db, PROJ_Q_BOOKING_GET, booking_id, &c, &r);
     if (rc != TS_OK)
         goto done;
-    const char *cur = PQgetvalue(r, 0, 11);
-    json_t *items = proj__col_json(r, 0, 5);
-    if (!json_is_array(items)) {
-        json_decref(items);
-        items = json_array();
-    }
-    /* issue 3: tickets, what is due back, and the payment. */
-    json_t *tickets = proj__col_json(r, 0, 15);
-    if (!json_is_array(tickets)) {
-        json_decref(tickets);
-        tickets = json_array();
-    }
-    *out = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
-                     "booking_id", proj__col_str(r, 0, 0), "event_id", proj__col_str(r, 0, 1),
-                     "user_id", proj__col_str(r, 0, 2), "status", proj__col_str(r, 0, 3),
-                     "expires_at", proj__time_json(proj__col_i64(r, 0, 4)), "items", items,
-                     "subtotal", proj__money_json(proj__col_i64(r, 0, 6), cur), "discount",
-                     proj__money_json(proj__col_i64(r, 0, 7), cur), "service_fee",
-                     proj__money_json(proj__col_i64(r, 0, 8), cur), "total",
-                     proj__money_json(proj__col_i64(r, 0, 9), cur), "vat_included",
-                     proj__money_json(proj__col_i64(r, 0, 10), cur), "tickets", tickets,
-                     "commit_seq", (json_int_t)proj__col_i64(r, 0, 12), "refund",
-                     proj__money_json(proj__col_i64(r, 0, 14), cur), "payment_id",
-                     proj__col_str(r, 0, 13));
+    *out = proj__booking_json(r, 0);
 done:
     PQclear(r);
     proj__db_release(db, c);

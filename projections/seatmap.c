@@ -1,11 +1,22 @@
-/* GET /events/{id}/seats: the seat map, as text (proj_seatmap_text, the fast
- * path) or as a json_t (proj_seatmap_get, the same text parsed).
+/* GET /events/{id}/seats: the seat map, as pieces to send (proj_seatmap_open,
+ * the fast path), as text (proj_seatmap_text) or as a json_t
+ * (proj_seatmap_get, the same text parsed).
  *
- * The document is assembled from one REPEATABLE READ snapshot: the
- * checkpoint (as_of_seq), the event's sections in venue order, and for each
- * seated section its seats, taken from db's cache when the section has not
- * changed since (its updated_seq), else read and cached. During a sale only
- * the sections that sold since the last request are read again.
+ * A map is read in one REPEATABLE READ snapshot: the checkpoint (as_of_seq),
+ * the event's sections in venue order with their updated_seq, and for each
+ * seated section its seats. Two caches in db keep that cheap:
+ *  - sections: the seats of (event, section) serialised once per
+ *    updated_seq, as an immutable shared blob;
+ *  - documents: per event, the whole answer as a list of pieces (the small
+ *    texts between the seats arrays, and the section blobs), with the
+ *    newest checkpoint at which it was found current.
+ * A request whose snapshot shows the same sections at the same updated_seq
+ * as the cached document sends that document (only as_of_seq is its own);
+ * one that shows changes assembles a new document, reading only the
+ * sections that changed. A document never reports a checkpoint at which it
+ * was not current, and one found current at a later checkpoint than the
+ * request's snapshot may be sent as it is (newer is fine: a caller that
+ * asked for min_seq waited for it before the snapshot).
  *
  * A rebuild may swap another schema in (build.c). Two things keep a map
  * whole across that. The transaction locks its four tables before it takes
@@ -13,16 +24,21 @@
  * before the swap can lock them, or waits for the swap and then resolves
  * every name, and takes its snapshot, in the new schema; a snapshot taken
  * before the swap would see the new tables as they were before it (empty,
- * after their switch to LOGGED). And the cache belongs to one build: every
- * entry was made from checkpoints.version, and a map read from another
- * version empties the cache first, since the same seq in two builds only
- * means the same seats while both came from the same code. */
+ * after their switch to LOGGED). And the caches belong to one build: every
+ * entry was made from checkpoints.version, a map read from another version
+ * empties the section cache first and never uses a document of another,
+ * since the same seq in two builds only means the same seats while both
+ * came from the same code. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Appends a string literal (its length known at compile time). */
+#define APPEND_LIT(b, s) ts_buf_append((b), (s), sizeof(s) - 1)
 
 static size_t slot_of(const char *event_id, const char *section)
 {
@@ -41,14 +57,27 @@ static proj__seat_slot_t *way(proj_db_t *db, size_t h, size_t w)
     return &db->cache[(h + w) % PROJ_SEAT_CACHE_SLOTS];
 }
 
-/* Empties the cache when it was filled from another build than version. */
+void proj__blob_unref(proj__blob_t *b)
+{
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
+}
+
+static proj__blob_t *blob_ref(proj__blob_t *b)
+{
+    atomic_fetch_add(&b->refs, 1);
+    return b;
+}
+
+/* Empties the section cache when it was filled from another build than
+ * version. */
 static void cache_use_version(proj_db_t *db, uint64_t version)
 {
     pthread_mutex_lock(&db->cache_mu);
     if (db->cache_version != version) {
         for (size_t i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++) {
-            free(db->cache[i].text);
-            db->cache[i].text = NULL;
+            proj__blob_unref(db->cache[i].blob);
+            db->cache[i].blob = NULL;
         }
         db->cache_version = version;
     }
@@ -57,73 +86,64 @@ static void cache_use_version(proj_db_t *db, uint64_t version)
 
 static int slot_is(const proj__seat_slot_t *s, const char *event_id, const char *section)
 {
-    return s->text && strcmp(s->event_id, event_id) == 0 && strcmp(s->section, section) == 0;
+    return s->blob && strcmp(s->event_id, event_id) == 0 && strcmp(s->section, section) == 0;
 }
 
-/* Appends the cached seats of (event, section) at seq to out; 0 on a miss. */
-static int cache_append(proj_db_t *db, uint64_t version, const char *event_id, const char *section,
-                        uint64_t seq, ts_buf_t *out)
+/* A reference to the cached seats of (event, section) at seq, or NULL. */
+static proj__blob_t *cache_get(proj_db_t *db, uint64_t version, const char *event_id,
+                               const char *section, uint64_t seq)
 {
     size_t h = slot_of(event_id, section);
-    int hit = 0;
+    proj__blob_t *b = NULL;
     pthread_mutex_lock(&db->cache_mu);
     /* Another map may have moved the cache to a newer build meanwhile. */
-    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !hit && db->cache_version == version; w++) {
+    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !b && db->cache_version == version; w++) {
         proj__seat_slot_t *s = way(db, h, w);
-        if (slot_is(s, event_id, section) && s->seq == seq) {
-            ts_buf_append(out, s->text, s->len);
-            hit = 1;
-        }
+        if (slot_is(s, event_id, section) && s->seq == seq)
+            b = blob_ref(s->blob);
     }
     pthread_mutex_unlock(&db->cache_mu);
-    return hit;
+    return b;
 }
 
-/* Stores a copy of text as the seats of (event, section) at seq, read from
- * build version. */
+/* Stores a reference to blob as the seats of (event, section) at seq, read
+ * from build version. */
 static void cache_put(proj_db_t *db, uint64_t version, const char *event_id, const char *section,
-                      uint64_t seq, const char *text, size_t len)
+                      uint64_t seq, proj__blob_t *blob)
 {
     size_t h = slot_of(event_id, section);
     proj__seat_slot_t *s = NULL;
-    char *copy, *old;
+    proj__blob_t *old = NULL;
 
     if (strlen(event_id) >= sizeof s->event_id || strlen(section) >= sizeof s->section)
         return;
-    copy = malloc(len);
-    if (!copy)
-        return; /* a cache: not having it is fine */
-    memcpy(copy, text, len);
     pthread_mutex_lock(&db->cache_mu);
-    if (db->cache_version != version) {
-        /* Read from a build the cache no longer holds. */
-        pthread_mutex_unlock(&db->cache_mu);
-        free(copy);
-        return;
-    }
-    /* The key's own slot, else an empty one, else the first way. */
-    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
-        if (slot_is(way(db, h, w), event_id, section))
-            s = way(db, h, w);
-    if (s && s->seq > seq) {
+    /* Not when read from a build the cache no longer holds. */
+    if (db->cache_version == version) {
+        /* The key's own slot, else an empty one, else the first way. */
+        for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
+            if (slot_is(way(db, h, w), event_id, section))
+                s = way(db, h, w);
         /* Never replace a newer snapshot with an older one. */
-        pthread_mutex_unlock(&db->cache_mu);
-        free(copy);
-        return;
+        if (s && s->seq > seq)
+            s = NULL;
+        else {
+            for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
+                if (!way(db, h, w)->blob)
+                    s = way(db, h, w);
+            if (!s)
+                s = way(db, h, 0);
+        }
     }
-    for (size_t w = 0; w < PROJ_SEAT_CACHE_WAYS && !s; w++)
-        if (!way(db, h, w)->text)
-            s = way(db, h, w);
-    if (!s)
-        s = way(db, h, 0);
-    old = s->text;
-    strcpy(s->event_id, event_id);
-    strcpy(s->section, section);
-    s->seq = seq;
-    s->text = copy;
-    s->len = len;
+    if (s) {
+        old = s->blob;
+        strcpy(s->event_id, event_id);
+        strcpy(s->section, section);
+        s->seq = seq;
+        s->blob = blob_ref(blob);
+    }
     pthread_mutex_unlock(&db->cache_mu);
-    free(old);
+    proj__blob_unref(old);
 }
 
 /* Appends the JSON text of j (consumed), e.g. a quoted, escaped string. */
@@ -143,38 +163,54 @@ static void append_str(ts_buf_t *out, const char *s)
     ts_buf_append(out, s, strlen(s));
 }
 
-/* Appends the seats array of one seated section. */
+/* The seats array of one seated section at seq (a new reference), from the
+ * cache or read in c's snapshot. */
 static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
                                const char *event_id, const char *section, uint64_t seq,
-                               ts_buf_t *out)
+                               proj__blob_t **out)
 {
     const char *p[2] = {event_id, section};
     PGresult *r = NULL;
-    json_t *seats;
+    ts_buf_t text;
     ts_status rc;
 
-    if (cache_append(db, version, event_id, section, seq, out))
+    if ((*out = cache_get(db, version, event_id, section, seq)) != NULL)
         return TS_OK;
     rc = proj__exec(c, PROJ_Q_SEATMAP_SEATS, 2, p, &r);
     if (rc != TS_OK)
         return rc;
-    seats = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(
-            seats, json_pack("{s:o, s:o, s:I, s:b, s:o}", "id", proj__col_str(r, i, 0), "row",
-                             proj__col_str(r, i, 1), "number", (json_int_t)proj__col_i64(r, i, 2),
-                             "accessible", PQgetvalue(r, i, 3)[0] == 't', "status",
-                             proj__col_str(r, i, 4)));
+    /* Written directly: through a jansson tree per seat, a 1,000-seat
+     * section took tens of milliseconds to serialise. */
+    ts_buf_init(&text);
+    ts_buf_put_u8(&text, '[');
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (i)
+            ts_buf_put_u8(&text, ',');
+        APPEND_LIT(&text, "{\"id\":");
+        proj__json_str(&text, PQgetvalue(r, i, 0));
+        APPEND_LIT(&text, ",\"row\":");
+        proj__json_str(&text, PQgetvalue(r, i, 1));
+        APPEND_LIT(&text, ",\"number\":");
+        proj__json_num(&text, proj__col_i64(r, i, 2));
+        if (PQgetvalue(r, i, 3)[0] == 't')
+            APPEND_LIT(&text, ",\"accessible\":true,\"status\":");
+        else
+            APPEND_LIT(&text, ",\"accessible\":false,\"status\":");
+        proj__json_str(&text, PQgetvalue(r, i, 4));
+        ts_buf_put_u8(&text, '}');
+    }
+    ts_buf_put_u8(&text, ']');
     PQclear(r);
-    char *text = json_dumps(seats, JSON_COMPACT);
-    json_decref(seats);
-    if (!text)
-        return TS_ERR_NOMEM;
-    size_t len = strlen(text);
-    cache_put(db, version, event_id, section, seq, text, len);
-    ts_buf_append(out, text, len);
-    free(text);
-    return TS_OK;
+    proj__blob_t *b = malloc(sizeof *b + text.len);
+    if (b) {
+        atomic_init(&b->refs, 1);
+        b->len = text.len;
+        memcpy(b->data, text.data, text.len);
+        cache_put(db, version, event_id, section, seq, b);
+    }
+    ts_buf_deinit(&text);
+    *out = b;
+    return b ? TS_OK : TS_ERR_NOMEM;
 }
 
 static ts_status exec_simple(proj__conn_t *c, const char *sql)
@@ -185,91 +221,356 @@ static ts_status exec_simple(proj__conn_t *c, const char *sql)
     return rc;
 }
 
-/* Writes the whole document into out (NUL-terminated, the NUL not counted
- * in out->len). */
-static ts_status seatmap_build(proj_db_t *db, const char *event_id, ts_buf_t *out)
+/* ---- the document cache ---- */
+
+static size_t doc_slot_of(const char *event_id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = event_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % PROJ_DOC_CACHE_SLOTS;
+}
+
+void proj__doc_unref(struct proj__doc *d)
+{
+    if (!d || atomic_fetch_sub(&d->refs, 1) != 1)
+        return;
+    for (uint32_t i = 0; i < d->n_blobs; i++)
+        proj__blob_unref(d->blobs[i]);
+    free(d->blobs);
+    free(d->pieces);
+    free(d->keys);
+    free(d->seqs);
+    free(d->frame);
+    free(d);
+}
+
+/* 1 when d was made from the sections r lists (the rows of
+ * PROJ_Q_SEATMAP_SECTIONS): the same keys with the same updated_seq, so
+ * the same seats and counts. */
+static int doc_current(const struct proj__doc *d, const PGresult *r)
+{
+    uint32_t n = 0;
+    for (int i = 0; i < PQntuples(r) && !PQgetisnull(r, i, 1); i++, n++)
+        if (n >= d->n_sections || strcmp(d->keys[n], PQgetvalue(r, i, 1)) != 0 ||
+            d->seqs[n] != (uint64_t)proj__col_i64(r, i, 6))
+            return 0;
+    return n == d->n_sections;
+}
+
+/* While a document is assembled, its pieces are offsets into the frame
+ * (blob < 0) or a whole blob; they become pointers once the frame is done. */
+typedef struct {
+    int32_t blob;
+    size_t off, n;
+} draft_piece_t;
+
+/* Ends the frame piece that started at *from, if it is not empty. */
+static void frame_piece(ts_buf_t *frame, size_t *from, draft_piece_t *pieces, uint32_t *n)
+{
+    if (frame->len > *from)
+        pieces[(*n)++] = (draft_piece_t){-1, *from, frame->len - *from};
+    *from = frame->len;
+}
+
+/* Assembles the document of the snapshot r belongs to (c's transaction):
+ * sections in venue order, each seated one's seats from the section cache
+ * or read now. *out has one reference. */
+static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id, const PGresult *r,
+                           uint64_t version, struct proj__doc **out)
+{
+    struct proj__doc *d = calloc(1, sizeof *d);
+    int n = PQntuples(r);
+    ts_buf_t frame;
+    draft_piece_t *draft = NULL;
+    uint32_t nd = 0;
+    size_t from = 0;
+    char num[48];
+    ts_status rc = TS_OK;
+
+    ts_buf_init(&frame);
+    if (!d)
+        return TS_ERR_NOMEM;
+    atomic_init(&d->refs, 1);
+    d->version = version;
+    if (strlen(event_id) >= sizeof d->event_id) {
+        rc = TS_ERR_INVALID;
+        goto done;
+    }
+    strcpy(d->event_id, event_id);
+    /* At most: the head, the hole, and per section a text and a blob,
+     * and the tail. */
+    d->keys = calloc((size_t)n + 1, sizeof *d->keys);
+    d->seqs = calloc((size_t)n + 1, sizeof *d->seqs);
+    d->blobs = calloc((size_t)n + 1, sizeof *d->blobs);
+    draft = calloc(2 * (size_t)n + 4, sizeof *draft);
+    if (!d->keys || !d->seqs || !d->blobs || !draft) {
+        rc = TS_ERR_NOMEM;
+        goto done;
+    }
+    APPEND_LIT(&frame, "{\"event_id\":");
+    append_json(&frame, json_string(event_id));
+    APPEND_LIT(&frame, ",\"as_of_seq\":");
+    frame_piece(&frame, &from, draft, &nd);
+    draft[nd++] = (draft_piece_t){-2, 0, 0}; /* the hole for as_of_seq */
+    APPEND_LIT(&frame, ",\"sections\":[");
+    /* A draft event has one row with no section (a LEFT JOIN). */
+    for (int i = 0; i < n && !PQgetisnull(r, i, 1); i++) {
+        const char *key = PQgetvalue(r, i, 1);
+        uint64_t seq = (uint64_t)proj__col_i64(r, i, 6);
+        if (strlen(key) >= sizeof d->keys[0]) {
+            rc = TS_ERR_INVALID; /* section keys are at most 16 characters */
+            goto done;
+        }
+        strcpy(d->keys[d->n_sections], key);
+        d->seqs[d->n_sections++] = seq;
+        if (i)
+            ts_buf_put_u8(&frame, ',');
+        APPEND_LIT(&frame, "{\"key\":");
+        append_json(&frame, proj__col_str(r, i, 1));
+        APPEND_LIT(&frame, ",\"kind\":");
+        append_json(&frame, proj__col_str(r, i, 2));
+        APPEND_LIT(&frame, ",\"tier\":");
+        append_json(&frame, proj__col_str(r, i, 3));
+        if (strcmp(PQgetvalue(r, i, 2), "standing") == 0) {
+            snprintf(num, sizeof num, ",\"capacity\":%" PRId64 ",\"available\":%" PRId64 "}",
+                     proj__col_i64(r, i, 4), proj__col_i64(r, i, 5));
+            append_str(&frame, num);
+            continue;
+        }
+        APPEND_LIT(&frame, ",\"seats\":");
+        frame_piece(&frame, &from, draft, &nd);
+        rc = section_seats(db, c, version, event_id, key, seq, &d->blobs[d->n_blobs]);
+        if (rc != TS_OK)
+            goto done;
+        draft[nd++] = (draft_piece_t){(int32_t)d->n_blobs, 0, d->blobs[d->n_blobs]->len};
+        d->n_blobs++;
+        ts_buf_put_u8(&frame, '}');
+    }
+    APPEND_LIT(&frame, "]}");
+    frame_piece(&frame, &from, draft, &nd);
+    /* The frame is complete: the pieces can point into it. */
+    d->frame = (char *)frame.data;
+    ts_buf_init(&frame);
+    d->pieces = calloc(nd, sizeof *d->pieces);
+    if (!d->pieces) {
+        rc = TS_ERR_NOMEM;
+        goto done;
+    }
+    for (uint32_t k = 0; k < nd; k++) {
+        if (draft[k].blob >= 0)
+            d->pieces[k] = (proj__piece_t){d->blobs[draft[k].blob]->data, draft[k].n};
+        else if (draft[k].blob == -1)
+            d->pieces[k] = (proj__piece_t){d->frame + draft[k].off, draft[k].n};
+        d->len += d->pieces[k].n;
+    }
+    d->n_pieces = nd;
+done:
+    ts_buf_deinit(&frame);
+    free(draft);
+    if (rc != TS_OK) {
+        proj__doc_unref(d);
+        return rc;
+    }
+    *out = d;
+    return TS_OK;
+}
+
+/* Takes a reference to the cached document of event when it is current for
+ * the sections r lists at checkpoint seq; *as_of gets the checkpoint to
+ * report (seq, or a later one at which the document was found current).
+ * NULL when there is none: the caller builds one, and *builder says
+ * whether it claimed the slot for that (doc_done releases it). Only one
+ * request builds an event's document at a time: another one that needs it
+ * waits for that build, which is usually current for it too. */
+static struct proj__doc *doc_get(proj_db_t *db, const char *event_id, const PGresult *r,
+                                 uint64_t version, uint64_t seq, uint64_t *as_of, int *builder)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    struct proj__doc *d = NULL;
+    *builder = 0;
+    pthread_mutex_lock(&db->doc_mu);
+    for (;;) {
+        struct proj__doc *x = slot->doc;
+        if (x && x->version == version && strcmp(x->event_id, event_id) == 0) {
+            if (slot->valid_seq >= seq) {
+                d = x;
+            } else if (r && doc_current(x, r)) {
+                slot->valid_seq = seq;
+                d = x;
+            }
+        }
+        if (d || !slot->building || strcmp(slot->building_event, event_id) != 0)
+            break;
+        pthread_cond_wait(&db->doc_cv, &db->doc_mu);
+    }
+    if (d) {
+        atomic_fetch_add(&d->refs, 1);
+        *as_of = slot->valid_seq;
+    } else if (!slot->building) {
+        /* A slot built for another event (two events with one hash) is
+         * not waited for: this one builds without the claim. */
+        slot->building = 1;
+        strcpy(slot->building_event, event_id);
+        *builder = 1;
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return d;
+}
+
+/* Ends the claim doc_get gave. */
+static void doc_done(proj_db_t *db, const char *event_id)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    pthread_mutex_lock(&db->doc_mu);
+    slot->building = 0;
+    pthread_cond_broadcast(&db->doc_cv);
+    pthread_mutex_unlock(&db->doc_mu);
+}
+
+/* Offers d, current at checkpoint seq, to the cache: it replaces what the
+ * slot holds unless that is a document of the same event and build found
+ * current at a later checkpoint. */
+static void doc_offer(proj_db_t *db, struct proj__doc *d, uint64_t seq)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(d->event_id)];
+    struct proj__doc *old = NULL;
+    pthread_mutex_lock(&db->doc_mu);
+    if (!slot->doc || slot->doc->version != d->version ||
+        strcmp(slot->doc->event_id, d->event_id) != 0 || slot->valid_seq < seq) {
+        old = slot->doc;
+        slot->doc = d;
+        slot->valid_seq = seq;
+        atomic_fetch_add(&d->refs, 1);
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    proj__doc_unref(old);
+}
+
+/* ---- the answer ---- */
+
+/* Reads the event's sections and the checkpoint (PROJ_Q_SEATMAP_SECTIONS)
+ * into *r. Errors: TS_ERR_NOT_FOUND (no such event), as proj__exec. */
+static ts_status read_sections(proj__conn_t *c, const char *event_id, PGresult **r, uint64_t *seq,
+                               uint64_t *version)
+{
+    ts_status rc = proj__exec(c, PROJ_Q_SEATMAP_SECTIONS, 1, &event_id, r);
+    if (rc != TS_OK)
+        return rc;
+    if (PQntuples(*r) == 0)
+        return TS_ERR_NOT_FOUND;
+    *seq = (uint64_t)proj__col_i64(*r, 0, 0);
+    *version = (uint64_t)proj__col_i64(*r, 0, 7);
+    return TS_OK;
+}
+
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
-    int in_tx = 0;
-    char num[48];
+    struct proj__doc *d = NULL;
+    int in_tx = 0, builder = 0;
+    uint64_t as_of = 0, seq = 0, version = 0;
     ts_status rc;
 
+    memset(out, 0, sizeof *out);
+    if (!event_id || strlen(event_id) >= sizeof d->event_id)
+        return TS_ERR_INVALID;
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
-    /* One snapshot for the checkpoint, the sections and every seat, so
-     * as_of_seq tells exactly which commits the answer reflects; the tables
-     * locked before it is taken (see the top of this file), in the order
-     * the swap locks them. */
+    /* The common case first: one statement, one round trip, reads the
+     * checkpoint and the sections in one snapshot (a single statement
+     * takes its snapshot once it holds its table locks, so a swap is
+     * either all before it or all after), and the cached document is
+     * current for them. */
+    rc = read_sections(c, event_id, &r, &seq, &version);
+    if (rc != TS_OK)
+        goto done;
+    cache_use_version(db, version);
+    d = doc_get(db, event_id, r, version, seq, &as_of, &builder);
+    if (d)
+        goto done;
+    /* A new document: the sections again and every changed section's
+     * seats, in one REPEATABLE READ snapshot, so as_of_seq tells exactly
+     * which commits the answer reflects; the tables locked before it is
+     * taken (see the top of this file), in the order the swap locks them. */
+    PQclear(r);
+    r = NULL;
     rc = exec_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
                         " LOCK TABLE checkpoints, events, sections, seats IN ACCESS SHARE MODE");
     if (rc != TS_OK)
         goto done;
     in_tx = 1;
-    rc = proj__exec(c, PROJ_Q_SEATMAP_SECTIONS, 1, &event_id, &r);
+    rc = read_sections(c, event_id, &r, &seq, &version);
     if (rc != TS_OK)
         goto done;
-    if (PQntuples(r) == 0) {
-        rc = TS_ERR_NOT_FOUND;
-        goto done;
-    }
-    uint64_t version = (uint64_t)proj__col_i64(r, 0, 7);
     cache_use_version(db, version);
-    append_str(out, "{\"event_id\":");
-    append_json(out, json_string(event_id));
-    snprintf(num, sizeof num, ",\"as_of_seq\":%" PRId64 ",\"sections\":[", proj__col_i64(r, 0, 0));
-    append_str(out, num);
-    /* A draft event has one row with no section (a LEFT JOIN). */
-    for (int i = 0; i < PQntuples(r) && !PQgetisnull(r, i, 1); i++) {
-        const char *key = PQgetvalue(r, i, 1);
-        append_str(out, i ? ",{\"key\":" : "{\"key\":");
-        append_json(out, proj__col_str(r, i, 1));
-        append_str(out, ",\"kind\":");
-        append_json(out, proj__col_str(r, i, 2));
-        append_str(out, ",\"tier\":");
-        append_json(out, proj__col_str(r, i, 3));
-        if (strcmp(PQgetvalue(r, i, 2), "standing") == 0) {
-            snprintf(num, sizeof num, ",\"capacity\":%" PRId64 ",\"available\":%" PRId64 "}",
-                     proj__col_i64(r, i, 4), proj__col_i64(r, i, 5));
-            append_str(out, num);
-            continue;
-        }
-        append_str(out, ",\"seats\":");
-        rc = section_seats(db, c, version, event_id, key, (uint64_t)proj__col_i64(r, i, 6), out);
-        if (rc != TS_OK)
-            goto done;
-        append_str(out, "}");
-    }
-    append_str(out, "]}");
-    ts_buf_put_u8(out, '\0');
-    out->len--;
+    rc = doc_build(db, c, event_id, r, version, &d);
+    if (rc != TS_OK)
+        goto done;
+    as_of = seq;
+    doc_offer(db, d, seq);
     rc = exec_simple(c, "COMMIT");
     in_tx = 0;
 done:
+    if (builder)
+        doc_done(db, event_id);
     if (in_tx)
         exec_simple(c, "ROLLBACK");
     PQclear(r);
     proj__db_release(db, c);
-    return rc;
+    if (rc != TS_OK) {
+        proj__doc_unref(d);
+        return rc;
+    }
+    /* The answer's own copy of the piece list, with its as_of_seq. */
+    out->piece = calloc(d->n_pieces, sizeof *out->piece);
+    out->len = calloc(d->n_pieces, sizeof *out->len);
+    if (!out->piece || !out->len) {
+        free(out->piece);
+        free(out->len);
+        proj__doc_unref(d);
+        memset(out, 0, sizeof *out);
+        return TS_ERR_NOMEM;
+    }
+    out->doc = d;
+    out->n_pieces = d->n_pieces;
+    snprintf(out->seq, sizeof out->seq, "%" PRIu64, as_of);
+    for (uint32_t i = 0; i < d->n_pieces; i++) {
+        int hole = !d->pieces[i].p;
+        out->piece[i] = hole ? out->seq : d->pieces[i].p;
+        out->len[i] = hole ? strlen(out->seq) : d->pieces[i].n;
+    }
+    out->total = d->len + strlen(out->seq);
+    return TS_OK;
+}
+
+void proj_seatmap_close(proj_seatmap_t *m)
+{
+    if (!m)
+        return;
+    proj__doc_unref(m->doc);
+    free(m->piece);
+    free(m->len);
+    memset(m, 0, sizeof *m);
 }
 
 ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, size_t *len)
 {
+    proj_seatmap_t m;
     ts_buf_t b;
-    ts_status rc;
-
-    if (!event_id)
-        return TS_ERR_INVALID;
-    ts_buf_init(&b);
-    rc = seatmap_build(db, event_id, &b);
-    if (rc != TS_OK) {
-        ts_buf_deinit(&b);
+    ts_status rc = proj_seatmap_open(db, event_id, &m);
+    if (rc != TS_OK)
         return rc;
-    }
+    ts_buf_init(&b);
+    for (uint32_t i = 0; i < m.n_pieces; i++)
+        ts_buf_append(&b, m.piece[i], m.len[i]);
+    ts_buf_put_u8(&b, '\0');
+    proj_seatmap_close(&m);
     *out = (char *)b.data;
     if (len)
-        *len = b.len;
+        *len = b.len - 1;
     return TS_OK;
 }
 

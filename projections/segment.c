@@ -9,16 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A compact JSON text on the heap (free it); consumes j. */
-static char *json_text_heap(json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!s)
-        abort(); /* only out-of-memory makes jansson fail here */
-    return s;
-}
-
 static void add_num(ts_buf_t *b, int64_t v)
 {
     char tmp[24];
@@ -147,10 +137,13 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
     for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
         c[i].len = 0;
     *seq = 0;
+    ts_buf_t items;
+    ts_buf_init(&items);
     for (size_t i = 0; i < g->n_placed; i++) {
         const proj__placed_t *r = &g->placed[i];
         const evt_hold_placed_t *h = r->h;
-        char *items = json_text_heap(proj__items_json(h));
+        items.len = 0;
+        proj__items_text(&items, h);
         proj__pg_array_add(&c[0], h->booking_id);
         proj__pg_array_add(&c[1], h->event_id);
         proj__pg_array_add(&c[2], h->section);
@@ -158,7 +151,7 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
         proj__pg_array_add(&c[4], h->tier_key);
         add_num(&c[5], h->quantity);
         add_num(&c[6], h->expires_at);
-        proj__pg_array_add(&c[7], items);
+        proj__pg_array_add(&c[7], (const char *)items.data);
         add_num(&c[8], h->subtotal);
         add_num(&c[9], h->discount);
         add_num(&c[10], h->service_fee);
@@ -168,7 +161,6 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
         add_num(&c[14], (int64_t)r->created_seq);
         proj__pg_array_add(&c[15], r->status);
         add_num(&c[16], (int64_t)r->updated_seq);
-        free(items);
         if (r->updated_seq > *seq)
             *seq = r->updated_seq;
         /* Held then freed within the segment: the seats end as they were,
@@ -183,6 +175,7 @@ int proj__seg_placed_params(proj__segment_t *g, const char *p[PROJ_PLACED_COLS],
             proj__pg_array_add(&c[19], h->booking_id);
         }
     }
+    ts_buf_deinit(&items);
     for (size_t i = 0; i < PROJ_PLACED_COLS; i++)
         p[i] = proj__pg_array_close(&c[i]);
     return 1;
@@ -213,7 +206,7 @@ static void copy_field(ts_buf_t *b, const char *s, int last)
 
 /* An integer, digits only (no escaping needed): snprintf costs more than
  * the rest of a row. */
-static void put_num(ts_buf_t *b, int64_t v)
+void proj__json_num(ts_buf_t *b, int64_t v)
 {
     char tmp[24];
     size_t n = sizeof tmp;
@@ -229,7 +222,7 @@ static void put_num(ts_buf_t *b, int64_t v)
 
 static void copy_num(ts_buf_t *b, int64_t v, int last)
 {
-    put_num(b, v);
+    proj__json_num(b, v);
     ts_buf_put_u8(b, last ? '\n' : '\t');
 }
 
@@ -237,7 +230,7 @@ static void copy_num(ts_buf_t *b, int64_t v, int last)
  * escaped, every other byte as it is. Bytes that are not UTF-8 make
  * PostgreSQL refuse the row, and the build then starts again exact, folding
  * as the projector does (build.c). */
-static void json_str(ts_buf_t *b, const char *s)
+void proj__json_str(ts_buf_t *b, const char *s)
 {
     if (!s) {
         ts_buf_append(b, "null", 4);
@@ -267,13 +260,13 @@ void proj__items_text(ts_buf_t *b, const evt_hold_placed_t *h)
     ts_buf_put_u8(b, '[');
     for (uint32_t i = 0; i < n; i++) {
         ts_buf_append(b, i ? ",{\"seat\":" : "{\"seat\":", i ? 9 : 8);
-        json_str(b, h->n_seats ? h->seats[i] : NULL);
+        proj__json_str(b, h->n_seats ? h->seats[i] : NULL);
         ts_buf_append(b, ",\"tier\":", 8);
-        json_str(b, h->tier_key);
+        proj__json_str(b, h->tier_key);
         ts_buf_append(b, ",\"price\":{\"amount\":", 19);
-        put_num(b, h->unit_price.amount);
+        proj__json_num(b, h->unit_price.amount);
         ts_buf_append(b, ",\"currency\":", 12);
-        json_str(b, h->unit_price.currency);
+        proj__json_str(b, h->unit_price.currency);
         ts_buf_append(b, "}}", 2);
     }
     ts_buf_put_u8(b, ']');

@@ -23,7 +23,9 @@ ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, cons
         limit = PROJ_WAITLIST_DEFAULT;
     if (!user_id || limit < 1 || limit > PROJ_WAITLIST_MAX)
         return TS_ERR_INVALID;
-    if (cursor && proj__cursor_decode(cursor, &seq, cur_id) != TS_OK)
+    /* A search cursor (with a rank) is not one of this list's. */
+    int rank = -1;
+    if (cursor && (proj__cursor_decode(cursor, &rank, &seq, cur_id) != TS_OK || rank != -1))
         return TS_ERR_INVALID;
     snprintf(cur_seq, sizeof cur_seq, "%" PRId64, seq);
     /* One row more than asked tells whether there is a next page. */
@@ -52,7 +54,7 @@ ts_status proj_waitlist_list(proj_db_t *db, const char *user_id, int limit, cons
     json_t *next = json_null();
     if (n > limit) {
         char buf[PROJ_CURSOR_MAX];
-        proj__cursor_encode(proj__col_i64(r, shown - 1, 8), PQgetvalue(r, shown - 1, 0), buf);
+        proj__cursor_encode(-1, proj__col_i64(r, shown - 1, 8), PQgetvalue(r, shown - 1, 0), buf);
         next = json_string(buf);
     }
     *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", next);

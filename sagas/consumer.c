@@ -36,6 +36,7 @@ struct saga {
     void (*arg_free)(void *arg);
     int ordered, from_end;
     atomic_int stop;
+    atomic_int bound; /* a session got as far as its subscription */
     pthread_t thread;
     natsConnection *nc;
     jsCtx *js;
@@ -178,6 +179,7 @@ static ts_status session_begin(saga_t *s)
     if (s->said_down)
         fprintf(stderr, "saga %s: consuming %s\n", s->name, s->filter);
     s->said_down = 0;
+    atomic_store(&s->bound, 1);
     return TS_OK;
 }
 
@@ -348,6 +350,13 @@ ts_status saga_start(const saga_config_t *cfg, saga_t **out)
         pthread_create(&s->thread, NULL, saga_main, s) != 0) {
         saga_free(s);
         return TS_ERR_NOMEM;
+    }
+    /* A durable made "from the end" takes the end as of its creation: wait
+     * (a little) until it exists, so that what the caller appends next is
+     * after its start, not before. */
+    for (int waited = 0; s->from_end && !atomic_load(&s->bound) && waited < 5000; waited += 10) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     *out = s;
     return TS_OK;

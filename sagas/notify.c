@@ -153,6 +153,14 @@ static ts_status publish(job_t *j, uint32_t index, const char *kind, const char 
                          json_t *msg)
 {
     ts_arena_t *a = j->arena;
+    if (!msg) {
+        /* An event lacking a field the message needs: the log cannot be
+         * fixed, so it must not stop the notifications behind it. */
+        fprintf(stderr,
+                "saga_notify: seq %" PRIu64 " #%" PRIu32 ": incomplete event; %s not sent\n",
+                j->seq, index, kind);
+        return TS_OK;
+    }
     eng_user_t u;
     ts_status rc = user_id ? eng_user_get(j->n->e, user_id, a, &u) : TS_ERR_NOT_FOUND;
     if (rc == TS_ERR_NOT_FOUND) {

@@ -77,7 +77,9 @@ typedef struct {
     void (*arg_free)(void *arg); /* may be NULL; called by saga_stop */
     int ordered; /* in stream order, acked cumulatively (see the top of this file) */
     /* A durable created for the first time delivers what is appended from
-     * then on, not the stream's history (a notification is news or nothing). */
+     * then on, not the stream's history (a notification is news or nothing);
+     * saga_start then returns once the durable exists (or after 5 s), so
+     * commits appended after it returns are the saga's. */
     int from_end;
 } saga_config_t;
 

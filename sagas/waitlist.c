@@ -339,6 +339,24 @@ static ts_status shard_tier(job_t *j, const char **tier)
     return TS_OK;
 }
 
+/* The booking an event of interest is about, or NULL. */
+static const char *event_booking(const evt_event_t *e)
+{
+    switch (e->type) {
+    case EVT_HOLD_RELEASED:
+    case EVT_HOLD_EXPIRED:
+        return e->u.hold_ended.booking_id;
+    case EVT_BOOKING_CANCELLED:
+        return e->u.booking_cancelled.booking_id;
+    case EVT_BOOKING_CONFIRMED:
+        return e->u.booking_confirmed.booking_id;
+    case EVT_HOLD_PLACED:
+        return e->u.hold_placed.booking_id;
+    default:
+        return NULL;
+    }
+}
+
 /* "tix.inv.<event>.<section>" → event, section; -1 when not a shard. */
 static int parse_shard(ts_arena_t *a, const char *subject, const char **event, const char **section)
 {
@@ -365,14 +383,16 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, vo
     uint32_t n_freed = 0, n_ending = 0, n_confirmed = 0, n_offered = 0;
     for (uint32_t i = 0; i < c->n_events; i++) {
         const evt_event_t *e = &c->events[i];
+        if (!event_booking(e))
+            continue; /* not about a booking, or lacking its id */
         switch (e->type) {
         case EVT_HOLD_RELEASED:
         case EVT_HOLD_EXPIRED:
-            /* An event cancelled frees nothing anyone could be offered. */
-            if (e->u.hold_ended.reason && strcmp(e->u.hold_ended.reason, "event_cancelled") == 0)
-                break;
-            freed[n_freed++] = e->u.hold_ended.booking_id;
+            /* An offer's hold ending ends the offer; an event cancelled frees
+             * nothing anyone could be offered. */
             ending[n_ending++] = e->u.hold_ended.booking_id;
+            if (!e->u.hold_ended.reason || strcmp(e->u.hold_ended.reason, "event_cancelled") != 0)
+                freed[n_freed++] = e->u.hold_ended.booking_id;
             break;
         case EVT_BOOKING_CANCELLED:
             if (e->u.booking_cancelled.reason &&
@@ -394,7 +414,7 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, vo
             break;
         }
     }
-    if (n_freed + n_confirmed + n_offered == 0 ||
+    if (n_ending + n_freed + n_confirmed + n_offered == 0 ||
         parse_shard(a, c->subject, &j.event_id, &j.section) != 0)
         return TS_OK; /* the common case: holds placed */
     j.shard = c->subject;

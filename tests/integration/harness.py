@@ -375,23 +375,28 @@ class Stack:
     def _common_args(self):
         return ["--nats", self.nats_url, "--pg", self.pg_conninfo, "--data", self.data_dir]
 
-    def start_serve(self):
-        """Start `turnstile serve` and wait until /readyz answers 200."""
+    def start_serve(self, wait=True):
+        """Start `turnstile serve` and wait until /readyz answers 200 (with
+        wait=False only until it answers HTTP at all, e.g. for a test of a
+        /readyz that is meant to fail)."""
         if not os.access(self.bin, os.X_OK):
             raise StackError(f"no turnstile binary at {self.bin} (build it, or set TS_BIN)")
         self._spawn("serve", [self.bin, "serve", "--port", str(self.http_port),
                               "--bind", "127.0.0.1"] + self._common_args(),
                     self._turnstile_env())
-        self.wait_ready()
+        if wait:
+            self.wait_ready()
+        else:
+            self.wait_ready(path="/healthz")
 
-    def wait_ready(self, timeout=READY_TIMEOUT):
-        """Wait until GET /readyz answers 200; StackError when serve exits or
-        the time runs out."""
+    def wait_ready(self, timeout=READY_TIMEOUT, path="/readyz"):
+        """Wait until GET /readyz (or path) answers 200; StackError when serve
+        exits or the time runs out."""
         deadline = time.monotonic() + timeout
         while True:
             self._check_alive("serve")
             try:
-                if http_request("GET", self.root + "/readyz", timeout=2)[0] == 200:
+                if http_request("GET", self.root + path, timeout=2)[0] == 200:
                     return
             except (OSError, http.client.HTTPException):
                 pass  # not listening yet, or not speaking HTTP yet

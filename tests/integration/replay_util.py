@@ -19,6 +19,8 @@ TABLES = {
     "bookings": ("booking_id", "*"),
     "waitlist": ("entry_id", "*"),
     "tickets": ("ticket_id", "*"),
+    "sales_tiers": ("event_id, tier", "*"),
+    "sales_minutes": ("event_id, minute, tier", "*"),
 }
 
 

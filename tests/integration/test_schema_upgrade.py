@@ -4,7 +4,7 @@ schema public, a checkpoint without a version) is moved into schema
 rows and the checkpoint stay, the seat map answers from them at once, and
 the projector goes on from that checkpoint without folding anything twice.
 A model made before issue 3 (no tickets table, bookings without payment
-and refund columns) gets them on the way."""
+and refund columns) gets them on the way, and the sales tables of issue 4."""
 
 import unittest
 
@@ -33,7 +33,9 @@ class SchemaUpgrade(StackTestCase):
         s.stop_project()
         s.stop_serve()
         moves = "; ".join(f"alter table catalog.{t} set schema public" for t in TABLES)
-        s.psql("drop table catalog.tickets; alter table catalog.bookings drop column payment_id, "
+        s.psql("drop table catalog.tickets, catalog.waitlist, catalog.sales_tiers, "
+               "catalog.sales_minutes; "
+               "alter table catalog.bookings drop column payment_id, "
                "drop column payment_status, drop column refund, drop column confirmed_at")
         s.psql(f"{moves}; drop schema catalog; alter table public.checkpoints drop column version")
         self.assertEqual(schemas(s), ["information_schema", "public"])
@@ -50,6 +52,9 @@ class SchemaUpgrade(StackTestCase):
         # Issue 3's columns and table are there, empty.
         self.assertEqual(s.psql("select refund, payment_id from catalog.bookings"), [("0", None)])
         self.assertEqual(s.psql("select count(*) from catalog.tickets"), [("0",)])
+        # So are issue 4's sales tables (nothing was ever confirmed here).
+        self.assertEqual(s.psql("select count(*) from catalog.sales_tiers"), [("0",)])
+        self.assertEqual(s.psql("select count(*) from catalog.sales_minutes"), [("0",)])
         self.assertEqual(s.psql("select last_seq from catalog.checkpoints"), checkpoint_before)
         self.assertEqual(len(s.psql("select version from catalog.checkpoints")), 1)
         self.assertEqual(seat_statuses(seatmap(s, ev, first["commit_seq"]))["A-1-1"], "held")

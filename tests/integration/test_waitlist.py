@@ -319,6 +319,9 @@ class Waitlist(StackTestCase):
                                     token=ta), 200)
         self.assertEqual(([i["entry_id"] for i in page["items"]], page["next_cursor"]),
                          ([again["entry_id"]], None))
+        spec = expect(s.request("GET", "/openapi.json"), 200)
+        for p in ("/events/{id}/waitlist", "/events/{id}/waitlist/{entry}", "/users/me/waitlist"):
+            self.assertIn(p, spec["paths"])
 
 
 if __name__ == "__main__":
