@@ -68,7 +68,10 @@ static eng_lane_t *lane_get(eng_t *e, const char *subject, const cmd_aggregate_o
     return l;
 }
 
-static void lane_make_ready(eng_t *e, eng_lane_t *l)
+/* Puts l on the ready list when it has jobs and nobody runs it; wakes a
+ * worker unless wake is 0 (the caller is a worker that takes the list's head
+ * next, see lane_run). */
+static void lane_make_ready_ex(eng_t *e, eng_lane_t *l, int wake)
 {
     if (l->busy || l->ready_queued || !l->head)
         return;
@@ -79,7 +82,13 @@ static void lane_make_ready(eng_t *e, eng_lane_t *l)
     else
         e->ready_head = l;
     e->ready_tail = l;
-    pthread_cond_signal(&e->work_cv);
+    if (wake)
+        pthread_cond_signal(&e->work_cv);
+}
+
+static void lane_make_ready(eng_t *e, eng_lane_t *l)
+{
+    lane_make_ready_ex(e, l, 1);
 }
 
 static void lane_unload(eng_lane_t *l)
@@ -363,8 +372,10 @@ static void process_batch(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32_t n)
 
 /* Runs one round of l: takes up to ENG_MAX_BATCH queued jobs, decides and
  * commits them with e->mu released, then frees the lane and hands any jobs
- * that queued meanwhile to the workers. Called and returns with e->mu held. */
-static void lane_run(eng_t *e, eng_lane_t *l)
+ * that queued meanwhile to the workers. Called and returns with e->mu held.
+ * by_worker: the caller is worker_main, which takes the ready list's head as
+ * soon as this returns. */
+static void lane_run(eng_t *e, eng_lane_t *l, int by_worker)
 {
     eng_job_t *batch[ENG_MAX_BATCH];
     uint32_t n = 0;
@@ -380,7 +391,11 @@ static void lane_run(eng_t *e, eng_lane_t *l)
     pthread_mutex_lock(&e->mu);
     l->busy = 0;
     pthread_cond_broadcast(&e->idle_cv);
-    lane_make_ready(e, l);
+    /* A busy lane's next batch: when the ready list is empty, the worker
+     * that ran this one takes it next (it holds e->mu until then), and a
+     * worker woken for it would find nothing: two context switches for
+     * nothing per batch of a hot lane. */
+    lane_make_ready_ex(e, l, !(by_worker && !e->ready_head));
 }
 
 static void *worker_main(void *arg)
@@ -398,7 +413,7 @@ static void *worker_main(void *arg)
             e->ready_tail = NULL;
         l->ready_queued = 0;
         if (!l->busy && l->head)
-            lane_run(e, l);
+            lane_run(e, l, 1);
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
@@ -506,7 +521,7 @@ ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_out
         pthread_mutex_lock(&e->mu);
         eng_lane_t *l = j.lane;
         if (!l->busy && !l->ready_queued && l->head == &j)
-            lane_run(e, l);
+            lane_run(e, l, 0);
         pthread_mutex_unlock(&e->mu);
         while (sem_wait(&j.done) != 0)
             ;
@@ -541,7 +556,7 @@ ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *th
         pthread_mutex_lock(&e->mu);
         eng_lane_t *l = j.lane;
         if (!l->busy && !l->ready_queued && l->head == &j)
-            lane_run(e, l);
+            lane_run(e, l, 0);
         pthread_mutex_unlock(&e->mu);
         while (sem_wait(&j.done) != 0)
             ;
