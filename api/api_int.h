@@ -167,6 +167,11 @@ int api_parse_promo_code(api_req_t *r, json_t *j, const char **code);
 int api_execute(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
 /* The same without replying: for handlers that react to a rejection. */
 ts_status api_execute_raw(api_req_t *r, eng_cmd_t *cmd, eng_outcome_t *out);
+/* first, then (only when first succeeded unrejected) through
+ * eng_execute_then, the caller sleeping once; metrics for each command run.
+ * *ran_then as there. */
+ts_status api_execute_then(api_req_t *r, eng_cmd_t *first, eng_cmd_t *then,
+                           eng_outcome_t *first_out, eng_outcome_t *then_out, int *ran_then);
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);

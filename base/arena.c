@@ -51,6 +51,13 @@ void ts_arena_reset(ts_arena_t *a)
 
 void *ts_arena_alloc(ts_arena_t *a, size_t n)
 {
+    void *p = ts_arena_alloc_uninit(a, n);
+    memset(p, 0, (n + 15) & ~(size_t)15);
+    return p;
+}
+
+void *ts_arena_alloc_uninit(ts_arena_t *a, size_t n)
+{
     if (a->block_size == 0)
         ts_arena_init(a, 0);
     n = (n + 15) & ~(size_t)15;
@@ -77,7 +84,6 @@ void *ts_arena_alloc(ts_arena_t *a, size_t n)
     void *p = b->data + b->used;
     b->used += n;
     a->used_total += n;
-    memset(p, 0, n);
     return p;
 }
 

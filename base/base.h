@@ -69,6 +69,9 @@ void ts_arena_deinit(ts_arena_t *a);
 void ts_arena_reset(ts_arena_t *a);
 /* Memory aligned to 16 bytes, zeroed, valid until deinit/reset. */
 void *ts_arena_alloc(ts_arena_t *a, size_t n);
+/* The same, not zeroed: for a big structure of which the caller sets the
+ * little it uses. */
+void *ts_arena_alloc_uninit(ts_arena_t *a, size_t n);
 /* Copies of strings and bytes; ts_arena_strdup(NULL) returns NULL. */
 char *ts_arena_strdup(ts_arena_t *a, const char *s);
 char *ts_arena_strndup(ts_arena_t *a, const char *s, size_t n);

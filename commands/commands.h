@@ -35,7 +35,7 @@ typedef enum {
     CMD_AGG_INV,
     CMD_AGG_USER,
     CMD_AGG_CLAIM,
-    CMD_AGG_QUOTA, /* tix.quota.<event>.<user> (RULE-HOLD-4) */
+    CMD_AGG_QUOTA, /* tix.quota.<event>.<bucket> (RULE-HOLD-4) */
     CMD_AGG_WAIT,  /* tix.wait.<event>.<tier> (RULE-WL-1) */
     CMD_AGG_COUNT
 } cmd_agg_kind_t;
@@ -654,53 +654,84 @@ typedef struct {
 int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner,
                  const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* ---- quota (RULE-HOLD-4): tix.quota.<event>.<user>, commands/quota.c ----
+/* ---- quota (RULE-HOLD-4): tix.quota.<event>.<bucket>, commands/quota.c ----
  *
- * One user's tickets of one event, by booking: a hold takes quota
- * (QuotaTaken, with the hold's expiry), a confirm keeps it for good
- * (QuotaConfirmed), a release, expiry, cancel or failed payment gives it back
- * (QuotaReturned). In use at now = confirmed quantities + taken quantities
- * whose expires_at > now (held quota lapses with its hold, lazily, like the
- * seats: RULE-HOLD-3). */
+ * The tickets of one event's users, by user and booking. An aggregate holds
+ * one bucket of the event's users (eng_quota_subject picks the bucket from
+ * the user id), so that group commit batches many users' takes into one
+ * append; every decision still concerns one user's bookings only, so users
+ * who share a bucket never affect each other's decisions.
+ *
+ * Per booking: a hold takes quota (QuotaTaken, with the hold's expiry), a
+ * confirm keeps it for good (QuotaConfirmed), a release, expiry, cancel or
+ * failed payment gives it back (QuotaReturned). A user's units in use at now
+ * = confirmed quantities + taken quantities whose expires_at > now (held
+ * quota lapses with its hold, lazily, like the seats: RULE-HOLD-3).
+ *
+ * Layout: entries[] holds every booking ever seen, in the order first seen;
+ * by_booking maps a booking id to its entry. users[] holds one record per
+ * user (by_user maps the id to it): the user's latest entry, each entry
+ * linking to the same user's previous one (prev_of_user), and the sums a
+ * take needs, kept by apply: confirmed units, taken units and the earliest
+ * expiry among the taken entries. Before that expiry every taken unit is
+ * in use and a take reads the sums; from it on, the take walks that user's
+ * entries, and no other user's. Events without user_id (none were written
+ * in production) are ignored. */
 
 typedef enum { QUOTA_TAKEN = 0, QUOTA_CONFIRMED = 1, QUOTA_RETURNED = 2 } quota_status_t;
 
 typedef struct {
     const char *booking_id; /* in the state arena */
+    const char *user_id;    /* in the state arena, shared by the user's entries */
     uint32_t quantity;
     int64_t expires_at;
     quota_status_t status;
+    int32_t user;         /* index into users */
+    int32_t prev_of_user; /* the same user's previous entry, -1 for none */
 } quota_entry_t;
+
+typedef struct {
+    const char *user_id;  /* in the state arena */
+    int32_t last;         /* the user's latest entry */
+    uint64_t confirmed;   /* units of the confirmed entries */
+    uint64_t taken;       /* units of the taken entries, lapsed or not */
+    int64_t first_expiry; /* earliest expires_at of a taken entry; INT64_MAX: none */
+} quota_user_t;
 
 typedef struct {
     int exists;
     const char *event_id;
     quota_entry_t *entries;
     uint32_t n_entries, cap_entries;
+    quota_user_t *users;
+    uint32_t n_users, cap_users;
     ts_map_t by_booking; /* booking id → index into entries */
+    ts_map_t by_user;    /* user id → index into users */
     ts_arena_t arena;
 } cmd_quota_state_t;
 
-/* Units in use at now (see above). */
-uint32_t quota_in_use(const cmd_quota_state_t *s, int64_t now);
+/* The units user_id has in use at now (see above); 0 for an unknown user. */
+uint32_t quota_in_use(const cmd_quota_state_t *s, const char *user_id, int64_t now);
 
-/* QuotaTaken for t (event, booking, quantity >= 1, expires_at) when the units
- * in use plus t->quantity stay within max_per_user. A booking whose quota is
- * taken or confirmed already emits nothing (ref = the booking). Rejections:
- * validation_failed (quantity 0, no booking), limit_exceeded (limit =
- * max_per_user). */
+/* QuotaTaken for t (event, booking, user, quantity >= 1, expires_at) when
+ * the units t->user_id has in use plus t->quantity stay within max_per_user.
+ * A booking whose quota is taken or confirmed already emits nothing (ref =
+ * the booking). Rejections: validation_failed (quantity 0, no booking, no
+ * user), limit_exceeded (limit = max_per_user). */
 int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t max_per_user,
                       const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* The booking is sold: QuotaConfirmed (with c->quantity, which also counts a
- * booking that never took quota, e.g. a waitlist offer). No events when
- * already confirmed. */
+ * booking that never took quota, e.g. a waitlist offer: then c->user_id is
+ * required). The event names the booking's user as the quota knows it. No
+ * events when already confirmed. Rejection: validation_failed (no booking,
+ * or an unknown booking and no user). */
 int quota_confirm_decide(const cmd_quota_state_t *s, const evt_quota_t *c, const cmd_ctx_t *ctx,
                          cmd_result_t *out);
 
 /* The booking ended unsold (released, expired, cancelled, payment failed):
- * QuotaReturned. No events when the booking has no quota in use (a return
- * repeated is a no-op). */
+ * QuotaReturned, naming the booking's user. No events when the booking has
+ * no quota in use (a return repeated is a no-op). */
 int quota_return_decide(const cmd_quota_state_t *s, const char *event_id, const char *booking_id,
                         const cmd_ctx_t *ctx, cmd_result_t *out);
 

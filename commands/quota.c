@@ -1,14 +1,19 @@
 /*
- * The quota aggregate (RULE-HOLD-4): tix.quota.<event>.<user>.
+ * The quota aggregate (RULE-HOLD-4): tix.quota.<event>.<bucket>.
  *
  * A user's holds and tickets of one event live on many shards (one per
- * section), so no shard can see them all. This small aggregate per (event,
- * user) can: a hold takes quota here before the shard places it (QuotaTaken,
- * with the hold's expiry), a confirm keeps it (QuotaConfirmed), and a
- * booking that ends unsold gives it back (QuotaReturned). Held quota also
- * lapses by itself at its expiry, lazily, as the hold's seats do
- * (RULE-HOLD-3): a crash between QuotaTaken and HoldPlaced, or a lost
- * QuotaReturned, costs the user at most the length of one hold.
+ * section), so no shard can see them all. This aggregate can: a hold takes
+ * quota here before the shard places it (QuotaTaken, with the hold's
+ * expiry), a confirm keeps it (QuotaConfirmed), and a booking that ends
+ * unsold gives it back (QuotaReturned). Held quota also lapses by itself at
+ * its expiry, lazily, as the hold's seats do (RULE-HOLD-3): a crash between
+ * QuotaTaken and HoldPlaced, or a lost QuotaReturned, costs the user at most
+ * the length of one hold.
+ *
+ * One aggregate serves a bucket of the event's users rather than one user:
+ * a hold's quota take then joins the other users' takes of its bucket in one
+ * group commit instead of costing an append of its own. Each decision reads
+ * only its own user's bookings (commands.h has the layout).
  *
  * Every decision is keyed by booking id and repeats are no-ops, so the API's
  * compensation and the bookings saga may both run, in any order, any number
@@ -24,12 +29,20 @@ static int entry_in_use(const quota_entry_t *q, int64_t now)
     return q->status == QUOTA_CONFIRMED || (q->status == QUOTA_TAKEN && now < q->expires_at);
 }
 
-uint32_t quota_in_use(const cmd_quota_state_t *s, int64_t now)
+uint32_t quota_in_use(const cmd_quota_state_t *s, const char *user_id, int64_t now)
 {
-    uint64_t n = 0;
-    for (uint32_t i = 0; i < s->n_entries; i++)
-        if (entry_in_use(&s->entries[i], now))
-            n += s->entries[i].quantity;
+    int32_t u = user_id ? ts_map_get(&s->by_user, user_id) : -1;
+    if (u < 0)
+        return 0;
+    const quota_user_t *q = &s->users[u];
+    /* Before the first expiry every taken unit counts: the sums answer. */
+    uint64_t n = q->confirmed + q->taken;
+    if (now >= q->first_expiry) {
+        n = 0;
+        for (int32_t i = q->last; i >= 0; i = s->entries[i].prev_of_user)
+            if (entry_in_use(&s->entries[i], now))
+                n += s->entries[i].quantity;
+    }
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
@@ -39,21 +52,34 @@ static const quota_entry_t *entry_find(const cmd_quota_state_t *s, const char *b
     return i < 0 ? NULL : &s->entries[i];
 }
 
+static int has(const char *v)
+{
+    return v && v[0];
+}
+
 int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t max_per_user,
                       const cmd_ctx_t *ctx, cmd_result_t *out)
 {
-    if (!t->booking_id || !t->booking_id[0] || !t->event_id || !t->event_id[0])
+    if (!has(t->booking_id) || !has(t->event_id))
         return cmd_reject(out, ctx, "validation_failed", "booking_id", "a booking is required");
+    if (!has(t->user_id))
+        return cmd_reject(out, ctx, "validation_failed", "user_id", "a user is required");
     if (t->quantity < 1)
         return cmd_reject(out, ctx, "validation_failed", "quantity", "at least one");
     out->ref = t->booking_id;
     const quota_entry_t *q = entry_find(s, t->booking_id);
+    /* A booking is one user's: another user naming it is refused, never
+     * counted against either. */
+    if (q && strcmp(q->user_id, t->user_id) != 0)
+        return cmd_reject(out, ctx, "validation_failed", "booking_id",
+                          "the booking is another user's");
     /* A booking that already holds its quota: the same command again. */
     if (q && q->status != QUOTA_RETURNED)
         return 0;
-    /* RULE-HOLD-4: active holds plus confirmed tickets never exceed
-     * max_per_user; a hold's quota counts only until its expiry. */
-    uint64_t used = quota_in_use(s, ctx->now);
+    /* RULE-HOLD-4: the user's active holds plus confirmed tickets never
+     * exceed max_per_user; a hold's quota counts only until its expiry. The
+     * other users of the bucket do not count. */
+    uint64_t used = quota_in_use(s, t->user_id, ctx->now);
     if (used + t->quantity > max_per_user) {
         cmd_reject(out, ctx, "limit_exceeded", "quantity",
                    "at most %u tickets per user for this event (%llu already held or bought)",
@@ -69,18 +95,23 @@ int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t
 int quota_confirm_decide(const cmd_quota_state_t *s, const evt_quota_t *c, const cmd_ctx_t *ctx,
                          cmd_result_t *out)
 {
-    if (!c->booking_id || !c->booking_id[0] || !c->event_id || !c->event_id[0])
+    if (!has(c->booking_id) || !has(c->event_id))
         return cmd_reject(out, ctx, "validation_failed", "booking_id", "a booking is required");
-    out->ref = c->booking_id;
     const quota_entry_t *q = entry_find(s, c->booking_id);
+    if (!q && !has(c->user_id))
+        return cmd_reject(out, ctx, "validation_failed", "user_id", "a user is required");
+    out->ref = c->booking_id;
     if (q && q->status == QUOTA_CONFIRMED)
         return 0;
     /* A sale counts even past the limit: the tickets exist (a re-acquired
      * expired hold, RULE-PAY-2, or a hold that never took quota). */
     evt_event_t *e = cmd_emit(out, EVT_QUOTA_CONFIRMED);
     e->u.quota = *c;
-    if (!e->u.quota.quantity && q)
-        e->u.quota.quantity = q->quantity;
+    if (q) {
+        e->u.quota.user_id = q->user_id;
+        if (!e->u.quota.quantity)
+            e->u.quota.quantity = q->quantity;
+    }
     return 0;
 }
 
@@ -95,6 +126,7 @@ int quota_return_decide(const cmd_quota_state_t *s, const char *event_id, const 
     evt_event_t *e = cmd_emit(out, EVT_QUOTA_RETURNED);
     e->u.quota.event_id = event_id ? event_id : s->event_id;
     e->u.quota.booking_id = q->booking_id;
+    e->u.quota.user_id = q->user_id;
     e->u.quota.quantity = q->quantity;
     return 0;
 }
@@ -106,8 +138,9 @@ static void *quota_new(void)
     cmd_quota_state_t *s = calloc(1, sizeof(*s));
     if (!s)
         abort();
-    ts_arena_init(&s->arena, 1024);
+    ts_arena_init(&s->arena, 4096);
     ts_map_init(&s->by_booking);
+    ts_map_init(&s->by_user);
     return s;
 }
 
@@ -117,29 +150,89 @@ static void quota_free(void *p)
     if (!s)
         return;
     free(s->entries);
+    free(s->users);
     ts_map_deinit(&s->by_booking);
+    ts_map_deinit(&s->by_user);
     ts_arena_deinit(&s->arena);
     free(s);
 }
 
+static void *grow(void *items, uint32_t n, uint32_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? 2 * *cap : 8;
+    items = realloc(items, *cap * size);
+    if (!items)
+        abort();
+    return items;
+}
+
+static int32_t user_add(cmd_quota_state_t *s, const char *user_id)
+{
+    int32_t u = ts_map_get(&s->by_user, user_id);
+    if (u >= 0)
+        return u;
+    s->users = grow(s->users, s->n_users, &s->cap_users, sizeof(*s->users));
+    u = (int32_t)s->n_users++;
+    quota_user_t *q = &s->users[u];
+    memset(q, 0, sizeof(*q));
+    q->user_id = ts_arena_strdup(&s->arena, user_id);
+    q->last = -1;
+    q->first_expiry = INT64_MAX;
+    ts_map_put(&s->by_user, q->user_id, u);
+    return u;
+}
+
+/* The entry of q's booking, made (status returned, linked as its user's
+ * latest) when new. */
 static quota_entry_t *entry_add(cmd_quota_state_t *s, const evt_quota_t *q)
 {
     int32_t i = ts_map_get(&s->by_booking, q->booking_id);
     if (i >= 0)
         return &s->entries[i];
-    if (s->n_entries == s->cap_entries) {
-        s->cap_entries = s->cap_entries ? 2 * s->cap_entries : 8;
-        s->entries = realloc(s->entries, s->cap_entries * sizeof(*s->entries));
-        if (!s->entries)
-            abort();
-    }
-    quota_entry_t *e = &s->entries[s->n_entries];
+    s->entries = grow(s->entries, s->n_entries, &s->cap_entries, sizeof(*s->entries));
+    int32_t n = (int32_t)s->n_entries++;
+    quota_entry_t *e = &s->entries[n];
     memset(e, 0, sizeof(*e));
     e->booking_id = ts_arena_strdup(&s->arena, q->booking_id);
+    e->user = user_add(s, q->user_id);
+    quota_user_t *u = &s->users[e->user];
+    e->user_id = u->user_id;
+    e->prev_of_user = u->last;
+    u->last = n;
     e->status = QUOTA_RETURNED;
-    ts_map_put(&s->by_booking, e->booking_id, (int32_t)s->n_entries);
-    s->n_entries++;
+    ts_map_put(&s->by_booking, e->booking_id, n);
     return e;
+}
+
+/* Moves e to status (with quantity and expiry), keeping its user's sums. */
+static void entry_set(cmd_quota_state_t *s, quota_entry_t *e, quota_status_t status,
+                      uint32_t quantity, int64_t expires_at)
+{
+    quota_user_t *u = &s->users[e->user];
+    int was_taken = e->status == QUOTA_TAKEN;
+    if (e->status == QUOTA_TAKEN)
+        u->taken -= e->quantity;
+    else if (e->status == QUOTA_CONFIRMED)
+        u->confirmed -= e->quantity;
+    e->status = status;
+    e->quantity = quantity;
+    e->expires_at = expires_at;
+    if (status == QUOTA_TAKEN)
+        u->taken += quantity;
+    else if (status == QUOTA_CONFIRMED)
+        u->confirmed += quantity;
+    if (was_taken) {
+        /* A taken entry left (or changed): the earliest expiry is found
+         * again among the user's entries. */
+        u->first_expiry = INT64_MAX;
+        for (int32_t i = u->last; i >= 0; i = s->entries[i].prev_of_user)
+            if (s->entries[i].status == QUOTA_TAKEN && s->entries[i].expires_at < u->first_expiry)
+                u->first_expiry = s->entries[i].expires_at;
+    } else if (status == QUOTA_TAKEN && expires_at < u->first_expiry) {
+        u->first_expiry = expires_at;
+    }
 }
 
 static void quota_apply(void *p, const evt_event_t *ev)
@@ -155,27 +248,27 @@ static void quota_apply(void *p, const evt_event_t *ev)
         s->exists = 1;
         s->event_id = ts_arena_strdup(&s->arena, q->event_id);
     }
+    int32_t i = ts_map_get(&s->by_booking, q->booking_id);
     if (ev->type == EVT_QUOTA_RETURNED) {
-        int32_t i = ts_map_get(&s->by_booking, q->booking_id);
         if (i >= 0)
-            s->entries[i].status = QUOTA_RETURNED;
+            entry_set(s, &s->entries[i], QUOTA_RETURNED, s->entries[i].quantity,
+                      s->entries[i].expires_at);
         return;
     }
+    /* Without its user a new booking cannot be counted for anyone: such
+     * events predate Quota.user_id and are not in any production log. */
+    if (i < 0 && !q->user_id)
+        return;
     quota_entry_t *e = entry_add(s, q);
-    if (ev->type == EVT_QUOTA_TAKEN) {
-        e->quantity = q->quantity;
-        e->expires_at = q->expires_at;
-        e->status = QUOTA_TAKEN;
-    } else {
-        if (q->quantity)
-            e->quantity = q->quantity;
-        /* Sold quota never lapses; 0 keeps snapshots canonical. */
-        e->expires_at = 0;
-        e->status = QUOTA_CONFIRMED;
-    }
+    if (ev->type == EVT_QUOTA_TAKEN)
+        entry_set(s, e, QUOTA_TAKEN, q->quantity, q->expires_at);
+    else
+        /* Sold quota never lapses; expiry 0 keeps snapshots canonical. */
+        entry_set(s, e, QUOTA_CONFIRMED, q->quantity ? q->quantity : e->quantity, 0);
 }
 
-/* The snapshot: per booking, the event that leaves it in its status. */
+/* The snapshot: per booking, in the order first seen (which rebuilds the
+ * users' lists as they were), the event that leaves it in its status. */
 static ts_status quota_encode(const void *p, ts_buf_t *out)
 {
     const cmd_quota_state_t *s = p;
@@ -189,6 +282,7 @@ static ts_status quota_encode(const void *p, ts_buf_t *out)
         const quota_entry_t *q = &s->entries[i];
         evt_quota_t body = {.event_id = s->event_id,
                             .booking_id = q->booking_id,
+                            .user_id = q->user_id,
                             .quantity = q->quantity,
                             .expires_at = q->expires_at};
         ev[n].type = q->status == QUOTA_CONFIRMED ? EVT_QUOTA_CONFIRMED : EVT_QUOTA_TAKEN;
@@ -211,7 +305,7 @@ static void *quota_decode(const void *data, size_t len)
 const cmd_aggregate_ops_t cmd__quota_ops = {
     .kind = CMD_AGG_QUOTA,
     .name = "quota",
-    .format_version = 2, /* 2: entries by booking */
+    .format_version = 3, /* 3: a bucket of users, entries by user and booking */
     .state_new = quota_new,
     .state_free = quota_free,
     .apply = quota_apply,

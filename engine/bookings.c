@@ -2,7 +2,8 @@
  * Settling a booking: its quota (RULE-HOLD-4) and promo use (RULE-PROMO-1)
  * follow it. Run by saga_bookings (sagas/bookings.c) and by handlers.
  *
- * A hold takes quota on tix.quota.<event>.<user> and may reserve a promo use
+ * A hold takes quota on its user's bucket of the event's quota,
+ * tix.quota.<event>.<bucket> (eng_quota_subject), and may reserve a promo use
  * on tix.event.<event> before it is placed on its shard; the shard alone then
  * decides what becomes of the booking (confirmed, released, expired,
  * cancelled, refused payment). Settling brings the other two aggregates in
@@ -19,6 +20,13 @@
 
 #include <stdio.h>
 #include <string.h>
+
+const char *eng_quota_subject(ts_arena_t *a, const char *event_id, const char *user_id)
+{
+    uint8_t h[32];
+    eng__sha256(user_id, strlen(user_id), h);
+    return ts_arena_printf(a, "tix.quota.%s.%u", event_id, (unsigned)(h[0] % ENG_QUOTA_BUCKETS));
+}
 
 typedef struct {
     int found;
@@ -74,9 +82,10 @@ ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *bo
     const char *cmd_id = ts_arena_printf(&arena, "settle-%s-%d", booking_id, (int)c.status);
 
     eng_cmd_t q = {.type = sold ? ENG_QUOTA_CONFIRM : ENG_QUOTA_RETURN, .command_id = cmd_id};
-    q.subject = ts_arena_printf(&arena, "tix.quota.%s.%s", c.event_id, c.user_id);
+    q.subject = eng_quota_subject(&arena, c.event_id, c.user_id);
     q.u.quota.q.event_id = c.event_id;
     q.u.quota.q.booking_id = booking_id;
+    q.u.quota.q.user_id = c.user_id;
     q.u.quota.q.quantity = c.quantity;
     if ((st = run(e, &q, &arena)) != TS_OK)
         goto done;

@@ -156,7 +156,7 @@ typedef struct {
             int force; /* count a sold booking past the window and max uses */
         } promo_use;
         struct {
-            evt_quota_t q;         /* take: all; confirm: event, booking, quantity */
+            evt_quota_t q;         /* take: all; confirm: event, booking, user, quantity */
             uint32_t max_per_user; /* take: the event's policy */
         } quota;
         struct {
@@ -198,6 +198,20 @@ typedef struct {
  * TS_ERR_LOG (the log could not be reached; the command may be retried),
  * TS_ERR_INVALID (unknown subject, or not in SERVE mode), TS_ERR_SHUTDOWN. */
 ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out);
+
+/* Two commands in sequence, as eng_execute(first) and then, only when first
+ * succeeded without a rejection, eng_execute(then), except that the caller
+ * sleeps once: the thread that commits first hands then to its own lane at
+ * once (a hold after its quota, RULE-HOLD-4: the same order, two fewer
+ * context switches). then is never decided before first is in the log.
+ * *ran_then is 1 when then was run; first_out, then_out and arena as for
+ * eng_execute (then_out is zeroed when then was not run). *first_seconds
+ * (may be NULL) is the time from the call to first's answer. Errors: those
+ * of eng_execute, first's when it failed, else then's; TS_ERR_INVALID also
+ * when then names no aggregate of its kind. */
+ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *then,
+                           ts_arena_t *arena, eng_outcome_t *first_out, eng_outcome_t *then_out,
+                           int *ran_then, double *first_seconds);
 
 /* Runs fn on the committed state of subject's lane (loading it if needed)
  * with the lane held, so the state does not change during fn. fn must copy
@@ -244,6 +258,23 @@ ts_status eng_log_subjects(eng_t *e, const char *filter,
                            void (*fn)(const char *subject, uint64_t commits, void *arg), void *arg);
 
 /* ---- bookings (bookings.c): quota and promo uses follow the booking ---- */
+
+/* The quota aggregates of an event (RULE-HOLD-4) are ENG_QUOTA_BUCKETS
+ * buckets of its users, so that group commit batches many users' quota takes
+ * into one append. Few buckets batch best: a hold waits on its quota only
+ * for one commit, so at any moment few holds are at that step, and with 16
+ * buckets most quota commits carried one take (BENCHMARKS.md: 4 and 1 did
+ * about equally well on 2 cores, 16 clearly worse); more than one keeps a
+ * snapshot of one bucket from stalling every buyer of the event. The count
+ * is part of where the log keeps a user's quota: changing it moves users to
+ * other buckets and forgets what they hold, so it only changes with a
+ * migration of the live quota. */
+#define ENG_QUOTA_BUCKETS 4
+
+/* tix.quota.<event_id>.<bucket> of user_id, in a: bucket = the first byte
+ * of SHA-256(user_id) mod ENG_QUOTA_BUCKETS, in decimal (stable across
+ * processes and releases). */
+const char *eng_quota_subject(ts_arena_t *a, const char *event_id, const char *user_id);
 
 /* Brings the quota (RULE-HOLD-4) and the promo use (RULE-PROMO-1) of one
  * booking in line with its status on its shard (shard_subject,

@@ -90,6 +90,12 @@ struct eng_job {
     int async; /* sweeper jobs: nobody waits, the worker frees them */
     struct eng_lane *lane;
     sem_t done;
+    /* eng_execute_then: the job queued when this one succeeds, without
+     * waking the caller; and, on that second job, the caller's semaphore
+     * (its first job's done) and when the first was answered. */
+    eng_job_t *then;
+    sem_t *wake;
+    double first_done_s;
     eng_job_t *next;
 };
 

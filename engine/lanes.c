@@ -68,7 +68,10 @@ static eng_lane_t *lane_get(eng_t *e, const char *subject, const cmd_aggregate_o
     return l;
 }
 
-static void lane_make_ready(eng_t *e, eng_lane_t *l)
+/* Puts l on the ready list when it has jobs and nobody runs it; wakes a
+ * worker unless wake is 0 (the caller is a worker that takes the list's head
+ * next, see lane_run). */
+static void lane_make_ready_ex(eng_t *e, eng_lane_t *l, int wake)
 {
     if (l->busy || l->ready_queued || !l->head)
         return;
@@ -79,7 +82,13 @@ static void lane_make_ready(eng_t *e, eng_lane_t *l)
     else
         e->ready_head = l;
     e->ready_tail = l;
-    pthread_cond_signal(&e->work_cv);
+    if (wake)
+        pthread_cond_signal(&e->work_cv);
+}
+
+static void lane_make_ready(eng_t *e, eng_lane_t *l)
+{
+    lane_make_ready_ex(e, l, 1);
 }
 
 static void lane_unload(eng_lane_t *l)
@@ -197,7 +206,13 @@ static uint32_t decide_batch(eng_lane_t *l, eng_job_t **jobs, uint32_t n, evt_ev
                          .command_id = c->command_id,
                          .new_id = c->new_id,
                          .arena = j->arena};
-        j->result = ts_arena_alloc(j->arena, sizeof(cmd_result_t));
+        /* A result has room for CMD_MAX_EVENTS events (55 KB) and a
+         * decision fills a few, each zeroed by cmd_emit: clearing the rest
+         * cost a 55 KB memset per command. */
+        j->result = ts_arena_alloc_uninit(j->arena, sizeof(cmd_result_t));
+        j->result->reject = NULL;
+        j->result->n_events = 0;
+        j->result->ref = NULL;
         eng__decide(c, l->state, &ctx, j->result);
         if (j->result->reject || j->result->n_events == 0)
             continue;
@@ -262,6 +277,15 @@ static ts_status append_commit(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32
     return rc;
 }
 
+static ts_status enqueue(eng_t *e, eng_job_t *j);
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void complete(eng_t *e, eng_job_t *j, ts_status st, uint64_t seq)
 {
     j->status = st;
@@ -280,7 +304,18 @@ static void complete(eng_t *e, eng_job_t *j, ts_status st, uint64_t seq)
         free(j);
         return;
     }
-    sem_post(&j->done);
+    /* eng_execute_then: the first command is in the log (or needed
+     * nothing), so the second goes to its lane now, by this thread, while
+     * the caller sleeps on. */
+    eng_job_t *n = j->then;
+    if (n && st == TS_OK && !j->out->reject) {
+        n->first_done_s = mono_s();
+        ts_status rc = enqueue(e, n);
+        if (rc == TS_OK)
+            return;
+        n->status = rc;
+    }
+    sem_post(j->wake ? j->wake : &j->done);
 }
 
 static void process_batch(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32_t n)
@@ -337,8 +372,10 @@ static void process_batch(eng_t *e, eng_lane_t *l, eng_job_t **jobs, uint32_t n)
 
 /* Runs one round of l: takes up to ENG_MAX_BATCH queued jobs, decides and
  * commits them with e->mu released, then frees the lane and hands any jobs
- * that queued meanwhile to the workers. Called and returns with e->mu held. */
-static void lane_run(eng_t *e, eng_lane_t *l)
+ * that queued meanwhile to the workers. Called and returns with e->mu held.
+ * by_worker: the caller is worker_main, which takes the ready list's head as
+ * soon as this returns. */
+static void lane_run(eng_t *e, eng_lane_t *l, int by_worker)
 {
     eng_job_t *batch[ENG_MAX_BATCH];
     uint32_t n = 0;
@@ -354,7 +391,11 @@ static void lane_run(eng_t *e, eng_lane_t *l)
     pthread_mutex_lock(&e->mu);
     l->busy = 0;
     pthread_cond_broadcast(&e->idle_cv);
-    lane_make_ready(e, l);
+    /* A busy lane's next batch: when the ready list is empty, the worker
+     * that ran this one takes it next (it holds e->mu until then), and a
+     * worker woken for it would find nothing: two context switches for
+     * nothing per batch of a hot lane. */
+    lane_make_ready_ex(e, l, !(by_worker && !e->ready_head));
 }
 
 static void *worker_main(void *arg)
@@ -372,7 +413,7 @@ static void *worker_main(void *arg)
             e->ready_tail = NULL;
         l->ready_queued = 0;
         if (!l->busy && l->head)
-            lane_run(e, l);
+            lane_run(e, l, 1);
     }
     pthread_mutex_unlock(&e->mu);
     return NULL;
@@ -426,15 +467,21 @@ static int tix_cmd_kind(eng_cmd_type_t t)
     return t == ENG_INV_CHECKIN || t == ENG_INV_TRANSFER ? CMD_AGG_INV : -1;
 }
 
+/* The aggregate kind command type t works on. */
+static int cmd_kind_of(eng_cmd_type_t t)
+{
+    int want = pay_cmd_kind(t);
+    if (want < 0)
+        want = tix_cmd_kind(t);
+    if (want < 0 && t < ENG_CMD_COUNT)
+        want = (int)cmd_kind[t];
+    return want;
+}
+
 static ts_status enqueue(eng_t *e, eng_job_t *j)
 {
     int kind = cmd_aggregate_of_subject(j->cmd->subject);
-    int want = pay_cmd_kind(j->cmd->type);
-    if (want < 0)
-        want = tix_cmd_kind(j->cmd->type);
-    if (want < 0 && j->cmd->type < ENG_CMD_COUNT)
-        want = (int)cmd_kind[j->cmd->type];
-    if (kind < 0 || want != kind)
+    if (kind < 0 || cmd_kind_of(j->cmd->type) != kind)
         return TS_ERR_INVALID;
     if (e->cfg.mode != ENG_MODE_SERVE)
         return TS_ERR_INVALID; /* the read-only modes never append */
@@ -452,8 +499,9 @@ static ts_status enqueue(eng_t *e, eng_job_t *j)
         l->head = j;
     l->tail = j;
     /* A lane that is idle with this job alone is run by its caller (see
-     * eng_execute); otherwise the workers take it. */
-    if (j->async || l->busy || l->head != j)
+     * eng_execute); otherwise the workers take it, as they take every job
+     * that no caller runs (sweeps, the second of eng_execute_then). */
+    if (j->async || j->wake || l->busy || l->head != j)
         lane_make_ready(e, l);
     pthread_mutex_unlock(&e->mu);
     return TS_OK;
@@ -473,11 +521,54 @@ ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_out
         pthread_mutex_lock(&e->mu);
         eng_lane_t *l = j.lane;
         if (!l->busy && !l->ready_queued && l->head == &j)
-            lane_run(e, l);
+            lane_run(e, l, 0);
         pthread_mutex_unlock(&e->mu);
         while (sem_wait(&j.done) != 0)
             ;
         rc = j.status;
+    }
+    sem_destroy(&j.done);
+    return rc;
+}
+
+ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *then,
+                           ts_arena_t *arena, eng_outcome_t *first_out, eng_outcome_t *then_out,
+                           int *ran_then, double *first_seconds)
+{
+    double t0 = mono_s();
+    eng_job_t j = {.cmd = first, .arena = arena, .out = first_out};
+    eng_job_t n = {.cmd = then, .arena = arena, .out = then_out, .wake = &j.done};
+    memset(first_out, 0, sizeof(*first_out));
+    memset(then_out, 0, sizeof(*then_out));
+    *ran_then = 0;
+    if (first_seconds)
+        *first_seconds = 0;
+    /* then is checked now: once first is committed, queueing it can only
+     * fail because the engine stops. */
+    int kind = cmd_aggregate_of_subject(then->subject);
+    if (kind < 0 || kind != cmd_kind_of(then->type))
+        return TS_ERR_INVALID;
+    j.then = &n;
+    sem_init(&j.done, 0, 0);
+    ts_status rc = enqueue(e, &j);
+    if (rc == TS_OK) {
+        /* As eng_execute: an idle lane is run by its caller. */
+        pthread_mutex_lock(&e->mu);
+        eng_lane_t *l = j.lane;
+        if (!l->busy && !l->ready_queued && l->head == &j)
+            lane_run(e, l, 0);
+        pthread_mutex_unlock(&e->mu);
+        while (sem_wait(&j.done) != 0)
+            ;
+        rc = j.status;
+        if (rc == TS_OK && !first_out->reject) {
+            *ran_then = 1;
+            rc = n.status;
+            if (first_seconds)
+                *first_seconds = n.first_done_s - t0;
+        } else if (first_seconds) {
+            *first_seconds = mono_s() - t0;
+        }
     }
     sem_destroy(&j.done);
     return rc;

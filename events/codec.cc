@@ -405,7 +405,9 @@ struct Encoder {
     {
         auto event_id = req(x.event_id);
         auto booking_id = req(x.booking_id);
-        return sc::CreateQuota(fbb, event_id, booking_id, x.quantity, x.expires_at).Union();
+        auto user_id = str(x.user_id);
+        return sc::CreateQuota(fbb, event_id, booking_id, x.quantity, x.expires_at, user_id)
+            .Union();
     }
 
     fb::Offset<void> waitlist(const evt_waitlist_entry_t &x)
@@ -982,6 +984,7 @@ struct Decoder {
             x->u.quota.booking_id = req(b->booking_id());
             x->u.quota.quantity = b->quantity();
             x->u.quota.expires_at = b->expires_at();
+            x->u.quota.user_id = str(b->user_id());
             break;
         }
         case sc::EventBody::WaitlistJoined:

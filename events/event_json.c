@@ -356,9 +356,9 @@ static json_t *data_json(const evt_event_t *e)
     case EVT_QUOTA_CONFIRMED:
     case EVT_QUOTA_RETURNED: {
         const evt_quota_t *x = &e->u.quota;
-        return json_pack("{s:o, s:o, s:I, s:o}", "event_id", str_json(x->event_id), "booking_id",
-                         str_json(x->booking_id), "quantity", (json_int_t)x->quantity, "expires_at",
-                         time_json(x->expires_at));
+        return json_pack("{s:o, s:o, s:I, s:o, s:o}", "event_id", str_json(x->event_id),
+                         "booking_id", str_json(x->booking_id), "quantity", (json_int_t)x->quantity,
+                         "expires_at", time_json(x->expires_at), "user_id", str_json(x->user_id));
     }
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:

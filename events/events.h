@@ -347,6 +347,7 @@ typedef struct {
     const char *booking_id;
     uint32_t quantity;
     int64_t expires_at;
+    const char *user_id; /* the booking's user; NULL in events written before it */
 } evt_quota_t;
 
 /* WaitlistJoined, -Left, -Offered, -OfferLapsed, -Fulfilled (RULE-WL-1). */

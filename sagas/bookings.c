@@ -2,8 +2,9 @@
  * saga_bookings (RULE-HOLD-4, RULE-PROMO-1, sagas.h), on the commits of
  * inventory shards: a booking's quota and promo use follow the booking.
  *
- * A hold takes quota on tix.quota.<event>.<user> and may reserve a promo use
- * on tix.event.<event> before its shard places it (api/holds_flow.c); the
+ * A hold takes quota on tix.quota.<event>.<bucket> (its user's bucket of the
+ * event's users) and may reserve a promo use on tix.event.<event> before its
+ * shard places it (api/holds_flow.c); the
  * shard alone then decides what becomes of the booking. For every booking a
  * shard commit confirms, releases, expires, cancels, refunds or whose
  * payment fails, eng_booking_settle brings the other two aggregates in line

@@ -15,6 +15,9 @@ psql, the data directory); nothing reaches into the processes.
     checkpoint(stack) / wait_checkpoint(stack, seq)
     log_head(stack)                  the stream's last sequence (from /metrics)
     audit(stack, token, subject)     every commit on a subject filter, in order
+    quota_subject(event_id, user_id) the user's bucket of the event's quota
+    quota_types(stack, token, event_id, user_id)
+                                     the types of that user's quota events
     run_together(fn, args)           calls fn(arg) for each arg in its own thread,
                                      released at the same instant
 """
@@ -178,6 +181,25 @@ def hold_events(commits, type_name):
     """[(commit seq, event data)] of every event named type_name."""
     return [(c["seq"], ev["data"]) for c in commits for ev in c["events"]
             if ev["type"] == type_name]
+
+
+# ENG_QUOTA_BUCKETS (engine/engine.h).
+QUOTA_BUCKETS = 4
+
+
+def quota_subject(event_id, user_id):
+    """tix.quota.<event>.<bucket>: the aggregate holding user_id's quota for
+    the event (RULE-HOLD-4), as eng_quota_subject names it: bucket = first
+    byte of SHA-256(user id) mod QUOTA_BUCKETS."""
+    bucket = hashlib.sha256(user_id.encode()).digest()[0] % QUOTA_BUCKETS
+    return f"tix.quota.{event_id}.{bucket}"
+
+
+def quota_types(stack, token, event_id, user_id):
+    """The types of user_id's quota events for the event, in log order (its
+    bucket also holds other users')."""
+    return [x["type"] for c in audit(stack, token, quota_subject(event_id, user_id))
+            for x in c["events"] if x["data"].get("user_id") == user_id]
 
 
 def run_together(fn, args, timeout=120.0):

@@ -7,8 +7,9 @@ import unittest
 
 from harness import StackTestCase, expect
 from pay_util import PAY_ENV, pay, paid_booking, simulate, wait_booking
-from helpers import (audit, get_projected, log_head, published_event, register_users,
-                     rfc3339, run_together, seat_statuses, seatmap, wait_checkpoint)
+from helpers import (QUOTA_BUCKETS, audit, get_projected, log_head, published_event,
+                     quota_subject, quota_types, register_users, rfc3339, run_together,
+                     seat_statuses, seatmap, wait_checkpoint)
 from replay_util import dump, replay
 
 DEFAULT_POLICY = {"max_per_order": 4, "max_per_user": 8, "hold_minutes": 20,
@@ -350,10 +351,41 @@ class PerUserCap(StackTestCase):
         expect(hold({"seats": ["B-1-4"]}), 201)
         # The quota aggregate's log tells the story.
         admin = s.admin_token()
-        types = [ev2["type"] for c in audit(s, admin, f"tix.quota.{ev}.{user_id}")
-                 for ev2 in c["events"]]
+        types = quota_types(s, admin, ev, user_id)
         self.assertEqual(types.count("QuotaTaken"), 5)
         self.assertEqual(types.count("QuotaReturned"), 2)
+
+
+    def test_users_sharing_a_quota_bucket_are_capped_apart(self):
+        """RULE-HOLD-4 with the quota in buckets of users: three users of one
+        bucket hold at the same time, each up to their own cap and no
+        further, and the bucket's log names each one's bookings."""
+        s = self.stack
+        _, org = s.register_as("organizer")
+        _, e, _ = published_event(s, org, event={"policy": {"max_per_user": 2,
+                                                            "max_per_order": 1}})
+        ev = e["event_id"]
+        # 2 x QUOTA_BUCKETS + 1 users: some bucket has three of them.
+        by_bucket = {}
+        for uid, token in register_users(s, 2 * QUOTA_BUCKETS + 1):
+            by_bucket.setdefault(quota_subject(ev, uid), []).append((uid, token))
+        subject, trio = next((k, v[:3]) for k, v in by_bucket.items() if len(v) >= 3)
+
+        # Each sends three one-unit holds at once: 9 holds, 2 per user pass.
+        def hold(arg):
+            i, token = arg
+            return s.request("POST", f"/events/{ev}/holds", {"tier": "floor", "quantity": 1},
+                             token=token)[0]
+
+        statuses = run_together(hold, [(i, t) for i, (_, t) in enumerate(trio) for _ in range(3)])
+        for i in range(3):
+            self.assertEqual(sorted(statuses[3 * i:3 * i + 3]), [201, 201, 422], statuses)
+        admin = s.admin_token()
+        commits = audit(s, admin, subject)
+        for uid, _ in trio:
+            self.assertEqual(quota_types(s, admin, ev, uid), ["QuotaTaken", "QuotaTaken"])
+        users = {x["data"]["user_id"] for c in commits for x in c["events"]}
+        self.assertEqual(users, {uid for uid, _ in trio})
 
 
 class SagaBookings(StackTestCase):
@@ -392,9 +424,7 @@ class SagaBookings(StackTestCase):
         self.assertIn("PromoReleased", evs)
         inv = [x["type"] for c in audit(s, admin, f"tix.inv.{ev}.A") for x in c["events"]]
         self.assertIn("HoldExpired", inv)
-        quota = [x["type"] for c in audit(s, admin, f"tix.quota.{ev}.{uid}")
-                 for x in c["events"]]
-        self.assertEqual(quota, ["QuotaTaken", "QuotaReturned"])
+        self.assertEqual(quota_types(s, admin, ev, uid), ["QuotaTaken", "QuotaReturned"])
         b2 = expect(s.request("POST", f"/events/{ev}/holds",
                               {"seats": ["A-2-1"], "promo_code": "ONCE"}, token=other), 201)
         self.assertEqual(b2["discount"]["amount"], 100)
@@ -402,13 +432,15 @@ class SagaBookings(StackTestCase):
                          token=user), 201)
 
 
-def wait_types(testcase, stack, subject, want, timeout=30.0):
-    """The event types of subject's commits once they end with `want`
-    (the saga appends them a moment after the booking changes)."""
+def wait_types(testcase, stack, subject, want, timeout=30.0, user_id=None):
+    """The event types of subject's commits (those of user_id only, when
+    given) once they end with `want` (the saga appends them a moment after
+    the booking changes)."""
     admin = stack.admin_token()
     deadline = time.time() + timeout
     while True:
-        types = [x["type"] for c in audit(stack, admin, subject) for x in c["events"]]
+        types = [x["type"] for c in audit(stack, admin, subject) for x in c["events"]
+                 if user_id is None or x["data"].get("user_id") == user_id]
         if types[-len(want):] == want or time.time() > deadline:
             testcase.assertEqual(types[-len(want):], want, types)
             return types
@@ -433,7 +465,7 @@ class PaidBookings(StackTestCase):
 
         h, _, b = paid_booking(s, user, ev, {"seats": ["A-1-1", "A-1-2"], "promo_code": "ONCE"})
         self.assertEqual(b["discount"]["amount"], 2500)  # 50 % of 2 x 25.00
-        wait_types(self, s, f"tix.quota.{ev}.{uid}", ["QuotaTaken", "QuotaConfirmed"])
+        wait_types(self, s, quota_subject(ev, uid), ["QuotaTaken", "QuotaConfirmed"], user_id=uid)
         # Sold: the cap and the code stay used.
         problem(self, s.request("POST", f"/events/{ev}/holds", {"seats": ["A-2-1"]},
                                 token=user), 422, "limit_exceeded")
@@ -447,14 +479,15 @@ class PaidBookings(StackTestCase):
         p2 = pay(s, other, h2["booking_id"])
         simulate(s, other, p2["payment_id"], "failed")
         wait_booking(s, other, h2["booking_id"], "released")
-        wait_types(self, s, f"tix.quota.{ev}.{uid2}", ["QuotaTaken", "QuotaReturned"])
+        wait_types(self, s, quota_subject(ev, uid2), ["QuotaTaken", "QuotaReturned"],
+                   user_id=uid2)
         expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["B-2-1", "B-2-2"]},
                          token=other), 201)
 
         # Cancelling the confirmed booking gives back its quota and its use.
         expect(s.request("DELETE", f"/bookings/{h['booking_id']}", token=user), 200)
-        wait_types(self, s, f"tix.quota.{ev}.{uid}",
-                   ["QuotaTaken", "QuotaConfirmed", "QuotaReturned"])
+        wait_types(self, s, quota_subject(ev, uid),
+                   ["QuotaTaken", "QuotaConfirmed", "QuotaReturned"], user_id=uid)
         types = wait_types(self, s, f"tix.event.{ev}", ["PromoReleased"])
         self.assertEqual(types.count("PromoUsed"), 1)
         expect(s.request("POST", f"/events/{ev}/holds", {"seats": ["A-2-1", "A-2-2"]},

@@ -115,6 +115,15 @@ static void arena_big_and_small(void **state)
     assert_string_equal(t, "world");
     assert_null(ts_arena_strdup(&a, NULL));
     assert_int_equal((uintptr_t)big % 16, 0);
+    /* Uninitialised memory is still the arena's: aligned, apart from the
+     * rest, and what follows it is zeroed as ever. */
+    unsigned char *raw = ts_arena_alloc_uninit(&a, 100);
+    memset(raw, 0xcd, 100);
+    unsigned char *z = ts_arena_alloc(&a, 40);
+    assert_int_equal((uintptr_t)raw % 16, 0);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(z[i], 0);
+    assert_string_equal(t, "world");
     ts_arena_deinit(&a);
 }
 

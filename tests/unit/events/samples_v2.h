@@ -140,7 +140,8 @@ static inline void sample_v2_body(evt_type_t type, evt_event_t *e)
         e->u.quota = (evt_quota_t){.event_id = "evt_1",
                                    .booking_id = "bk-evt_1-A-1",
                                    .quantity = 2,
-                                   .expires_at = SAMPLE_HOLD_UNTIL};
+                                   .expires_at = SAMPLE_HOLD_UNTIL,
+                                   .user_id = "usr_1"};
         break;
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:
@@ -181,7 +182,7 @@ static inline const char *sample_v2_subject(evt_type_t type)
     case EVT_QUOTA_TAKEN:
     case EVT_QUOTA_CONFIRMED:
     case EVT_QUOTA_RETURNED:
-        return "tix.quota.evt_1.usr_1";
+        return "tix.quota.evt_1.0"; /* the bucket of usr_1 */
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:
     case EVT_WAITLIST_OFFERED:
@@ -357,6 +358,7 @@ static inline void assert_v2_event_same(const evt_event_t *a, const evt_event_t 
         assert_str_same(x->booking_id, y->booking_id);
         assert_int_equal(x->quantity, y->quantity);
         assert_int_equal(x->expires_at, y->expires_at);
+        assert_str_same(x->user_id, y->user_id);
         break;
     }
     case EVT_WAITLIST_JOINED:

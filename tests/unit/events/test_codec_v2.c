@@ -95,6 +95,11 @@ static void test_round_trip_v2_optional_absent(void **state)
     ev.u.ticket_checked_in.gate = NULL;
     ev.u.ticket_checked_in.nonce = NULL;
     round_trip(&c);
+
+    /* A QuotaTaken written before Quota.user_id was appended. */
+    c = sample_v2_commit(EVT_QUOTA_TAKEN, &ev);
+    ev.u.quota.user_id = NULL;
+    round_trip(&c);
 }
 
 /* The events of one webhook in one commit: a failure and its release; then a
@@ -282,6 +287,11 @@ static void test_json_values(void **state)
     json_t *roles = json_object_get(d, "roles");
     assert_int_equal(json_array_size(roles), 2);
     assert_string_equal(json_string_value(json_array_get(roles, 1)), "box_office");
+    json_decref(j);
+
+    d = data_of(EVT_QUOTA_TAKEN, &j);
+    assert_string_equal(s_of(d, "user_id"), "usr_1");
+    assert_int_equal(i_of(d, "quantity"), 2);
     json_decref(j);
 }
 
