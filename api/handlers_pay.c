@@ -212,7 +212,7 @@ void api_h_payment_simulate(api_req_t *r)
     if (shard_booking(r, subject, NULL, payment_id, &c) != 0)
         return;
     json_decref(c.tickets);
-    if (!(r->roles & EVT_ROLE_ADMIN) && strcmp(c.hold.user_id, r->user_id) != 0)
+    if (!api_owner_or_admin(r, c.hold.user_id))
         return api_problem(r, 403, "forbidden", "not your payment", NULL);
     const char *event_id = NULL;
     /* The provider reports what it was asked to capture: the booking total. */

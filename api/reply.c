@@ -170,3 +170,19 @@ int api_wait_min_seq(api_req_t *r)
     }
     return 0;
 }
+
+void api_reply_user_list(api_req_t *r, api_user_list_fn list)
+{
+    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
+        return;
+    int limit = api__limit(r);
+    if (limit < 0)
+        return;
+    json_t *out = NULL;
+    ts_status st = list(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
+    if (st == TS_ERR_INVALID)
+        return api_problem_validation(r, "cursor", "not a cursor from this API");
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    api_reply_json(r, 200, out);
+}
