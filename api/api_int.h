@@ -54,6 +54,23 @@ typedef struct {
     const char *retry_after;
 } api_req_t;
 
+/* ---- routing (server.c) ---- */
+typedef struct {
+    const char *method;
+    const char *pattern; /* '*' matches one path segment */
+    void (*handler)(api_req_t *r);
+    int changes_state; /* honours Idempotency-Key */
+} api_route_t;
+/* The routes below /api/v1 (patterns without the prefix), first match
+ * wins; and the operations endpoints at the root (exact paths). The
+ * OpenAPI document (openapi.c) has an entry for each. */
+extern const api_route_t api__routes[];
+extern const size_t api__n_routes;
+extern const api_route_t api__ops_routes[];
+extern const size_t api__n_ops_routes;
+/* The OpenAPI 3 document of every route (openapi.c). New reference. */
+json_t *api__openapi(void);
+
 /* ---- replies (reply.c) ---- */
 /* Takes the reference to body. */
 void api_reply_json(api_req_t *r, int status, json_t *body);
