@@ -498,28 +498,35 @@ static ts_status enqueue(eng_t *e, eng_job_t *j)
     return TS_OK;
 }
 
-ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out)
+/* Queues j and waits until j->done is posted (by j, or by its then job);
+ * j->status then, or the error of enqueue. */
+static ts_status execute_job(eng_t *e, eng_job_t *j)
 {
-    eng_job_t j = {.cmd = cmd, .arena = arena, .out = out};
-    memset(out, 0, sizeof(*out));
-    sem_init(&j.done, 0, 0);
-    ts_status rc = enqueue(e, &j);
+    sem_init(&j->done, 0, 0);
+    ts_status rc = enqueue(e, j);
     if (rc == TS_OK) {
         /* When the lane is idle the caller decides and commits itself:
          * no hand-off to a worker and back, two context switches saved per
          * command. Commands that queue meanwhile go to the workers (group
          * commit), so a busy lane is never serialised behind one caller. */
         pthread_mutex_lock(&e->mu);
-        eng_lane_t *l = j.lane;
-        if (!l->busy && !l->ready_queued && l->head == &j)
+        eng_lane_t *l = j->lane;
+        if (!l->busy && !l->ready_queued && l->head == j)
             lane_run(e, l, 0);
         pthread_mutex_unlock(&e->mu);
-        while (sem_wait(&j.done) != 0)
+        while (sem_wait(&j->done) != 0)
             ;
-        rc = j.status;
+        rc = j->status;
     }
-    sem_destroy(&j.done);
+    sem_destroy(&j->done);
     return rc;
+}
+
+ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out)
+{
+    eng_job_t j = {.cmd = cmd, .arena = arena, .out = out};
+    memset(out, 0, sizeof(*out));
+    return execute_job(e, &j);
 }
 
 ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *then,
@@ -540,28 +547,18 @@ ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *th
     if (kind < 0 || kind != cmd_kind_of(then->type))
         return TS_ERR_INVALID;
     j.then = &n;
-    sem_init(&j.done, 0, 0);
-    ts_status rc = enqueue(e, &j);
-    if (rc == TS_OK) {
-        /* As eng_execute: an idle lane is run by its caller. */
-        pthread_mutex_lock(&e->mu);
-        eng_lane_t *l = j.lane;
-        if (!l->busy && !l->ready_queued && l->head == &j)
-            lane_run(e, l, 0);
-        pthread_mutex_unlock(&e->mu);
-        while (sem_wait(&j.done) != 0)
-            ;
-        rc = j.status;
-        if (rc == TS_OK && !first_out->reject) {
-            *ran_then = 1;
-            rc = n.status;
-            if (first_seconds)
-                *first_seconds = n.first_done_s - t0;
-        } else if (first_seconds) {
-            *first_seconds = mono_s() - t0;
-        }
+    /* As eng_execute: an idle lane is run by its caller. */
+    ts_status rc = execute_job(e, &j);
+    if (!j.lane)
+        return rc; /* not queued (enqueue sets the lane only on success) */
+    if (rc == TS_OK && !first_out->reject) {
+        *ran_then = 1;
+        rc = n.status;
+        if (first_seconds)
+            *first_seconds = n.first_done_s - t0;
+    } else if (first_seconds) {
+        *first_seconds = mono_s() - t0;
     }
-    sem_destroy(&j.done);
     return rc;
 }
 
