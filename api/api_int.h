@@ -88,6 +88,11 @@ const char *api_query(api_req_t *r, const char *name);
 int api__limit(api_req_t *r);
 /* Parses the body as a JSON object; replies 400 and returns NULL if not. */
 json_t *api_body_json(api_req_t *r);
+/* The body of a request on the event of the path (params[0]) once auth
+ * (api_authenticate, api_require_active_user) lets the caller in; NULL
+ * after replying: auth's answer, 404 "no such event" for what cannot be an
+ * event id (api_event_id_valid), or api_body_json's 400. */
+json_t *api_event_body(api_req_t *r, int (*auth)(api_req_t *r));
 /* ?min_seq=N: waits for the catalog projection; replies 400/503 and returns
  * -1 when it must not go on. */
 int api_wait_min_seq(api_req_t *r);
@@ -246,5 +251,9 @@ void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o);
 
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
+/* *to = *from with its strings copied into a (a shard's state lives in its
+ * own arena, valid only under the lane); command_id and offer_entry, which
+ * no answer shows, become NULL. */
+void api_hold_copy(ts_arena_t *a, const evt_hold_placed_t *from, evt_hold_placed_t *to);
 
 #endif

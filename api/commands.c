@@ -150,6 +150,22 @@ static json_t *money(int64_t amount, const char *currency)
     return json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "currency", currency);
 }
 
+void api_hold_copy(ts_arena_t *a, const evt_hold_placed_t *from, evt_hold_placed_t *to)
+{
+    *to = *from;
+    to->booking_id = ts_arena_strdup(a, from->booking_id);
+    to->event_id = ts_arena_strdup(a, from->event_id);
+    to->section = ts_arena_strdup(a, from->section);
+    to->tier_key = ts_arena_strdup(a, from->tier_key);
+    to->user_id = ts_arena_strdup(a, from->user_id);
+    to->seats = ts_arena_alloc(a, (from->n_seats + 1) * sizeof(char *));
+    for (uint32_t i = 0; i < from->n_seats; i++)
+        to->seats[i] = ts_arena_strdup(a, from->seats[i]);
+    to->command_id = NULL;
+    to->promo_code = ts_arena_strdup(a, from->promo_code);
+    to->offer_entry = NULL;
+}
+
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq)
 {
     char expires[32];

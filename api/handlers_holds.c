@@ -74,14 +74,7 @@ static void copy_booking(const void *state, void *arg)
         return;
     c->found = 1;
     /* Strings of the state live in its arena: copy what the answer uses. */
-    c->hold = b->hold;
-    c->hold.booking_id = ts_arena_strdup(c->arena, b->hold.booking_id);
-    c->hold.event_id = ts_arena_strdup(c->arena, b->hold.event_id);
-    c->hold.tier_key = ts_arena_strdup(c->arena, b->hold.tier_key);
-    c->hold.user_id = ts_arena_strdup(c->arena, b->hold.user_id);
-    c->hold.seats = ts_arena_alloc(c->arena, (b->hold.n_seats + 1) * sizeof(char *));
-    for (uint32_t i = 0; i < b->hold.n_seats; i++)
-        c->hold.seats[i] = ts_arena_strdup(c->arena, b->hold.seats[i]);
+    api_hold_copy(c->arena, &b->hold, &c->hold);
     c->status = inv_booking_status_name(b, c->now);
 }
 
@@ -198,12 +191,8 @@ int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subje
 void api_h_hold(api_req_t *r)
 {
     /* RULE-AUTH-2: a blocked user cannot hold. */
-    if (api_require_active_user(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!api_event_id_valid(event_id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_require_active_user);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_INV_HOLD};

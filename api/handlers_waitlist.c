@@ -68,12 +68,8 @@ static void read_position(const void *state, void *arg)
 
 void api_h_waitlist_join(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!api_event_id_valid(event_id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_authenticate);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_WAIT_JOIN};

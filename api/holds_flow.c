@@ -262,12 +262,8 @@ static int parse_best(api_req_t *r, json_t *j, uint32_t *quantity, const char **
 void api_h_hold_best(api_req_t *r)
 {
     /* RULE-AUTH-2: a blocked user cannot hold. */
-    if (api_require_active_user(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!api_event_id_valid(event_id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_require_active_user);
     if (!j)
         return;
     uint32_t quantity = 0;

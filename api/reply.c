@@ -144,6 +144,17 @@ json_t *api_body_json(api_req_t *r)
     return j;
 }
 
+json_t *api_event_body(api_req_t *r, int (*auth)(api_req_t *r))
+{
+    if (auth(r) != 0)
+        return NULL;
+    if (!api_event_id_valid(r->params[0])) {
+        api_problem(r, 404, "not_found", "no such event", NULL);
+        return NULL;
+    }
+    return api_body_json(r);
+}
+
 int api_wait_min_seq(api_req_t *r)
 {
     const char *v = api_query(r, "min_seq");
