@@ -75,6 +75,39 @@ bench_serve_start() {
     done
 }
 
+# bench_teardown WHAT DIR...: the end of a script's cleanup trap, once it has
+# stopped its own processes: stops nats-server, removes the PostgreSQL
+# cluster, copies the DIRs of $tmp to $keep (BENCH_KEEP_DIR) when that is
+# set, saying "WHAT kept in $keep", and removes $tmp.
+bench_teardown() {
+    local what=$1 d dirs=()
+    shift
+    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
+    ts_pg_destroy "$tmp/pg"
+    if [ -n "$keep" ]; then
+        for d in "$@"; do dirs+=("$tmp/$d"); done
+        mkdir -p "$keep" && cp -r "${dirs[@]}" "$keep/" 2>/dev/null
+        ts_log "$what kept in $keep"
+    fi
+    rm -rf "$tmp"
+}
+
+# bench_api METHOD PATH [JSON]: calls the REST API ($api, as set by
+# bench_serve_start) as $token when that is set; prints the body, or fails
+# saying why on a non-2xx answer.
+bench_api() {
+    local out code args=(-sS -o - -w '\n%{http_code}' -X "$1")
+    [ -z "${token:-}" ] || args+=(-H "Authorization: Bearer $token")
+    [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    out=$(curl "${args[@]}" "$api$2") || return 1
+    code=${out##*$'\n'}
+    out=${out%$'\n'*}
+    case $code in
+    2??) printf '%s\n' "$out" ;;
+    *) ts_err "$1 $2 answered $code: $out" && return 1 ;;
+    esac
+}
+
 # ---- what a result records of the run ----
 
 # bench_machine: sets cpu_model, ram_gib, ncpu, date_utc, nats_version and

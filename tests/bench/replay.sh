@@ -54,13 +54,7 @@ cleanup() {
     local rc=$?
     set +e
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$keep/" 2>/dev/null
-        ts_log "logs kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown logs logs
     exit $rc
 }
 trap cleanup EXIT

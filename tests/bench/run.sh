@@ -83,13 +83,7 @@ cleanup() {
     ts_stop_pidfile "$tmp/run/bare.pid" bare_mhd 5
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
     ts_stop_pidfile "$tmp/run/serve.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$tmp/out" "$keep/" 2>/dev/null
-        ts_log "logs, metrics and reports kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown "logs, metrics and reports" logs out
     exit $rc
 }
 trap cleanup EXIT
@@ -104,21 +98,9 @@ ts_spawn "$tmp/run/project.pid" "$tmp/logs/project.log" "$bin" project
 project_pid=$(cat "$tmp/run/project.pid")
 
 # ---- 3. admin token, venues, events ----
-# api METHOD PATH [JSON]: call the REST API as $token; fail on a non-2xx.
-api() {
-    local out code args=(-sS -o - -w '\n%{http_code}' -X "$1")
-    [ -z "${token:-}" ] || args+=(-H "Authorization: Bearer $token")
-    [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
-    out=$(curl "${args[@]}" "$api$2") || return 1
-    code=${out##*$'\n'}
-    out=${out%$'\n'*}
-    case $code in
-    2??) printf '%s\n' "$out" ;;
-    *) ts_err "$1 $2 answered $code: $out" && return 1 ;;
-    esac
-}
+# bench_api (lib.sh) calls the REST API as $token.
 token=""
-token=$(api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
+token=$(bench_api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
     '{email: $e, password: $p}')" | jq -er .access_token)
 
 # load_event NAME SECTIONS_JSON TIER_SECTIONS_JSON: venue + published event;
@@ -127,7 +109,7 @@ load_event() {
     local name=$1 sections=$2 tier_sections=$3 venue venue_id day now event event_id
     venue=$(jq -nc --arg n "$name" --argjson s "$sections" \
         '{name: $n, city: "Zagreb", country: "HR", sections: $s}')
-    venue_id=$(api POST /venues "$venue" | jq -er .venue_id)
+    venue_id=$(bench_api POST /venues "$venue" | jq -er .venue_id)
     day=$(date -u -d '+30 days' +%F)
     now=$(date -u -d '-1 hour' +%FT%H:%M:%SZ)
     event=$(jq -nc --arg v "$venue_id" --arg n "$name" --arg day "$day" --arg now "$now" \
@@ -137,8 +119,8 @@ load_event() {
          policy: {max_per_user: $mpu},
          tiers: [{key: "std", name: "Standard", price: {amount: 2500, currency: "EUR"},
                   sections: $ts, sale_starts_at: $now, sale_ends_at: "\($day)T19:00:00Z"}]}')
-    event_id=$(api POST /events "$event" | jq -er .event_id)
-    api POST "/events/$event_id/publish" "" >/dev/null
+    event_id=$(bench_api POST /events "$event" | jq -er .event_id)
+    bench_api POST "/events/$event_id/publish" "" >/dev/null
     echo "$event_id"
 }
 rand_sections=50 rand_rows=40 rand_seats=50
