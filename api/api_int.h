@@ -54,6 +54,23 @@ typedef struct {
     const char *retry_after;
 } api_req_t;
 
+/* ---- routing (server.c) ---- */
+typedef struct {
+    const char *method;
+    const char *pattern; /* '*' matches one path segment */
+    void (*handler)(api_req_t *r);
+    int changes_state; /* honours Idempotency-Key */
+} api_route_t;
+/* The routes below /api/v1 (patterns without the prefix), first match
+ * wins; and the operations endpoints at the root (exact paths). The
+ * OpenAPI document (openapi.c) has an entry for each. */
+extern const api_route_t api__routes[];
+extern const size_t api__n_routes;
+extern const api_route_t api__ops_routes[];
+extern const size_t api__n_ops_routes;
+/* The OpenAPI 3 document of every route (openapi.c). New reference. */
+json_t *api__openapi(void);
+
 /* ---- replies (reply.c) ---- */
 /* Takes the reference to body. */
 void api_reply_json(api_req_t *r, int status, json_t *body);
@@ -71,9 +88,20 @@ const char *api_query(api_req_t *r, const char *name);
 int api__limit(api_req_t *r);
 /* Parses the body as a JSON object; replies 400 and returns NULL if not. */
 json_t *api_body_json(api_req_t *r);
+/* The body of a request on the event of the path (params[0]) once auth
+ * (api_authenticate, api_require_active_user) lets the caller in; NULL
+ * after replying: auth's answer, 404 "no such event" for what cannot be an
+ * event id (api_event_id_valid), or api_body_json's 400. */
+json_t *api_event_body(api_req_t *r, int (*auth)(api_req_t *r));
 /* ?min_seq=N: waits for the catalog projection; replies 400/503 and returns
  * -1 when it must not go on. */
 int api_wait_min_seq(api_req_t *r);
+/* A user's own list (GET /users/me/bookings, tickets, waitlist): ?min_seq=,
+ * ?limit= and ?cursor= read, list run for the caller, 200 with its page or
+ * the 400/5xx problem. Authenticates first. */
+typedef ts_status (*api_user_list_fn)(proj_db_t *db, const char *user_id, int limit,
+                                      const char *cursor, json_t **out);
+void api_reply_user_list(api_req_t *r, api_user_list_fn list);
 
 /* ---- auth (auth.c, jwt.c) ---- */
 /* Verifies the bearer token and loads the caller's roles and blocked flag
@@ -86,6 +114,9 @@ int api_require_role(api_req_t *r, uint32_t roles);
 /* RULE-AUTH-2: authenticates, then 403 forbidden when the caller is
  * blocked; -1 then. Every handler that holds or buys calls it. */
 int api_require_active_user(api_req_t *r);
+/* 1 when the authenticated caller is owner (a user id; NULL is nobody's)
+ * or an admin, else 0. Replies nothing. */
+int api_owner_or_admin(const api_req_t *r, const char *owner);
 /* Forgets what the server knows of a user's roles and block, after a
  * change, so the next request reads them afresh. */
 void api__user_forget(api_server_t *s, const char *user_id);
@@ -150,7 +181,10 @@ void api_h_my_tickets(api_req_t *r);
 void api_h_event_sales(api_req_t *r);
 void api_h_my_bookings(api_req_t *r);
 
-/* ---- parsing (parse.c): JSON bodies into domain structs ---- */
+/* ---- parsing (parse.c): path ids, JSON bodies into domain structs ---- */
+/* 1 when s can be an event id: alphanumeric (eng_new_id), 1..64 bytes. An
+ * id with '-' or '_' names no event, and a shard id may split at '-'. */
+int api_event_id_valid(const char *s);
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
 int api_parse_venue(api_req_t *r, json_t *j, evt_venue_created_t *out);
 int api_parse_event(api_req_t *r, json_t *j, evt_event_created_t *out);
@@ -175,8 +209,14 @@ ts_status api_execute_then(api_req_t *r, eng_cmd_t *first, eng_cmd_t *then,
 int64_t api__now_ms(void);
 /* A deep copy of an aggregate's committed state; free with its ops. */
 ts_status api_state_copy(api_req_t *r, const char *subject, void **out);
+/* The event's committed state (api_state_copy of tix.event.<event_id>)
+ * into *out, 0; or -1 after replying the engine's error, or 404 "no such
+ * event" when it does not exist (nothing to free then). Free *out with the
+ * event ops' state_free. */
+int api_event_copy(api_req_t *r, const char *event_id, cmd_event_state_t **out);
 /* Ids that name their shard, "<prefix><event>-<section>-<random>" (prefix
- * "bk-", "pay-" or "tk-"): the event and section into the request's arena.
+ * "bk-", "pay-" or "tk-"; a waitlist entry "wl-" names its list's tier in
+ * place of a section): the event and section into the request's arena.
  * 0, or -1 when id is not such an id. */
 int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
                     const char **section);
@@ -211,5 +251,9 @@ void api_reply_hold(api_req_t *r, const char *subject, const eng_outcome_t *o);
 
 /* The booking JSON of API.md from a placed hold. */
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq);
+/* *to = *from with its strings copied into a (a shard's state lives in its
+ * own arena, valid only under the lane); command_id and offer_entry, which
+ * no answer shows, become NULL. */
+void api_hold_copy(ts_arena_t *a, const evt_hold_placed_t *from, evt_hold_placed_t *to);
 
 #endif

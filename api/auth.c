@@ -195,6 +195,11 @@ int api_require_role(api_req_t *r, uint32_t roles)
     return -1;
 }
 
+int api_owner_or_admin(const api_req_t *r, const char *owner)
+{
+    return (r->roles & EVT_ROLE_ADMIN) || (owner && r->user_id && strcmp(owner, r->user_id) == 0);
+}
+
 int api_require_active_user(api_req_t *r)
 {
     if (api_authenticate(r) != 0)

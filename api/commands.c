@@ -112,12 +112,22 @@ ts_status api_state_copy(api_req_t *r, const char *subject, void **out)
     return st;
 }
 
-static int alnum(const char *s)
+int api_event_copy(api_req_t *r, const char *event_id, cmd_event_state_t **out)
 {
-    for (; *s; s++)
-        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-            return 0;
-    return 1;
+    void *copy = NULL;
+    ts_status st = api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", event_id), &copy);
+    if (st != TS_OK) {
+        api_reply_status(r, st);
+        return -1;
+    }
+    cmd_event_state_t *ev = copy;
+    if (!ev->exists) {
+        cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
+        api_problem(r, 404, "not_found", "no such event", NULL);
+        return -1;
+    }
+    *out = ev;
+    return 0;
 }
 
 int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char **event,
@@ -132,12 +142,28 @@ int api_shard_of_id(api_req_t *r, const char *id, const char *prefix, const char
         return -1;
     *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
     *section = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
-    return alnum(*event) && ts_key_valid(*section) ? 0 : -1;
+    return api_event_id_valid(*event) && ts_key_valid(*section) ? 0 : -1;
 }
 
 static json_t *money(int64_t amount, const char *currency)
 {
     return json_pack("{s:I, s:s}", "amount", (json_int_t)amount, "currency", currency);
+}
+
+void api_hold_copy(ts_arena_t *a, const evt_hold_placed_t *from, evt_hold_placed_t *to)
+{
+    *to = *from;
+    to->booking_id = ts_arena_strdup(a, from->booking_id);
+    to->event_id = ts_arena_strdup(a, from->event_id);
+    to->section = ts_arena_strdup(a, from->section);
+    to->tier_key = ts_arena_strdup(a, from->tier_key);
+    to->user_id = ts_arena_strdup(a, from->user_id);
+    to->seats = ts_arena_alloc(a, (from->n_seats + 1) * sizeof(char *));
+    for (uint32_t i = 0; i < from->n_seats; i++)
+        to->seats[i] = ts_arena_strdup(a, from->seats[i]);
+    to->command_id = NULL;
+    to->promo_code = ts_arena_strdup(a, from->promo_code);
+    to->offer_entry = NULL;
 }
 
 json_t *api_booking_json(const evt_hold_placed_t *h, const char *status, uint64_t commit_seq)

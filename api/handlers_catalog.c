@@ -90,18 +90,14 @@ void api_h_event_publish(api_req_t *r)
         return api_problem(r, 404, "not_found", "no such event", NULL);
     const cmd_aggregate_ops_t *ev_ops = cmd_aggregate_ops(CMD_AGG_EVENT);
     const cmd_aggregate_ops_t *vn_ops = cmd_aggregate_ops(CMD_AGG_VENUE);
-    void *ev = NULL, *venue = NULL;
-    ts_status st = api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", id), &ev);
-    if (st != TS_OK)
-        return api_reply_status(r, st);
-    cmd_event_state_t *es = ev;
-    if (!es->exists) {
-        ev_ops->state_free(ev);
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    }
-    st = api_state_copy(r, ts_arena_printf(&r->arena, "tix.venue.%s", es->ev.venue_id), &venue);
+    cmd_event_state_t *es = NULL;
+    void *venue = NULL;
+    if (api_event_copy(r, id, &es) != 0)
+        return;
+    ts_status st =
+        api_state_copy(r, ts_arena_printf(&r->arena, "tix.venue.%s", es->ev.venue_id), &venue);
     if (st != TS_OK) {
-        ev_ops->state_free(ev);
+        ev_ops->state_free(es);
         return api_reply_status(r, st);
     }
     eng_cmd_t cmd = {.type = ENG_EVENT_PUBLISH, .dep = venue};
@@ -111,11 +107,10 @@ void api_h_event_publish(api_req_t *r)
      * for a draft its organizer (or an admin) publishes: a published event
      * keeps the key it was published with, and the decision below refuses
      * the others anyway. */
-    int may = (r->roles & EVT_ROLE_ADMIN) || strcmp(es->ev.organizer_id, r->user_id) == 0;
-    if (es->status == CMD_EVENT_DRAFT && may) {
+    if (es->status == CMD_EVENT_DRAFT && api_owner_or_admin(r, es->ev.organizer_id)) {
         st = eng_ticket_key_ensure(r->srv->cfg.engine, id, &r->arena, &cmd.u.ticket_key);
         if (st != TS_OK) {
-            ev_ops->state_free(ev);
+            ev_ops->state_free(es);
             vn_ops->state_free(venue);
             fprintf(stderr, "api: no ticket key for event %s: %s\n", id, ts_status_str(st));
             return api_reply_status(r, st == TS_ERR_IO ? TS_ERR_UNAVAILABLE : st);
@@ -125,13 +120,13 @@ void api_h_event_publish(api_req_t *r)
     if (api_execute(r, &cmd, &o) == 0) {
         /* The copy plus the new event is the published state. */
         for (uint32_t i = 0; i < o.n_events; i++)
-            ev_ops->apply(ev, &o.events[i]);
-        open_shards(r, ev);
+            ev_ops->apply(es, &o.events[i]);
+        open_shards(r, es);
         api_reply_json(r, 200,
                        json_pack("{s:s, s:s, s:I}", "event_id", id, "status", "published",
                                  "commit_seq", (json_int_t)o.commit_seq));
     }
-    ev_ops->state_free(ev);
+    ev_ops->state_free(es);
     vn_ops->state_free(venue);
 }
 
@@ -167,8 +162,7 @@ void api_h_event_get(api_req_t *r)
     if (status && strcmp(status, "draft") == 0) {
         const char *owner = json_string_value(json_object_get(out, "organizer_id"));
         int may = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization") &&
-                  api_authenticate(r) == 0 &&
-                  ((r->roles & EVT_ROLE_ADMIN) || (owner && strcmp(owner, r->user_id) == 0));
+                  api_authenticate(r) == 0 && api_owner_or_admin(r, owner);
         if (!may) {
             json_decref(out);
             if (r->status == 401)

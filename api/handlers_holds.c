@@ -6,19 +6,8 @@
  */
 #include "api/api_int.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-
-static int alnum_id(const char *s)
-{
-    if (!ts_id_valid(s))
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s))
-            return 0;
-    return 1;
-}
 
 /* The published event from the server's cache; published layouts never
  * change (RULE-EVT-1), so a copy taken once serves every later hold. Its
@@ -85,14 +74,7 @@ static void copy_booking(const void *state, void *arg)
         return;
     c->found = 1;
     /* Strings of the state live in its arena: copy what the answer uses. */
-    c->hold = b->hold;
-    c->hold.booking_id = ts_arena_strdup(c->arena, b->hold.booking_id);
-    c->hold.event_id = ts_arena_strdup(c->arena, b->hold.event_id);
-    c->hold.tier_key = ts_arena_strdup(c->arena, b->hold.tier_key);
-    c->hold.user_id = ts_arena_strdup(c->arena, b->hold.user_id);
-    c->hold.seats = ts_arena_alloc(c->arena, (b->hold.n_seats + 1) * sizeof(char *));
-    for (uint32_t i = 0; i < b->hold.n_seats; i++)
-        c->hold.seats[i] = ts_arena_strdup(c->arena, b->hold.seats[i]);
+    api_hold_copy(c->arena, &b->hold, &c->hold);
     c->status = inv_booking_status_name(b, c->now);
 }
 
@@ -181,15 +163,10 @@ static void reply_no_shard(api_req_t *r, const char *event_id, const cmd_event_s
                            const inv_hold_cmd_t *h, const cmd_reject_t *rj)
 {
     if (!ev) {
-        void *copy = NULL;
-        ts_status st =
-            api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", event_id), &copy);
-        if (st != TS_OK)
-            return api_reply_status(r, st);
-        int exists = ((cmd_event_state_t *)copy)->exists;
+        cmd_event_state_t *copy = NULL;
+        if (api_event_copy(r, event_id, &copy) != 0)
+            return;
         cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
-        if (!exists)
-            return api_problem(r, 404, "not_found", "no such event", NULL);
     } else if (h->n_seats && !api__published_section(ev, h->section)) {
         cmd_reject_t unknown = {.code = "seat_unavailable",
                                 .detail = "some seats do not exist",
@@ -214,12 +191,8 @@ int api__shard_open(api_req_t *r, const cmd_event_state_t *ev, const char *subje
 void api_h_hold(api_req_t *r)
 {
     /* RULE-AUTH-2: a blocked user cannot hold. */
-    if (api_require_active_user(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!alnum_id(event_id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_require_active_user);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_INV_HOLD};
@@ -283,8 +256,7 @@ void api_h_booking_get(api_req_t *r)
                                              : TS_ERR_NOT_FOUND;
     if (st != TS_OK)
         return api_reply_status(r, st);
-    const char *owner = json_string_value(json_object_get(b, "user_id"));
-    if (!(r->roles & EVT_ROLE_ADMIN) && (!owner || strcmp(owner, r->user_id) != 0)) {
+    if (!api_owner_or_admin(r, json_string_value(json_object_get(b, "user_id")))) {
         json_decref(b);
         return api_problem(r, 403, "forbidden", "not your booking", NULL);
     }

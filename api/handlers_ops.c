@@ -125,9 +125,5 @@ void api_h_audit_verify(api_req_t *r)
 
 void api_h_openapi(api_req_t *r)
 {
-    extern const char api__openapi_json[];
-    free(r->out);
-    r->out = strdup(api__openapi_json);
-    r->status = 200;
-    r->out_type = "application/json";
+    api_reply_json(r, 200, api__openapi());
 }

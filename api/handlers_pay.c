@@ -36,11 +36,6 @@ typedef struct {
     const char *by_payment;
 } shard_booking_t;
 
-static const char *sdup(ts_arena_t *a, const char *s)
-{
-    return ts_arena_strdup(a, s);
-}
-
 static void copy_booking(const void *state, void *arg)
 {
     const inv_state_t *s = state;
@@ -51,20 +46,9 @@ static void copy_booking(const void *state, void *arg)
         return;
     c->found = 1;
     /* Strings of the state live in its arena: copy what the answer uses. */
-    c->hold = b->hold;
-    c->hold.booking_id = sdup(c->arena, b->hold.booking_id);
-    c->hold.event_id = sdup(c->arena, b->hold.event_id);
-    c->hold.section = sdup(c->arena, b->hold.section);
-    c->hold.tier_key = sdup(c->arena, b->hold.tier_key);
-    c->hold.user_id = sdup(c->arena, b->hold.user_id);
-    c->hold.seats = ts_arena_alloc(c->arena, (b->hold.n_seats + 1) * sizeof(char *));
-    for (uint32_t i = 0; i < b->hold.n_seats; i++)
-        c->hold.seats[i] = sdup(c->arena, b->hold.seats[i]);
-    c->hold.command_id = NULL;
-    c->hold.promo_code = sdup(c->arena, b->hold.promo_code);
-    c->hold.offer_entry = NULL;
+    api_hold_copy(c->arena, &b->hold, &c->hold);
     c->status = inv_booking_status_name(b, c->now);
-    c->payment_id = sdup(c->arena, b->payment_id);
+    c->payment_id = ts_arena_strdup(c->arena, b->payment_id);
     c->refund = b->refund;
     c->tickets = json_array();
     int32_t bi = (int32_t)(b - s->bookings);
@@ -212,7 +196,7 @@ void api_h_payment_simulate(api_req_t *r)
     if (shard_booking(r, subject, NULL, payment_id, &c) != 0)
         return;
     json_decref(c.tickets);
-    if (!(r->roles & EVT_ROLE_ADMIN) && strcmp(c.hold.user_id, r->user_id) != 0)
+    if (!api_owner_or_admin(r, c.hold.user_id))
         return api_problem(r, 403, "forbidden", "not your payment", NULL);
     const char *event_id = NULL;
     /* The provider reports what it was asked to capture: the booking total. */

@@ -36,8 +36,7 @@ void api_h_event_sales(api_req_t *r)
                                              : TS_ERR_NOT_FOUND;
     if (st != TS_OK)
         return api_reply_status(r, st);
-    int may = (r->roles & EVT_ROLE_ADMIN) || strcmp(who.organizer_id, r->user_id) == 0;
-    if (!may) {
+    if (!api_owner_or_admin(r, who.organizer_id)) {
         free(text);
         /* A draft does not exist yet for anyone but its organizer and
          * admins, as in GET /events/{id}. */
@@ -53,17 +52,5 @@ void api_h_event_sales(api_req_t *r)
 
 void api_h_my_bookings(api_req_t *r)
 {
-    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
-        return;
-    int limit = api__limit(r);
-    if (limit < 0)
-        return;
-    json_t *out = NULL;
-    ts_status st =
-        proj_user_bookings(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
-    if (st == TS_ERR_INVALID)
-        return api_problem_validation(r, "cursor", "not a cursor from this API");
-    if (st != TS_OK)
-        return api_reply_status(r, st);
-    api_reply_json(r, 200, out);
+    api_reply_user_list(r, proj_user_bookings);
 }

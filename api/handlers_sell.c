@@ -91,14 +91,23 @@ static void reschedule_shards(api_req_t *r, const cmd_event_state_t *ev)
     }
 }
 
-void api_h_event_patch(api_req_t *r)
+/* The body of an organizer's request on the event of the path; NULL after
+ * replying (401/403, 404 for what is not an id, 400 for the body). */
+static json_t *organizer_body(api_req_t *r)
 {
     if (api_require_role(r, EVT_ROLE_ORGANIZER) != 0)
-        return;
+        return NULL;
+    if (!ts_id_valid(r->params[0])) {
+        api_problem(r, 404, "not_found", "no such event", NULL);
+        return NULL;
+    }
+    return api_body_json(r);
+}
+
+void api_h_event_patch(api_req_t *r)
+{
     const char *id = r->params[0];
-    if (!ts_id_valid(id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = organizer_body(r);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_EVENT_UPDATE};
@@ -107,21 +116,17 @@ void api_h_event_patch(api_req_t *r)
     if (bad)
         return;
     const cmd_aggregate_ops_t *ev_ops = cmd_aggregate_ops(CMD_AGG_EVENT);
-    void *copy = NULL, *venue = NULL;
+    cmd_event_state_t *ev = NULL;
+    void *venue = NULL;
     cmd.subject = ts_arena_printf(&r->arena, "tix.event.%s", id);
-    ts_status st = api_state_copy(r, cmd.subject, &copy);
-    if (st != TS_OK)
-        return api_reply_status(r, st);
-    cmd_event_state_t *ev = copy;
-    if (!ev->exists) {
-        ev_ops->state_free(copy);
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    }
+    if (api_event_copy(r, id, &ev) != 0)
+        return;
     /* New tiers are checked against the venue's sections. */
     if (cmd.u.patch.fields & EVENT_PATCH_TIERS) {
-        st = api_state_copy(r, ts_arena_printf(&r->arena, "tix.venue.%s", ev->ev.venue_id), &venue);
+        ts_status st =
+            api_state_copy(r, ts_arena_printf(&r->arena, "tix.venue.%s", ev->ev.venue_id), &venue);
         if (st != TS_OK) {
-            ev_ops->state_free(copy);
+            ev_ops->state_free(ev);
             return api_reply_status(r, st);
         }
         cmd.dep = venue;
@@ -130,25 +135,21 @@ void api_h_event_patch(api_req_t *r)
     if (api_execute(r, &cmd, &o) == 0) {
         /* The copy plus the new event is the state the answer shows. */
         for (uint32_t i = 0; i < o.n_events; i++)
-            ev_ops->apply(copy, &o.events[i]);
+            ev_ops->apply(ev, &o.events[i]);
         if (ev->status == CMD_EVENT_PUBLISHED &&
             (cmd.u.patch.fields & (EVENT_PATCH_STARTS_AT | EVENT_PATCH_ENDS_AT)))
             reschedule_shards(r, ev);
         api_reply_json(r, 200, event_json(ev, o.commit_seq));
     }
-    ev_ops->state_free(copy);
+    ev_ops->state_free(ev);
     if (venue)
         cmd_aggregate_ops(CMD_AGG_VENUE)->state_free(venue);
 }
 
 void api_h_promo_create(api_req_t *r)
 {
-    if (api_require_role(r, EVT_ROLE_ORGANIZER) != 0)
-        return;
     const char *id = r->params[0];
-    if (!ts_id_valid(id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = organizer_body(r);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_PROMO_CREATE};

@@ -88,7 +88,7 @@ static int load_ticket(api_req_t *r, const char *id, ticket_view_t *v, const cha
 /* The holder or an admin; replies 403 and returns -1 otherwise. */
 static int holder_or_admin(api_req_t *r, const ticket_view_t *v)
 {
-    if ((r->roles & EVT_ROLE_ADMIN) || (v->t.holder_id && strcmp(v->t.holder_id, r->user_id) == 0))
+    if (api_owner_or_admin(r, v->t.holder_id))
         return 0;
     api_problem(r, 403, "forbidden", "not your ticket", NULL);
     return -1;
@@ -173,19 +173,7 @@ void api_h_ticket_get(api_req_t *r)
 /* GET /users/me/tickets: from the read model (?min_seq= reads one's writes). */
 void api_h_my_tickets(api_req_t *r)
 {
-    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
-        return;
-    int limit = api__limit(r);
-    if (limit < 0)
-        return;
-    json_t *out = NULL;
-    ts_status st =
-        proj_user_tickets(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
-    if (st == TS_ERR_INVALID)
-        return api_problem_validation(r, "cursor", "not a cursor from this API");
-    if (st != TS_OK)
-        return api_reply_status(r, st);
-    api_reply_json(r, 200, out);
+    api_reply_user_list(r, proj_user_tickets);
 }
 
 /* ---- the QR code as SVG ---- */

@@ -10,33 +10,13 @@
  */
 #include "api/api_int.h"
 
-#include <ctype.h>
 #include <openssl/sha.h>
 #include <string.h>
-
-/* Event ids are alphanumeric (eng_new_id); anything else names no event. */
-static int event_id_valid(const char *s)
-{
-    if (!ts_id_valid(s))
-        return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s))
-            return 0;
-    return 1;
-}
 
 /* Splits an entry id into event and tier; -1 when malformed. */
 static int entry_list(api_req_t *r, const char *id, const char **event, const char **tier)
 {
-    if (!ts_id_valid(id) || strncmp(id, "wl-", 3) != 0)
-        return -1;
-    const char *e = id + 3, *d1 = strchr(e, '-');
-    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
-    if (!d1 || !d2 || strchr(d2 + 1, '-') || !d2[1])
-        return -1;
-    *event = ts_arena_strndup(&r->arena, e, (size_t)(d1 - e));
-    *tier = ts_arena_strndup(&r->arena, d1 + 1, (size_t)(d2 - d1 - 1));
-    return event_id_valid(*event) && ts_key_valid(*tier) ? 0 : -1;
+    return api_shard_of_id(r, id, "wl-", event, tier);
 }
 
 /* The body's quantity: an integer >= 1 (one above max_per_order is the
@@ -88,29 +68,15 @@ static void read_position(const void *state, void *arg)
 
 void api_h_waitlist_join(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!event_id_valid(event_id))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_authenticate);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_WAIT_JOIN};
     wait_cmd_t *w = &cmd.u.wait;
-    void *copy = NULL;
-    if (parse_quantity(r, j, &w->quantity) != 0)
+    cmd_event_state_t *ev = NULL;
+    if (parse_quantity(r, j, &w->quantity) != 0 || api_event_copy(r, event_id, &ev) != 0)
         goto done;
-    ts_status st = api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", event_id), &copy);
-    if (st != TS_OK) {
-        api_reply_status(r, st);
-        goto done;
-    }
-    const cmd_event_state_t *ev = copy;
-    if (!ev->exists) {
-        api_problem(r, 404, "not_found", "no such event", NULL);
-        goto done;
-    }
     /* RULE-EVT-1: only a published event sells, so only its lists are open. */
     if (ev->status != CMD_EVENT_PUBLISHED) {
         api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
@@ -138,7 +104,7 @@ void api_h_waitlist_join(api_req_t *r)
     if (api_execute(r, &cmd, &o) != 0)
         goto done;
     position_t p = {.entry_id = o.ref, .now = api__now_ms()};
-    st = eng_read(r->srv->cfg.engine, cmd.subject, read_position, &p);
+    ts_status st = eng_read(r->srv->cfg.engine, cmd.subject, read_position, &p);
     if (st != TS_OK) {
         api_reply_status(r, st);
         goto done;
@@ -149,8 +115,8 @@ void api_h_waitlist_join(api_req_t *r)
                              "position", (json_int_t)p.position, "commit_seq",
                              (json_int_t)o.commit_seq));
 done:
-    if (copy)
-        cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
+    if (ev)
+        cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(ev);
     json_decref(j);
 }
 
@@ -159,7 +125,7 @@ void api_h_waitlist_leave(api_req_t *r)
     if (api_authenticate(r) != 0)
         return;
     const char *event, *tier;
-    if (!event_id_valid(r->params[0]) || entry_list(r, r->params[1], &event, &tier) != 0 ||
+    if (!api_event_id_valid(r->params[0]) || entry_list(r, r->params[1], &event, &tier) != 0 ||
         strcmp(event, r->params[0]) != 0)
         return api_problem(r, 404, "not_found", "no such waitlist entry", NULL);
     eng_cmd_t cmd = {.type = ENG_WAIT_LEAVE};
@@ -170,25 +136,10 @@ void api_h_waitlist_leave(api_req_t *r)
     eng_outcome_t o;
     if (api_execute(r, &cmd, &o) != 0)
         return;
-    free(r->out);
-    r->status = 204;
-    r->out = strdup("");
-    r->out_type = "application/json";
+    api_reply_empty(r, 204);
 }
 
 void api_h_waitlist_mine(api_req_t *r)
 {
-    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
-        return;
-    int limit = api__limit(r);
-    if (limit < 0)
-        return;
-    json_t *out = NULL;
-    ts_status st =
-        proj_waitlist_list(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
-    if (st == TS_ERR_INVALID)
-        return api_problem_validation(r, "cursor", "not a cursor from this API");
-    if (st != TS_OK)
-        return api_reply_status(r, st);
-    api_reply_json(r, 200, out);
+    api_reply_user_list(r, proj_waitlist_list);
 }

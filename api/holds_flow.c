@@ -262,12 +262,8 @@ static int parse_best(api_req_t *r, json_t *j, uint32_t *quantity, const char **
 void api_h_hold_best(api_req_t *r)
 {
     /* RULE-AUTH-2: a blocked user cannot hold. */
-    if (api_require_active_user(r) != 0)
-        return;
     const char *event_id = r->params[0];
-    if (!ts_id_valid(event_id) || strchr(event_id, '-') || strchr(event_id, '_'))
-        return api_problem(r, 404, "not_found", "no such event", NULL);
-    json_t *j = api_body_json(r);
+    json_t *j = api_event_body(r, api_require_active_user);
     if (!j)
         return;
     uint32_t quantity = 0;
@@ -279,15 +275,10 @@ void api_h_hold_best(api_req_t *r)
         return;
     const cmd_event_state_t *ev = api__published_event(r, event_id);
     if (!ev) {
-        void *copy = NULL;
-        ts_status st =
-            api_state_copy(r, ts_arena_printf(&r->arena, "tix.event.%s", event_id), &copy);
-        if (st != TS_OK)
-            return api_reply_status(r, st);
-        int exists = ((cmd_event_state_t *)copy)->exists;
+        cmd_event_state_t *copy = NULL;
+        if (api_event_copy(r, event_id, &copy) != 0)
+            return;
         cmd_aggregate_ops(CMD_AGG_EVENT)->state_free(copy);
-        if (!exists)
-            return api_problem(r, 404, "not_found", "no such event", NULL);
         return api_problem(r, 422, "not_on_sale", "the event is not on sale", NULL);
     }
 

@@ -5,7 +5,18 @@
  */
 #include "api/api_int.h"
 
+#include <ctype.h>
 #include <string.h>
+
+int api_event_id_valid(const char *s)
+{
+    if (!ts_id_valid(s))
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s))
+            return 0;
+    return 1;
+}
 
 typedef struct {
     api_req_t *r;

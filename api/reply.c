@@ -144,6 +144,17 @@ json_t *api_body_json(api_req_t *r)
     return j;
 }
 
+json_t *api_event_body(api_req_t *r, int (*auth)(api_req_t *r))
+{
+    if (auth(r) != 0)
+        return NULL;
+    if (!api_event_id_valid(r->params[0])) {
+        api_problem(r, 404, "not_found", "no such event", NULL);
+        return NULL;
+    }
+    return api_body_json(r);
+}
+
 int api_wait_min_seq(api_req_t *r)
 {
     const char *v = api_query(r, "min_seq");
@@ -169,4 +180,20 @@ int api_wait_min_seq(api_req_t *r)
         return -1;
     }
     return 0;
+}
+
+void api_reply_user_list(api_req_t *r, api_user_list_fn list)
+{
+    if (api_authenticate(r) != 0 || api_wait_min_seq(r) != 0)
+        return;
+    int limit = api__limit(r);
+    if (limit < 0)
+        return;
+    json_t *out = NULL;
+    ts_status st = list(r->srv->cfg.db, r->user_id, limit, api_query(r, "cursor"), &out);
+    if (st == TS_ERR_INVALID)
+        return api_problem_validation(r, "cursor", "not a cursor from this API");
+    if (st != TS_OK)
+        return api_reply_status(r, st);
+    api_reply_json(r, 200, out);
 }

@@ -10,14 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const char *method;
-    const char *pattern; /* '*' matches one path segment */
-    void (*handler)(api_req_t *r);
-    int changes_state; /* honours Idempotency-Key */
-} api_route_t;
+/* The operations endpoints, at the root: answered before anything else
+ * (also to a body too large), and never below /api/v1. */
+const api_route_t api__ops_routes[] = {
+    {"GET", "/healthz", api_h_healthz, 0},
+    {"GET", "/readyz", api_h_readyz, 0},
+    {"GET", "/metrics", api_h_metrics, 0},
+};
+const size_t api__n_ops_routes = TS_ARRAY_LEN(api__ops_routes);
 
-static const api_route_t routes[] = {
+const api_route_t api__routes[] = {
     {"POST", "/auth/login", api_h_login, 0},
     {"POST", "/auth/register", api_h_register, 0},
     {"GET", "/users/me", api_h_me, 0},
@@ -66,6 +68,7 @@ static const api_route_t routes[] = {
     {"GET", "/events/*/sales", api_h_event_sales, 0},
     {"GET", "/users/me/bookings", api_h_my_bookings, 0},
 };
+const size_t api__n_routes = TS_ARRAY_LEN(api__routes);
 
 /* Matches path against pattern, capturing '*' segments into r->params.
  * Returns 1 on a match. */
@@ -170,12 +173,10 @@ static void idem_end(api_req_t *r, const char *slot, const uint8_t hash[32])
 
 static void dispatch(api_req_t *r, const char *url)
 {
-    if (strcmp(url, "/healthz") == 0 && strcmp(r->method, "GET") == 0)
-        return api_h_healthz(r);
-    if (strcmp(url, "/readyz") == 0 && strcmp(r->method, "GET") == 0)
-        return api_h_readyz(r);
-    if (strcmp(url, "/metrics") == 0 && strcmp(r->method, "GET") == 0)
-        return api_h_metrics(r);
+    for (size_t i = 0; i < api__n_ops_routes; i++)
+        if (strcmp(url, api__ops_routes[i].pattern) == 0 &&
+            strcmp(r->method, api__ops_routes[i].method) == 0)
+            return api__ops_routes[i].handler(r);
     if (r->too_large)
         return api_problem(r, 413, "payload_too_large", "bodies are limited to 64 KiB", NULL);
     if (strncmp(url, "/api/v1/", 8) != 0)
@@ -183,12 +184,12 @@ static void dispatch(api_req_t *r, const char *url)
     r->path = url + 7;
     const api_route_t *found = NULL;
     int path_known = 0;
-    for (size_t i = 0; i < TS_ARRAY_LEN(routes); i++) {
-        if (!match(r, routes[i].pattern, r->path))
+    for (size_t i = 0; i < api__n_routes; i++) {
+        if (!match(r, api__routes[i].pattern, r->path))
             continue;
         path_known = 1;
-        if (strcmp(routes[i].method, r->method) == 0) {
-            found = &routes[i];
+        if (strcmp(api__routes[i].method, r->method) == 0) {
+            found = &api__routes[i];
             break;
         }
     }

@@ -421,61 +421,52 @@ static void *worker_main(void *arg)
 
 /* Which aggregate each command works on: a command sent to another kind of
  * subject is refused before it can misread a state. The account commands
- * (login, refresh, logout, grant role, block) work on the user. */
+ * (login, refresh, logout, grant role, block) work on the user; payments,
+ * refunds, check-in and transfer (RULE-TKT-2, -3) on inventory shards. */
 // clang-format off
 static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
-    [ENG_VENUE_CREATE] = CMD_AGG_VENUE,   [ENG_EVENT_CREATE] = CMD_AGG_EVENT,
-    [ENG_EVENT_PUBLISH] = CMD_AGG_EVENT,  [ENG_INV_OPEN] = CMD_AGG_INV,
-    [ENG_INV_HOLD] = CMD_AGG_INV,         [ENG_INV_RELEASE] = CMD_AGG_INV,
-    [ENG_INV_EXPIRE] = CMD_AGG_INV,       [ENG_USER_REGISTER] = CMD_AGG_USER,
-    [ENG_CLAIM] = CMD_AGG_CLAIM,          [ENG_USER_LOGIN] = CMD_AGG_USER,
-    [ENG_USER_REFRESH] = CMD_AGG_USER,    [ENG_USER_LOGOUT] = CMD_AGG_USER,
-    [ENG_USER_GRANT_ROLE] = CMD_AGG_USER, [ENG_USER_BLOCK] = CMD_AGG_USER,
-    [ENG_EVENT_UPDATE] = CMD_AGG_EVENT,   [ENG_PROMO_CREATE] = CMD_AGG_EVENT,
-    [ENG_PROMO_USE] = CMD_AGG_EVENT,      [ENG_PROMO_RELEASE] = CMD_AGG_EVENT,
-    [ENG_QUOTA_TAKE] = CMD_AGG_QUOTA,     [ENG_QUOTA_CONFIRM] = CMD_AGG_QUOTA,
-    [ENG_QUOTA_RETURN] = CMD_AGG_QUOTA,   [ENG_INV_RESCHEDULE] = CMD_AGG_INV,
+    [ENG_VENUE_CREATE] = CMD_AGG_VENUE,
+    [ENG_EVENT_CREATE] = CMD_AGG_EVENT,
+    [ENG_EVENT_PUBLISH] = CMD_AGG_EVENT,
+    [ENG_INV_OPEN] = CMD_AGG_INV,
+    [ENG_INV_HOLD] = CMD_AGG_INV,
+    [ENG_INV_RELEASE] = CMD_AGG_INV,
+    [ENG_INV_EXPIRE] = CMD_AGG_INV,
+    [ENG_USER_REGISTER] = CMD_AGG_USER,
+    [ENG_CLAIM] = CMD_AGG_CLAIM,
+    [ENG_USER_LOGIN] = CMD_AGG_USER,
+    [ENG_USER_REFRESH] = CMD_AGG_USER,
+    [ENG_USER_LOGOUT] = CMD_AGG_USER,
+    [ENG_USER_GRANT_ROLE] = CMD_AGG_USER,
+    [ENG_USER_BLOCK] = CMD_AGG_USER,
+    [ENG_EVENT_UPDATE] = CMD_AGG_EVENT,
+    [ENG_PROMO_CREATE] = CMD_AGG_EVENT,
+    [ENG_PROMO_USE] = CMD_AGG_EVENT,
+    [ENG_PROMO_RELEASE] = CMD_AGG_EVENT,
+    [ENG_QUOTA_TAKE] = CMD_AGG_QUOTA,
+    [ENG_QUOTA_CONFIRM] = CMD_AGG_QUOTA,
+    [ENG_QUOTA_RETURN] = CMD_AGG_QUOTA,
+    [ENG_INV_RESCHEDULE] = CMD_AGG_INV,
     [ENG_INV_HOLD_BEST] = CMD_AGG_INV,
+    [ENG_INV_PAYMENT_REQUEST] = CMD_AGG_INV,
+    [ENG_INV_WEBHOOK] = CMD_AGG_INV,
+    [ENG_INV_CANCEL_BOOKING] = CMD_AGG_INV,
+    [ENG_INV_CANCEL_ALL] = CMD_AGG_INV,
+    [ENG_EVENT_CANCEL] = CMD_AGG_EVENT,
     [ENG_WAIT_JOIN] = CMD_AGG_WAIT,
     [ENG_WAIT_LEAVE] = CMD_AGG_WAIT,
     [ENG_WAIT_OFFER] = CMD_AGG_WAIT,
     [ENG_WAIT_LAPSE] = CMD_AGG_WAIT,
     [ENG_WAIT_FULFIL] = CMD_AGG_WAIT,
+    [ENG_INV_CHECKIN] = CMD_AGG_INV,
+    [ENG_INV_TRANSFER] = CMD_AGG_INV,
 };
 // clang-format on
 
-/* Issue 3 (payments and refunds), by a switch so that other issues'
- * additions to the table above merge alone; -1 for the others. */
-static int pay_cmd_kind(eng_cmd_type_t t)
-{
-    switch (t) {
-    case ENG_INV_PAYMENT_REQUEST:
-    case ENG_INV_WEBHOOK:
-    case ENG_INV_CANCEL_BOOKING:
-    case ENG_INV_CANCEL_ALL:
-        return CMD_AGG_INV;
-    case ENG_EVENT_CANCEL:
-        return CMD_AGG_EVENT;
-    default:
-        return -1;
-    }
-}
-
-/* Tickets and gates (RULE-TKT-2, -3): inventory shards. */
-static int tix_cmd_kind(eng_cmd_type_t t)
-{
-    return t == ENG_INV_CHECKIN || t == ENG_INV_TRANSFER ? CMD_AGG_INV : -1;
-}
-
-/* The aggregate kind command type t works on. */
+/* The aggregate kind command type t works on; -1 for a type out of range. */
 static int cmd_kind_of(eng_cmd_type_t t)
 {
-    int want = pay_cmd_kind(t);
-    if (want < 0)
-        want = tix_cmd_kind(t);
-    if (want < 0 && t < ENG_CMD_COUNT)
-        want = (int)cmd_kind[t];
-    return want;
+    return t < ENG_CMD_COUNT ? (int)cmd_kind[t] : -1;
 }
 
 static ts_status enqueue(eng_t *e, eng_job_t *j)
@@ -507,28 +498,35 @@ static ts_status enqueue(eng_t *e, eng_job_t *j)
     return TS_OK;
 }
 
-ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out)
+/* Queues j and waits until j->done is posted (by j, or by its then job);
+ * j->status then, or the error of enqueue. */
+static ts_status execute_job(eng_t *e, eng_job_t *j)
 {
-    eng_job_t j = {.cmd = cmd, .arena = arena, .out = out};
-    memset(out, 0, sizeof(*out));
-    sem_init(&j.done, 0, 0);
-    ts_status rc = enqueue(e, &j);
+    sem_init(&j->done, 0, 0);
+    ts_status rc = enqueue(e, j);
     if (rc == TS_OK) {
         /* When the lane is idle the caller decides and commits itself:
          * no hand-off to a worker and back, two context switches saved per
          * command. Commands that queue meanwhile go to the workers (group
          * commit), so a busy lane is never serialised behind one caller. */
         pthread_mutex_lock(&e->mu);
-        eng_lane_t *l = j.lane;
-        if (!l->busy && !l->ready_queued && l->head == &j)
+        eng_lane_t *l = j->lane;
+        if (!l->busy && !l->ready_queued && l->head == j)
             lane_run(e, l, 0);
         pthread_mutex_unlock(&e->mu);
-        while (sem_wait(&j.done) != 0)
+        while (sem_wait(&j->done) != 0)
             ;
-        rc = j.status;
+        rc = j->status;
     }
-    sem_destroy(&j.done);
+    sem_destroy(&j->done);
     return rc;
+}
+
+ts_status eng_execute(eng_t *e, const eng_cmd_t *cmd, ts_arena_t *arena, eng_outcome_t *out)
+{
+    eng_job_t j = {.cmd = cmd, .arena = arena, .out = out};
+    memset(out, 0, sizeof(*out));
+    return execute_job(e, &j);
 }
 
 ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *then,
@@ -549,28 +547,18 @@ ts_status eng_execute_then(eng_t *e, const eng_cmd_t *first, const eng_cmd_t *th
     if (kind < 0 || kind != cmd_kind_of(then->type))
         return TS_ERR_INVALID;
     j.then = &n;
-    sem_init(&j.done, 0, 0);
-    ts_status rc = enqueue(e, &j);
-    if (rc == TS_OK) {
-        /* As eng_execute: an idle lane is run by its caller. */
-        pthread_mutex_lock(&e->mu);
-        eng_lane_t *l = j.lane;
-        if (!l->busy && !l->ready_queued && l->head == &j)
-            lane_run(e, l, 0);
-        pthread_mutex_unlock(&e->mu);
-        while (sem_wait(&j.done) != 0)
-            ;
-        rc = j.status;
-        if (rc == TS_OK && !first_out->reject) {
-            *ran_then = 1;
-            rc = n.status;
-            if (first_seconds)
-                *first_seconds = n.first_done_s - t0;
-        } else if (first_seconds) {
-            *first_seconds = mono_s() - t0;
-        }
+    /* As eng_execute: an idle lane is run by its caller. */
+    ts_status rc = execute_job(e, &j);
+    if (!j.lane)
+        return rc; /* not queued (enqueue sets the lane only on success) */
+    if (rc == TS_OK && !first_out->reject) {
+        *ran_then = 1;
+        rc = n.status;
+        if (first_seconds)
+            *first_seconds = n.first_done_s - t0;
+    } else if (first_seconds) {
+        *first_seconds = mono_s() - t0;
     }
-    sem_destroy(&j.done);
     return rc;
 }
 

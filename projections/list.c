@@ -1,15 +1,10 @@
 /* GET /events: published events, soonest first (title matches of a text
  * search before description-only ones), with keyset pagination on (rank,
- * starts_at, event_id) behind an opaque cursor (cursor.c). */
+ * starts_at, event_id) behind an opaque cursor (cursor.c, page.c). */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define PROJ_LIST_DEFAULT 50
-#define PROJ_LIST_MAX 200
 
 /* NULL for an absent or empty filter, so the SQL switches it off. */
 static const char *opt(const char *s)
@@ -17,19 +12,28 @@ static const char *opt(const char *s)
     return s && *s ? s : NULL;
 }
 
+static json_t *event_json(const PGresult *r, int i)
+{
+    json_t *tiers = PQgetisnull(r, i, 8) ? NULL : json_loads(PQgetvalue(r, i, 8), 0, NULL);
+    json_t *item = json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "event_id", proj__col_str(r, i, 0),
+        "venue_id", proj__col_str(r, i, 1), "title", proj__col_str(r, i, 2), "genre",
+        proj__col_str(r, i, 3), "city", proj__col_str(r, i, 4), "starts_at",
+        proj__time_json(proj__col_i64(r, i, 5)), "ends_at", proj__time_json(proj__col_i64(r, i, 6)),
+        "status", proj__col_str(r, i, 7), "price_from", proj__price_from(tiers));
+    json_decref(tiers);
+    return item;
+}
+
 ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t **out)
 {
-    proj__conn_t *c = NULL;
-    PGresult *r = NULL;
-    json_t *items = NULL;
     char from[24], to[24], cur_ms[24], lim[16], cur_id[65], cur_rank[16];
     const char *p[9];
     int64_t ms = 0;
-    int limit = q->limit ? q->limit : PROJ_LIST_DEFAULT, rank = -1;
+    int limit, rank = -1;
     int search = opt(q->text) != NULL;
-    ts_status rc;
 
-    if (limit < 1 || limit > PROJ_LIST_MAX)
+    if (proj__page_limit(q->limit, &limit) != TS_OK)
         return TS_ERR_INVALID;
     if (q->cursor && proj__cursor_decode(q->cursor, &rank, &ms, cur_id) != TS_OK)
         return TS_ERR_INVALID;
@@ -53,39 +57,11 @@ ts_status proj_events_list(proj_db_t *db, const proj_events_query_t *q, json_t *
     p[7] = lim;
     p[8] = q->cursor ? cur_rank : NULL;
 
-    rc = proj__db_acquire(db, &c);
-    if (rc != TS_OK)
-        goto done;
-    r = PQexecParams(c->pg, proj__sql_events_list, 9, NULL, p, NULL, NULL, 0);
-    rc = proj__pg_check(c->pg, r, "events list");
-    if (rc != TS_OK)
-        goto done;
-
-    int n = PQntuples(r), shown = n > limit ? limit : n;
-    items = json_array();
-    for (int i = 0; i < shown; i++) {
-        json_t *tiers = PQgetisnull(r, i, 8) ? NULL : json_loads(PQgetvalue(r, i, 8), 0, NULL);
-        json_array_append_new(
-            items,
-            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "event_id",
-                      proj__col_str(r, i, 0), "venue_id", proj__col_str(r, i, 1), "title",
-                      proj__col_str(r, i, 2), "genre", proj__col_str(r, i, 3), "city",
-                      proj__col_str(r, i, 4), "starts_at", proj__time_json(proj__col_i64(r, i, 5)),
-                      "ends_at", proj__time_json(proj__col_i64(r, i, 6)), "status",
-                      proj__col_str(r, i, 7), "price_from", proj__price_from(tiers)));
-        json_decref(tiers);
-    }
-    json_t *next = json_null();
-    if (n > limit) {
-        char cursor[PROJ_CURSOR_MAX];
-        proj__cursor_encode(search ? (int)proj__col_i64(r, shown - 1, 10) : -1,
-                            proj__col_i64(r, shown - 1, 5), PQgetvalue(r, shown - 1, 0), cursor);
-        next = json_string(cursor);
-    }
-    *out = json_pack("{s:O, s:o}", "items", items, "next_cursor", next);
-done:
-    json_decref(items);
-    PQclear(r);
-    proj__db_release(db, c);
-    return rc;
+    /* A search's key starts with the rank (column 10). */
+    proj__list_t l = {.sql = proj__sql_events_list,
+                      .what = "events list",
+                      .key_col = 5,
+                      .rank_col = search ? 10 : -1,
+                      .item = event_json};
+    return proj__page_run(db, &l, 9, p, limit, out);
 }

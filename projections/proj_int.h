@@ -223,6 +223,55 @@ json_t *proj__col_str(const PGresult *r, int row, int col);
 int64_t proj__col_i64(const PGresult *r, int row, int col);
 json_t *proj__col_json(const PGresult *r, int row, int col);
 
+/* ---- list pages (page.c) ---- */
+
+/* A page's limit: 0 picks the default. */
+#define PROJ_PAGE_DEFAULT 50
+#define PROJ_PAGE_MAX 200
+
+/* *out = limit, or PROJ_PAGE_DEFAULT for 0. Errors: TS_ERR_INVALID outside
+ * 1..PROJ_PAGE_MAX (*out untouched). */
+ts_status proj__page_limit(int limit, int *out);
+
+/* A request for one page of a user's list, keyset-paginated on (seq, id)
+ * behind a cursor of cursor.c without a rank. params are its statement's:
+ * $1 owner, $2/$3 the cursor's (seq, id) or NULL when there is none, $4 the
+ * row limit (limit + 1). They point into the struct: do not copy it. */
+typedef struct {
+    int limit;   /* rows in the page */
+    int64_t seq; /* the cursor's seq, 0 without a cursor */
+    const char *params[4];
+    char seq_text[24], id[65], lim[16];
+} proj__page_t;
+
+/* Fills *pg from the limit (0 picks the default) and the previous page's
+ * next_cursor (or NULL). Errors: TS_ERR_INVALID for a limit out of range
+ * or a cursor that proj__cursor_encode did not make without a rank. */
+ts_status proj__page_init(proj__page_t *pg, const char *owner, int limit, const char *cursor);
+
+/* A list query: its statement (sql, run unnamed, or the prepared stmt when
+ * sql is NULL), the columns of its keyset (the id is column 0) and how a row
+ * becomes an item. */
+typedef struct {
+    const char *sql;
+    proj__stmt_t stmt;
+    const char *what; /* names the unnamed statement in the log */
+    int key_col;      /* the key's integer (a seq, or starts_at ms) */
+    int rank_col;     /* the key's rank (a text search), or -1 for none */
+    json_t *(*item)(const PGresult *r, int row); /* new reference */
+} proj__list_t;
+
+/* {items: [l->item of each of the first limit rows of r], next_cursor: the
+ * cursor of the last item shown when r has more rows, else null}. Pure.
+ * New reference. */
+json_t *proj__page_json(const proj__list_t *l, const PGresult *r, int limit);
+
+/* Runs l with its n params (which ask for limit + 1 rows) and answers
+ * proj__page_json in *out (TS_OK only). Errors: TS_ERR_UNAVAILABLE,
+ * TS_ERR_DB. */
+ts_status proj__page_run(proj_db_t *db, const proj__list_t *l, int n, const char *const *params,
+                         int limit, json_t **out);
+
 /* Advisory lock keys (pg_advisory_lock(int, int)): the class is "TSPR" in
  * ASCII, the second number says what is locked. */
 #define PROJ_LOCK_CLASS "1414746194"

@@ -20,9 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BOOKINGS_DEFAULT 50
-#define BOOKINGS_MAX 200
-
 /* ---- the dashboard's answer (pure) ---- */
 
 typedef struct {
@@ -223,52 +220,19 @@ done:
 
 /* ---- GET /users/me/bookings ---- */
 
+static const proj__list_t bookings_list = {.sql = proj__sql_user_bookings,
+                                           .what = "user bookings",
+                                           .key_col = PROJ_BOOKING_NCOLS,
+                                           .rank_col = -1,
+                                           .item = proj__booking_json};
+
 ts_status proj_user_bookings(proj_db_t *db, const char *user_id, int limit, const char *cursor,
                              json_t **out)
 {
-    proj__conn_t *c = NULL;
-    PGresult *r = NULL;
-    json_t *items = NULL;
-    char cur_seq[24], lim[16], cur_id[65];
-    int64_t seq = 0;
-    ts_status rc;
-
-    limit = limit ? limit : BOOKINGS_DEFAULT;
-    if (!user_id || limit < 1 || limit > BOOKINGS_MAX)
-        return TS_ERR_INVALID;
+    proj__page_t pg;
     /* The events list's cursor (cursor.c), over (created_seq, booking_id):
      * anything it did not make is refused before it reaches SQL. */
-    int rank = -1;
-    if (cursor &&
-        (proj__cursor_decode(cursor, &rank, &seq, cur_id) != TS_OK || rank != -1 || seq < 0))
+    if (!user_id || proj__page_init(&pg, user_id, limit, cursor) != TS_OK || pg.seq < 0)
         return TS_ERR_INVALID;
-    snprintf(cur_seq, sizeof cur_seq, "%" PRId64, seq);
-    /* One row more than asked tells whether there is a next page. */
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[4] = {user_id, cursor ? cur_seq : NULL, cursor ? cur_id : NULL, lim};
-
-    rc = proj__db_acquire(db, &c);
-    if (rc != TS_OK)
-        goto done;
-    r = PQexecParams(c->pg, proj__sql_user_bookings, 4, NULL, p, NULL, NULL, 0);
-    rc = proj__pg_check(c->pg, r, "user bookings");
-    if (rc != TS_OK)
-        goto done;
-    int n = PQntuples(r), shown = n > limit ? limit : n;
-    items = json_array();
-    for (int i = 0; i < shown; i++)
-        json_array_append_new(items, proj__booking_json(r, i));
-    json_t *next = json_null();
-    if (n > limit) {
-        char buf[PROJ_CURSOR_MAX];
-        proj__cursor_encode(-1, proj__col_i64(r, shown - 1, PROJ_BOOKING_NCOLS),
-                            PQgetvalue(r, shown - 1, 0), buf);
-        next = json_string(buf);
-    }
-    *out = json_pack("{s:O, s:o}", "items", items, "next_cursor", next);
-done:
-    json_decref(items);
-    PQclear(r);
-    proj__db_release(db, c);
-    return rc;
+    return proj__page_run(db, &bookings_list, 4, pg.params, pg.limit, out);
 }

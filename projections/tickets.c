@@ -5,12 +5,6 @@
  * status "transferred"; the new one is in the recipient's. */
 #include "projections/proj_int.h"
 
-#include <inttypes.h>
-#include <stdio.h>
-
-#define TICKETS_DEFAULT 50
-#define TICKETS_MAX 200
-
 /* The unnamed query (its optional keyset wants a plan for the actual
  * parameters): $1 holder, $2/$3 the cursor's (created_seq, ticket_id) or
  * NULL, $4 the row limit. */
@@ -22,61 +16,32 @@ static const char sql_user_tickets[] =
     "  AND ($2::bigint IS NULL OR (t.created_seq, t.ticket_id) > ($2::bigint, $3::text))\n"
     "ORDER BY t.created_seq, t.ticket_id LIMIT $4::int";
 
+static json_t *ticket_json(const PGresult *r, int i)
+{
+    json_t *used = json_null();
+    if (!PQgetisnull(r, i, 7))
+        used = json_pack("{s:o, s:o}", "at", proj__time_json(proj__col_i64(r, i, 7)), "gate",
+                         proj__col_str(r, i, 8));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:{s:o, s:o}}", "ticket_id",
+                     proj__col_str(r, i, 0), "event_id", proj__col_str(r, i, 1), "booking_id",
+                     proj__col_str(r, i, 2), "seat", proj__col_str(r, i, 3), "tier",
+                     proj__col_str(r, i, 4), "status", proj__col_str(r, i, 5), "version",
+                     (json_int_t)proj__col_i64(r, i, 6), "checked_in", used, "event", "title",
+                     proj__col_str(r, i, 10), "starts_at",
+                     proj__time_json(proj__col_i64(r, i, 11)));
+}
+
+static const proj__list_t tickets_list = {.sql = sql_user_tickets,
+                                          .what = "user tickets",
+                                          .key_col = 9,
+                                          .rank_col = -1,
+                                          .item = ticket_json};
+
 ts_status proj_user_tickets(proj_db_t *db, const char *user_id, int limit, const char *cursor,
                             json_t **out)
 {
-    proj__conn_t *c = NULL;
-    PGresult *r = NULL;
-    json_t *items = NULL;
-    char cur_seq[24], lim[16], cur_id[65];
-    int64_t seq = 0;
-    ts_status rc;
-
-    limit = limit ? limit : TICKETS_DEFAULT;
-    if (limit < 1 || limit > TICKETS_MAX)
+    proj__page_t pg;
+    if (proj__page_init(&pg, user_id, limit, cursor) != TS_OK)
         return TS_ERR_INVALID;
-    /* A search cursor (with a rank) is not one of this list's. */
-    int rank = -1;
-    if (cursor && (proj__cursor_decode(cursor, &rank, &seq, cur_id) != TS_OK || rank != -1))
-        return TS_ERR_INVALID;
-    snprintf(cur_seq, sizeof cur_seq, "%" PRId64, seq);
-    /* One row more than asked tells whether there is a next page. */
-    snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[4] = {user_id, cursor ? cur_seq : NULL, cursor ? cur_id : NULL, lim};
-
-    rc = proj__db_acquire(db, &c);
-    if (rc != TS_OK)
-        goto done;
-    r = PQexecParams(c->pg, sql_user_tickets, 4, NULL, p, NULL, NULL, 0);
-    rc = proj__pg_check(c->pg, r, "user tickets");
-    if (rc != TS_OK)
-        goto done;
-    int n = PQntuples(r), shown = n > limit ? limit : n;
-    items = json_array();
-    for (int i = 0; i < shown; i++) {
-        json_t *used = json_null();
-        if (!PQgetisnull(r, i, 7))
-            used = json_pack("{s:o, s:o}", "at", proj__time_json(proj__col_i64(r, i, 7)), "gate",
-                             proj__col_str(r, i, 8));
-        json_array_append_new(
-            items, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:{s:o, s:o}}", "ticket_id",
-                             proj__col_str(r, i, 0), "event_id", proj__col_str(r, i, 1),
-                             "booking_id", proj__col_str(r, i, 2), "seat", proj__col_str(r, i, 3),
-                             "tier", proj__col_str(r, i, 4), "status", proj__col_str(r, i, 5),
-                             "version", (json_int_t)proj__col_i64(r, i, 6), "checked_in", used,
-                             "event", "title", proj__col_str(r, i, 10), "starts_at",
-                             proj__time_json(proj__col_i64(r, i, 11))));
-    }
-    json_t *next = json_null();
-    if (n > limit) {
-        char buf[PROJ_CURSOR_MAX];
-        proj__cursor_encode(-1, proj__col_i64(r, shown - 1, 9), PQgetvalue(r, shown - 1, 0), buf);
-        next = json_string(buf);
-    }
-    *out = json_pack("{s:O, s:o}", "items", items, "next_cursor", next);
-done:
-    json_decref(items);
-    PQclear(r);
-    proj__db_release(db, c);
-    return rc;
+    return proj__page_run(db, &tickets_list, 4, pg.params, pg.limit, out);
 }

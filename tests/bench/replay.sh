@@ -30,6 +30,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 . ops/lib.sh
+. tests/bench/lib.sh # bench_*, ticks, pg_ticks, hz
 root=$TS_ROOT
 bench=$root/tests/bench
 
@@ -43,44 +44,24 @@ for tool in nats-server jq python3; do
 done
 
 # ---- 1. build (Release) ----
-if [ "$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null)" != Release ]; then
-    ts_log "configuring $build (Release)"
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-ts_log "building $build"
-cmake --build "$build" -j"$(nproc)" --target turnstile ts_fill >/dev/null
+bench_build "$build" turnstile ts_fill
 bin=$build/cli/turnstile
 fill_bin=$build/tests/tools/ts_fill
 
 # ---- 2. the stack, in a temp dir removed on exit ----
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ts-replay-bench.XXXXXX")
-chmod 755 "$tmp" # the postgres account walks to its cluster under it
+tmp=$(bench_mktemp ts-replay-bench)
 cleanup() {
     local rc=$?
     set +e
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$keep/" 2>/dev/null
-        ts_log "logs kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown logs logs
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/run" "$tmp/logs"
 
-nats_port=$(ts_free_port)
-pg_port=$(ts_free_port)
-pg_flag=""
-[ "${BENCH_PG_FAST:-0}" != 1 ] || pg_flag=fast
-ts_start_nats "$nats_port" "$tmp/nats" "$tmp/logs/nats.log" "$tmp/run/nats.pid"
-ts_start_pg "$pg_port" "$tmp/pg" "$tmp/logs/postgres.log" $pg_flag
-ts_pg_createdb "$pg_port" turnstile
-export TURNSTILE_NATS_URL=nats://127.0.0.1:$nats_port
-export TURNSTILE_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/turnstile
+bench_stack_start # TURNSTILE_NATS_URL, TURNSTILE_PG_URL, pg_flag
 
 # ---- 3. the log ----
 ts_log "ts_fill: $events events"
@@ -88,27 +69,11 @@ fill=$("$fill_bin" --nats "$TURNSTILE_NATS_URL" --events "$events")
 ts_log "ts_fill: $fill"
 
 # ---- machine and build ----
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
-ncpu=$(nproc)
-commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-# The results file itself grows with every run: it does not make a tree dirty.
-git -C "$root" diff --quiet HEAD -- . ':(exclude)tests/bench/*.jsonl' 2>/dev/null ||
-    commit="$commit+dirty"
-date_utc=$(date -u +%FT%TZ)
-nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
-pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
+bench_machine # cpu_model, ram_gib, ncpu, date_utc, nats_version, pg_version
+commit=$(bench_commit)
 
-# CPU seconds (user + system) of processes, and of the postgres cluster.
-. tests/bench/lib.sh # ticks, pg_pids, hz
-# Backends come and go (the rebuild's own connection ends with it): the
-# cluster's CPU is read from the postmaster's children, living or reaped.
-pg_ticks() {
-    local p
-    for p in $(pg_pids); do cat "/proc/$p/stat" 2>/dev/null || true; done |
-        awk '{ s += $14 + $15 + $16 + $17 } END { print s + 0 }'
-}
+# CPU seconds (user + system) of processes (ticks), and of the postgres
+# cluster, its reaped backends included (pg_ticks): both in lib.sh.
 
 # replay NAME: one `turnstile replay`, timed; appends its JSON line.
 replay() {

@@ -43,6 +43,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 . ops/lib.sh
+. tests/bench/lib.sh # bench_*, ticks, pg_pids, child_cpu, hz
 root=$TS_ROOT
 bench=$root/tests/bench
 
@@ -67,18 +68,12 @@ for tool in wrk nats-server curl jq python3; do
 done
 
 # ---- 1. build (Release) ----
-if [ "$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null)" != Release ]; then
-    ts_log "configuring $build (Release)"
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-ts_log "building $build"
-cmake --build "$build" -j"$(nproc)" --target turnstile bare_mhd >/dev/null
+bench_build "$build" turnstile bare_mhd
 bin=$build/cli/turnstile
 bare_bin=$build/tests/bench/bare_mhd
 
 # ---- 2. the stack, in a temp dir removed on exit ----
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ts-bench.XXXXXX")
-chmod 755 "$tmp" # the postgres account walks to its cluster under it
+tmp=$(bench_mktemp ts-bench)
 serve_pid="" project_pid="" bare_pid="" perf_pid="" sampler_pid=""
 cleanup() {
     local rc=$?
@@ -88,71 +83,24 @@ cleanup() {
     ts_stop_pidfile "$tmp/run/bare.pid" bare_mhd 5
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
     ts_stop_pidfile "$tmp/run/serve.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$tmp/out" "$keep/" 2>/dev/null
-        ts_log "logs, metrics and reports kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown "logs, metrics and reports" logs out
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/run" "$tmp/logs" "$tmp/out" "$tmp/data"
 
-nats_port=$(ts_free_port)
-pg_port=$(ts_free_port)
-http_port=$(ts_free_port)
+bench_stack_start
+bench_serve_start "$admin_email" "$admin_password" # root_url, api, serve_pid
 bare_port=$(ts_free_port)
-pg_flag=""
-[ "${BENCH_PG_FAST:-0}" != 1 ] || pg_flag=fast
-ts_start_nats "$nats_port" "$tmp/nats" "$tmp/logs/nats.log" "$tmp/run/nats.pid"
-ts_start_pg "$pg_port" "$tmp/pg" "$tmp/logs/postgres.log" $pg_flag
-ts_pg_createdb "$pg_port" turnstile
-
-export TURNSTILE_NATS_URL=nats://127.0.0.1:$nats_port
-export TURNSTILE_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/turnstile
-export TURNSTILE_DATA_DIR=$tmp/data
-export TURNSTILE_HTTP_PORT=$http_port
-export TURNSTILE_BIND=127.0.0.1
-export TURNSTILE_JWT_SECRET=bench-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-root_url=http://127.0.0.1:$http_port
-api=$root_url/api/v1
-
-ts_log "starting turnstile serve on $root_url"
-ts_spawn "$tmp/run/serve.pid" "$tmp/logs/serve.log" \
-    env TURNSTILE_ADMIN_EMAIL="$admin_email" TURNSTILE_ADMIN_PASSWORD="$admin_password" "$bin" serve
-serve_pid=$(cat "$tmp/run/serve.pid")
-for i in $(seq 120); do
-    curl -fsS -o /dev/null --max-time 2 "$root_url/readyz" 2>/dev/null && break
-    if [ "$i" -eq 120 ] || ! ts_pid_alive "$serve_pid"; then
-        ts_err "turnstile serve is not ready; last lines of its log:"
-        tail -n 30 "$tmp/logs/serve.log" >&2
-        exit 1
-    fi
-    sleep 0.5
-done
 ts_log "starting turnstile project"
 ts_spawn "$tmp/run/project.pid" "$tmp/logs/project.log" "$bin" project
 project_pid=$(cat "$tmp/run/project.pid")
 
 # ---- 3. admin token, venues, events ----
-# api METHOD PATH [JSON]: call the REST API as $token; fail on a non-2xx.
-api() {
-    local out code args=(-sS -o - -w '\n%{http_code}' -X "$1")
-    [ -z "${token:-}" ] || args+=(-H "Authorization: Bearer $token")
-    [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
-    out=$(curl "${args[@]}" "$api$2") || return 1
-    code=${out##*$'\n'}
-    out=${out%$'\n'*}
-    case $code in
-    2??) printf '%s\n' "$out" ;;
-    *) ts_err "$1 $2 answered $code: $out" && return 1 ;;
-    esac
-}
+# bench_api (lib.sh) calls the REST API as $token.
 token=""
-token=$(api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
+token=$(bench_api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
     '{email: $e, password: $p}')" | jq -er .access_token)
 
 # load_event NAME SECTIONS_JSON TIER_SECTIONS_JSON: venue + published event;
@@ -161,7 +109,7 @@ load_event() {
     local name=$1 sections=$2 tier_sections=$3 venue venue_id day now event event_id
     venue=$(jq -nc --arg n "$name" --argjson s "$sections" \
         '{name: $n, city: "Zagreb", country: "HR", sections: $s}')
-    venue_id=$(api POST /venues "$venue" | jq -er .venue_id)
+    venue_id=$(bench_api POST /venues "$venue" | jq -er .venue_id)
     day=$(date -u -d '+30 days' +%F)
     now=$(date -u -d '-1 hour' +%FT%H:%M:%SZ)
     event=$(jq -nc --arg v "$venue_id" --arg n "$name" --arg day "$day" --arg now "$now" \
@@ -171,8 +119,8 @@ load_event() {
          policy: {max_per_user: $mpu},
          tiers: [{key: "std", name: "Standard", price: {amount: 2500, currency: "EUR"},
                   sections: $ts, sale_starts_at: $now, sale_ends_at: "\($day)T19:00:00Z"}]}')
-    event_id=$(api POST /events "$event" | jq -er .event_id)
-    api POST "/events/$event_id/publish" "" >/dev/null
+    event_id=$(bench_api POST /events "$event" | jq -er .event_id)
+    bench_api POST "/events/$event_id/publish" "" >/dev/null
     echo "$event_id"
 }
 rand_sections=50 rand_rows=40 rand_seats=50
@@ -217,26 +165,16 @@ bare_pid=$(cat "$tmp/run/bare.pid")
 ts_wait_port "$bare_port" 10 "$bare_pid"
 
 # ---- machine and build ----
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
-ncpu=$(nproc)
-commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-# The results files are left out: a run appends to them.
-git -C "$root" diff --quiet HEAD -- . ':(exclude)projections' ':(exclude)tests/bench/*.jsonl' \
-    2>/dev/null || commit="$commit+dirty"
+bench_machine # cpu_model, ram_gib, ncpu, date_utc, nats_version, pg_version
+commit=$(bench_commit ':(exclude)projections')
 # projections/ may be a symlink to another worktree while that branch is
 # being finished: record its commit too.
 proj_dir=$(readlink -f "$root/projections")
 proj_commit=$(git -C "$proj_dir" rev-parse --short=12 HEAD 2>/dev/null || echo "-")
 [ "$proj_commit" = - ] || git -C "$proj_dir" diff --quiet HEAD -- . 2>/dev/null || proj_commit="$proj_commit+dirty"
-date_utc=$(date -u +%FT%TZ)
-nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
-pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
 wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 {print $2}')
 
 # ---- CPU accounting: seconds of CPU per process (group) over a scenario ----
-. tests/bench/lib.sh # ticks, pg_pids, hz
 # cpu_snapshot: "serve project nats postgres bare machine_busy irq+softirq" in
 # ticks (interrupt time, mostly loopback TCP, is charged to no process).
 cpu_snapshot() {
@@ -246,14 +184,8 @@ cpu_snapshot() {
 $(ticks $(pg_pids)) $(ticks "$bare_pid") $busy"
 }
 
-# child_cpu VAR: sets VAR to the CPU seconds (user + sys) of this shell's
-# waited-for children (wrk is the only one that matters during a scenario).
-# `times` must run in this shell: in a subshell it reports the subshell's own.
-child_cpu() {
-    times >"$tmp/out/times"
-    printf -v "$1" '%s' "$(tail -n 1 "$tmp/out/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
-        split($i, a, "m"); sub(/s$/, "", a[2]); t += a[1] * 60 + a[2] } printf "%.2f", t }')"
-}
+# child_cpu (lib.sh) gives wrk's CPU: the only waited-for child that matters
+# during a scenario.
 
 # metrics FILE: save GET /metrics of serve (histograms are cumulative since
 # start; a scenario's own figures are the growth between two snapshots).
