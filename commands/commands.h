@@ -773,7 +773,11 @@ int inv_best_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, int acce
  * offer_entry; WaitlistOffered records its booking and expiry). It then
  * leaves the list when the offer booking is confirmed (WaitlistFulfilled),
  * when the offer lapses, expired or released (WaitlistOfferLapsed: the seats
- * pass to the next entry), or when the user leaves (WaitlistLeft).
+ * pass to the next entry), or when the user leaves (WaitlistLeft). An
+ * offer is a hold like any other: it is made only to a user who may hold
+ * (RULE-AUTH-2) and within the user's max_per_user (RULE-HOLD-4); a waiting
+ * entry whose user is blocked, or at the cap, is passed over and leaves
+ * (WaitlistLeft with a reason, wait_pass_decide).
  *
  * An entry counts as on the list at time now while it waits, or while its
  * offer is open (now < offer expiry): like a hold (RULE-HOLD-3), an offer
@@ -796,6 +800,7 @@ typedef struct {
     wait_entry_status_t status;
     const char *booking_id;   /* the offer's booking (kept after it ends), or NULL */
     int64_t offer_expires_at; /* the offer booking's expiry */
+    const char *end_reason;   /* left: why it was passed over (wait_pass_decide), or NULL */
 } wait_entry_t;
 
 typedef struct {
@@ -817,6 +822,7 @@ typedef struct {
     uint32_t max_per_order; /* join: the event's policy (the caller reads it) */
     const char *booking_id; /* offer, lapse, fulfil: the offer booking */
     int64_t expires_at;     /* offer: the offer booking's expiry */
+    const char *reason;     /* pass: why no offer can be made (wait_pass_decide) */
 } wait_cmd_t;
 
 /* RULE-WL-1: joins the end of the list as entry ctx->new_id, for ctx->actor.
@@ -840,6 +846,20 @@ int wait_leave_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_
  * release a hold nobody will be offered. */
 int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
                       cmd_result_t *out);
+
+/* Why the offer saga passes an entry over (WaitlistLeft.reason). */
+#define WAIT_PASS_BLOCKED "blocked"               /* RULE-AUTH-2: its user is blocked */
+#define WAIT_PASS_LIMIT_EXCEEDED "limit_exceeded" /* RULE-HOLD-4: past max_per_user */
+
+/* RULE-WL-1 with RULE-AUTH-2 and RULE-HOLD-4: no offer can be made to the
+ * waiting entry c->entry_id, for c->reason (WAIT_PASS_*: its user is
+ * blocked, or the offer would take the user past max_per_user): the entry
+ * leaves the list (WaitlistLeft with the reason), and the seats go to the
+ * next entry, as an unclaimed offer's do. The user may join again. No
+ * events unless the entry is waiting (the same pass again, an entry that
+ * left or holds an offer). Rejection: validation_failed (no reason). */
+int wait_pass_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                     cmd_result_t *out);
 
 /* The offer booking c->booking_id expired or was released: the entry leaves
  * the list (WaitlistOfferLapsed) and the seats pass on. No events unless the
