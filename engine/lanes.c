@@ -441,6 +441,7 @@ static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
     [ENG_WAIT_OFFER] = CMD_AGG_WAIT,
     [ENG_WAIT_LAPSE] = CMD_AGG_WAIT,
     [ENG_WAIT_FULFIL] = CMD_AGG_WAIT,
+    [ENG_WAIT_PASS] = CMD_AGG_WAIT,
 };
 // clang-format on
 
