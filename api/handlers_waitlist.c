@@ -88,7 +88,9 @@ static void read_position(const void *state, void *arg)
 
 void api_h_waitlist_join(api_req_t *r)
 {
-    if (api_authenticate(r) != 0)
+    /* RULE-AUTH-2: a blocked user cannot hold, so would never be offered
+     * seats (RULE-WL-1): refused at once, as a hold is. */
+    if (api_require_active_user(r) != 0)
         return;
     const char *event_id = r->params[0];
     if (!event_id_valid(event_id))

@@ -376,8 +376,11 @@ class WaitlistOfferRules(StackTestCase):
         jc = expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tc), 201)
         self.assertEqual((jb["position"], jc["position"]), (1, 2))
 
-        # RULE-AUTH-2: B, the head, is blocked before any seat is freed.
+        # RULE-AUTH-2: B, the head, is blocked before any seat is freed. A
+        # blocked user cannot join a list either (as a hold, 403).
         expect(s.request("POST", f"/users/{b}/block", {"reason": "scalping"}, token=admin), 200)
+        r = s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tb)
+        self.assertEqual((r[0], r[2]["code"]), (403, "forbidden"))
         expect(s.request("DELETE", f"/bookings/{held['booking_id']}", token=ta), 200)
 
         # The unit goes to C, the next in line, as a hold in C's name.
@@ -398,6 +401,12 @@ class WaitlistOfferRules(StackTestCase):
         q = quota_events(s, admin, eid, c)
         self.assertEqual([(t, d["booking_id"], d["quantity"]) for t, d in q],
                          [("QuotaTaken", offer_c["booking_id"], 1)])
+
+        # RULE-AUTH-2: blocked while the offer is open, C cannot pay for it.
+        expect(s.request("POST", f"/users/{c}/block", token=admin), 200)
+        r = s.request("POST", f"/bookings/{offer_c['booking_id']}/payments", token=tc)
+        self.assertEqual((r[0], r[2]["code"]), (403, "forbidden"))
+        expect(s.request("DELETE", f"/users/{c}/block", token=admin), 200)
 
         # C pays for the offer: the quota is confirmed, the entry fulfilled.
         p = pay(s, tc, offer_c["booking_id"])
