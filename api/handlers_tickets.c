@@ -289,8 +289,8 @@ void api_h_ticket_qr(api_req_t *r)
 #define API_TRANSFER_QUOTA_MS (10 * 60 * 1000)
 
 typedef struct {
-    const char *ticket_id, *to_user_id, *new_id;
-    const cmd_ctx_t *ctx;
+    const char *ticket_id, *to_user_id;
+    const cmd_ctx_t *ctx; /* the new ticket's id is ctx->new_id */
     cmd_reject_t reject;
     int refused;
 } transfer_dry_t;
@@ -367,10 +367,7 @@ void api_h_ticket_transfer(api_req_t *r)
                      .command_id = "dry-run",
                      .new_id = cmd.new_id,
                      .arena = &r->arena};
-    transfer_dry_t d = {.ticket_id = r->params[0],
-                        .to_user_id = recipient.user_id,
-                        .new_id = cmd.new_id,
-                        .ctx = &ctx};
+    transfer_dry_t d = {.ticket_id = r->params[0], .to_user_id = recipient.user_id, .ctx = &ctx};
     if ((st = eng_read(r->srv->cfg.engine, subject, transfer_dry_run, &d)) != TS_OK)
         return api_reply_status(r, st);
     if (d.refused)

@@ -52,6 +52,28 @@ typedef struct {
     const char *booking_id;
 } settle_copy_t;
 
+/* The ends of the chains of transfers from b's tickets (a ticket's
+ * successors, version > 1) that b's cancellation revoked: their holders
+ * received them, and their quota follows them. Counts them, and copies
+ * them into c->revoked when it is allocated. */
+static uint32_t revoked_received(const inv_state_t *s, const inv_booking_t *b, settle_copy_t *c)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->n_tickets; i++)
+        for (uint32_t ti = b->first_ticket + i; ti < s->n_tickets;
+             ti = s->tickets[ti].replaced_by) {
+            const inv_ticket_t *t = &s->tickets[ti];
+            if (t->t.version <= 1 || t->status != INV_TICKET_CANCELLED || !t->t.holder_id)
+                continue;
+            if (c->revoked)
+                c->revoked[n] =
+                    (settle_ticket_t){.ticket_id = ts_arena_strdup(c->arena, t->t.ticket_id),
+                                      .holder_id = ts_arena_strdup(c->arena, t->t.holder_id)};
+            n++;
+        }
+    return n;
+}
+
 static void copy_booking(const void *state, void *arg)
 {
     const inv_state_t *s = state;
@@ -66,28 +88,10 @@ static void copy_booking(const void *state, void *arg)
     c->user_id = ts_arena_strdup(c->arena, b->hold.user_id);
     c->promo_code = ts_arena_strdup(c->arena, b->hold.promo_code);
     c->quantity = b->hold.quantity;
-    /* The ends of the chains of transfers from its tickets (each ticket's
-     * successors, version > 1) that its cancellation revoked: the quota of
-     * their holders follows them. */
-    uint32_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t i = 0; i < b->n_tickets; i++)
-            for (uint32_t ti = b->first_ticket + i; ti < s->n_tickets;
-                 ti = s->tickets[ti].replaced_by) {
-                const inv_ticket_t *t = &s->tickets[ti];
-                if (t->t.version <= 1 || t->status != INV_TICKET_CANCELLED || !t->t.holder_id)
-                    continue;
-                if (pass == 1)
-                    c->revoked[c->n_revoked++] =
-                        (settle_ticket_t){.ticket_id = ts_arena_strdup(c->arena, t->t.ticket_id),
-                                          .holder_id = ts_arena_strdup(c->arena, t->t.holder_id)};
-                else
-                    n++;
-            }
-        if (pass == 0 && n == 0)
-            return;
-        if (pass == 0)
-            c->revoked = ts_arena_alloc(c->arena, n * sizeof(*c->revoked));
+    uint32_t n = revoked_received(s, b, c);
+    if (n) {
+        c->revoked = ts_arena_alloc(c->arena, n * sizeof(*c->revoked));
+        c->n_revoked = revoked_received(s, b, c);
     }
 }
 

@@ -7,7 +7,10 @@
  * of the waitlist of the shard's tier: a hold in the head's name on the
  * freed seats still free (seated: at most the entry's quantity; standing:
  * the entry's quantity when that many units are free), for offer_minutes,
- * then WaitlistOffered on the list; the next head gets what is left.
+ * then WaitlistOffered on the list; the next head gets what is left. An
+ * offer booking confirmed fulfils its entry; expired or released, it lapses
+ * and its seats go to the next head by the same rule. Seats freed while
+ * nobody waits stay free. Event cancellation frees nothing for the lists.
  *
  * An offer is a hold like any other, made in three steps as the API makes
  * one (api/holds_flow.c): a blocked user gets none (RULE-AUTH-2); the
@@ -17,10 +20,7 @@
  * reason, wait_pass_decide) and the seats go to the next head. A hold the
  * shard refuses gives its quota back at once; the offer's booking then
  * keeps its quota in line like any booking (saga_bookings: confirmed when
- * paid, returned when it lapses or is released). An
- * offer booking confirmed fulfils its entry; expired or released, it lapses
- * and its seats go to the next head by the same rule. Seats freed while
- * nobody waits stay free. Event cancellation frees nothing for the lists.
+ * paid, returned when it lapses or is released).
  *
  * Redelivery. The hold's command id and its booking id are derived from
  * the commit and the entry, so a commit handled twice takes no quota twice
