@@ -128,9 +128,9 @@ static int optional_body(api_req_t *r, json_t **out)
 
 void api_h_payment_create(api_req_t *r)
 {
-    /* TODO(accounts): api_require_active_user(r) here once it is on main
-     * (RULE-AUTH-2: a blocked user cannot buy). */
-    if (api_authenticate(r) != 0)
+    /* RULE-AUTH-2: a blocked user cannot buy, not even a hold made before
+     * the block (a waitlist offer, RULE-WL-1). */
+    if (api_require_active_user(r) != 0)
         return;
     const char *booking_id = r->params[0], *event, *section;
     if (api_shard_of_id(r, booking_id, "bk-", &event, &section) != 0)

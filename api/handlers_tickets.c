@@ -37,6 +37,8 @@ typedef struct {
     const char *tier;
     const char *event_id;
     int64_t valid_from, valid_until;
+    const char *booking_id; /* the booking that issued it (or its first ticket) */
+    uint32_t max_per_user;  /* RULE-HOLD-4, as the shard was opened with */
 } ticket_view_t;
 
 static void copy_ticket(const void *state, void *arg)
@@ -61,6 +63,8 @@ static void copy_ticket(const void *state, void *arg)
         t->booking >= 0 && (uint32_t)t->booking < s->n_bookings ? &s->bookings[t->booking] : NULL;
     v->valid_from = b ? b->confirmed_at : 0;
     v->valid_until = s->info.ends_at ? s->info.ends_at : s->info.starts_at + DAY_MS;
+    v->booking_id = b ? ts_arena_strdup(a, b->hold.booking_id) : NULL;
+    v->max_per_user = s->info.max_per_user;
 }
 
 /* Loads ticket id into *v; replies (404, 5xx) and returns -1 when it cannot. */
@@ -245,7 +249,72 @@ void api_h_ticket_qr(api_req_t *r)
     r->out_type = "image/svg+xml";
 }
 
-/* ---- POST /tickets/{id}/transfer (RULE-TKT-3) ---- */
+/* ---- POST /tickets/{id}/transfer (RULE-TKT-3) ----
+ *
+ * A transfer moves a sold unit to the recipient, whose cap must count it
+ * (RULE-HOLD-4: active holds plus confirmed tickets never exceed
+ * max_per_user, however the tickets came; else a transfer would be the way
+ * around the cap). Three aggregates, in the order of the hold flow
+ * (holds_flow.c):
+ *
+ *   1. the shard's decision, dry run on its committed state, so that a
+ *      transfer it refuses (not the holder, used, closed) answers as it
+ *      always did and takes no quota;
+ *   2. QuotaTaken for the new ticket on the recipient's bucket
+ *      (limit_exceeded, 422 with the limit, when the recipient is at the
+ *      cap), reserved for API_TRANSFER_QUOTA_MS;
+ *   3. TicketTransferred on the shard; refused after all (a race), the
+ *      reservation goes back at once.
+ *
+ * Then eng_transfer_settle confirms the recipient's unit and takes the old
+ * ticket's off the sender, who may buy again. saga_bookings does the same
+ * on the TicketTransferred, so a crash after step 3 loses nothing; one
+ * between 2 and 3 costs the recipient the reservation until it lapses. */
+
+/* How long the recipient's quota is reserved before the transfer settles
+ * it: far longer than steps 2 and 3 take, short enough that a crash
+ * between them costs the recipient little. */
+#define API_TRANSFER_QUOTA_MS (10 * 60 * 1000)
+
+typedef struct {
+    const char *ticket_id, *to_user_id;
+    const cmd_ctx_t *ctx; /* the new ticket's id is ctx->new_id */
+    cmd_reject_t reject;
+    int refused;
+} transfer_dry_t;
+
+/* What the shard would decide now, without changing it. */
+static void transfer_dry_run(const void *state, void *arg)
+{
+    transfer_dry_t *d = arg;
+    cmd_result_t *out = ts_arena_alloc(d->ctx->arena, sizeof(*out));
+    memset(out, 0, sizeof(*out));
+    inv_transfer_decide(state, d->ticket_id, d->to_user_id, d->ctx, out);
+    d->refused = out->reject != NULL;
+    if (out->reject)
+        d->reject = *out->reject; /* strings in the request arena or static */
+}
+
+/* RULE-HOLD-4: the recipient's quota for the new ticket (take, or return
+ * when the transfer did not happen). */
+static ts_status transfer_quota(api_req_t *r, eng_cmd_type_t type, const ticket_view_t *v,
+                                const char *to_user_id, const char *new_ticket, uint32_t max,
+                                eng_outcome_t *o)
+{
+    eng_cmd_t q = {.type = type};
+    q.subject = eng_quota_subject(&r->arena, v->event_id, to_user_id);
+    q.u.quota.q.event_id = v->event_id;
+    q.u.quota.q.booking_id = v->booking_id;
+    q.u.quota.q.ticket_id = new_ticket;
+    q.u.quota.q.user_id = to_user_id;
+    q.u.quota.q.quantity = 1;
+    q.u.quota.q.expires_at = api__now_ms() + API_TRANSFER_QUOTA_MS;
+    q.u.quota.max_per_user = max;
+    q.u.quota.ticket_issued = 0; /* a return gives back the new ticket's own entry */
+    q.command_id = ts_arena_printf(&r->arena, "xfer-%s-%s", type == ENG_QUOTA_TAKE ? "in" : "back",
+                                   new_ticket);
+    return api_execute_raw(r, &q, o);
+}
 
 void api_h_ticket_transfer(api_req_t *r)
 {
@@ -278,9 +347,50 @@ void api_h_ticket_transfer(api_req_t *r)
         ts_arena_printf(&r->arena, "tk-%s-%s-%s", event, section, eng_new_id(&r->arena, ""));
     cmd.u.transfer.ticket_id = r->params[0];
     cmd.u.transfer.to_user_id = recipient.user_id;
-    eng_outcome_t o;
-    if (api_execute(r, &cmd, &o) != 0)
-        return;
+
+    /* 1. The shard's refusals first, as they always were. */
+    cmd_ctx_t ctx = {.now = api__now_ms(),
+                     .actor = r->user_id,
+                     .actor_is_admin = (r->roles & EVT_ROLE_ADMIN) != 0,
+                     .command_id = "dry-run",
+                     .new_id = cmd.new_id,
+                     .arena = &r->arena};
+    transfer_dry_t d = {.ticket_id = r->params[0], .to_user_id = recipient.user_id, .ctx = &ctx};
+    if ((st = eng_read(r->srv->cfg.engine, subject, transfer_dry_run, &d)) != TS_OK)
+        return api_reply_status(r, st);
+    if (d.refused)
+        return api_reply_reject(r, &d.reject);
+
+    /* 2. RULE-HOLD-4: the recipient's cap counts the ticket. max_per_user
+     * is the event's policy, frozen at publish and copied to the shard. */
+    uint32_t max = v.max_per_user;
+    const cmd_event_state_t *ev = max ? NULL : api__published_event(r, v.event_id);
+    if (ev)
+        max = ev->ev.policy.max_per_user;
+    eng_outcome_t qo, o;
+    if ((st = transfer_quota(r, ENG_QUOTA_TAKE, &v, recipient.user_id, cmd.new_id, max, &qo)) !=
+        TS_OK)
+        return api_reply_status(r, st);
+    if (qo.reject)
+        return api_reply_reject(r, qo.reject);
+
+    /* 3. The transfer. Refused after all: the reservation goes back. Not
+     * answered (the log unreachable): it is left to lapse, since the
+     * transfer may be in the log, and then the saga confirms it. */
+    if ((st = api_execute_raw(r, &cmd, &o)) != TS_OK)
+        return api_reply_status(r, st);
+    if (o.reject) {
+        eng_outcome_t back;
+        if (transfer_quota(r, ENG_QUOTA_RETURN, &v, recipient.user_id, cmd.new_id, max, &back) !=
+            TS_OK)
+            fprintf(stderr, "api: returning the quota of %s failed\n", cmd.new_id);
+        return api_reply_reject(r, o.reject);
+    }
+    /* The recipient's unit confirmed, the sender's freed, before the answer
+     * (the saga would do it a moment later: a sender buying again at once
+     * must not be refused). */
+    if (eng_transfer_settle(r->srv->cfg.engine, subject, r->params[0]) != TS_OK)
+        fprintf(stderr, "api: settling the quota of the transfer of %s failed\n", r->params[0]);
     const char *new_id = o.ref ? o.ref : cmd.new_id;
     for (uint32_t i = 0; i < o.n_events; i++)
         if (o.events[i].type == EVT_TICKET_TRANSFERRED)

@@ -69,7 +69,9 @@ static void read_position(const void *state, void *arg)
 void api_h_waitlist_join(api_req_t *r)
 {
     const char *event_id = r->params[0];
-    json_t *j = api_event_body(r, api_authenticate);
+    /* RULE-AUTH-2: a blocked user cannot hold, so would never be offered
+     * seats (RULE-WL-1): refused at once, as a hold is. */
+    json_t *j = api_event_body(r, api_require_active_user);
     if (!j)
         return;
     eng_cmd_t cmd = {.type = ENG_WAIT_JOIN};

@@ -659,33 +659,60 @@ int claim_decide(const cmd_claim_state_t *s, const char *kind, const char *owner
  * The tickets of one event's users, by user and booking. An aggregate holds
  * one bucket of the event's users (eng_quota_subject picks the bucket from
  * the user id), so that group commit batches many users' takes into one
- * append; every decision still concerns one user's bookings only, so users
+ * append; every decision still concerns one user's entries only, so users
  * who share a bucket never affect each other's decisions.
  *
  * Per booking: a hold takes quota (QuotaTaken, with the hold's expiry), a
  * confirm keeps it for good (QuotaConfirmed), a release, expiry, cancel or
- * failed payment gives it back (QuotaReturned). A user's units in use at now
- * = confirmed quantities + taken quantities whose expires_at > now (held
- * quota lapses with its hold, lazily, like the seats: RULE-HOLD-3).
+ * failed payment gives it back (QuotaReturned). A waitlist offer is a hold
+ * and takes quota the same way (RULE-WL-1).
  *
- * Layout: entries[] holds every booking ever seen, in the order first seen;
- * by_booking maps a booking id to its entry. users[] holds one record per
- * user (by_user maps the id to it): the user's latest entry, each entry
- * linking to the same user's previous one (prev_of_user), and the sums a
- * take needs, kept by apply: confirmed units, taken units and the earliest
- * expiry among the taken entries. Before that expiry every taken unit is
- * in use and a take reads the sums; from it on, the take walks that user's
- * entries, and no other user's. Events without user_id (none were written
- * in production) are ignored. */
+ * Per ticket moved by a transfer (RULE-TKT-3): a sold unit counts for the
+ * user who holds its ticket. The recipient takes quota for the new ticket
+ * (QuotaTaken with ticket_id, checked against max_per_user like a hold)
+ * and keeps it once the transfer is in the log (QuotaConfirmed with
+ * ticket_id); the old ticket's unit leaves its holder (QuotaReturned with
+ * ticket_id): a ticket received by transfer gives its own entry back; a
+ * ticket its booking issued lowers the booking's units by one (the
+ * booking's "out").
+ *
+ * A user's units in use at now = the units of the confirmed entries + those
+ * of the taken entries whose expires_at > now (held quota lapses with its
+ * hold, lazily, like the seats: RULE-HOLD-3). An entry's units are its
+ * quantity, less its tickets gone by transfer.
+ *
+ * Layout: entries[] holds every booking and moved ticket ever seen, in the
+ * order first seen; by_key maps a booking id (or, for a ticket's entry, the
+ * ticket id) to its entry. users[] holds one record per user (by_user maps
+ * the id to it): the user's latest entry, each entry linking to the same
+ * user's previous one (prev_of_user), and the sums a take needs, kept by
+ * apply: confirmed units, taken units and the earliest expiry among the
+ * taken entries. Before that expiry every taken unit is in use and a take
+ * reads the sums; from it on, the take walks that user's entries, and no
+ * other user's. Events without user_id (none were written in production)
+ * are ignored. */
 
 typedef enum { QUOTA_TAKEN = 0, QUOTA_CONFIRMED = 1, QUOTA_RETURNED = 2 } quota_status_t;
 
+/* What an entry stands for. */
+typedef enum {
+    QUOTA_BOOKING = 0, /* a booking's units (key: the booking id) */
+    QUOTA_TICKET = 1,  /* one ticket received by transfer (key: the ticket id) */
+    QUOTA_GONE = 2,    /* a ticket its booking issued, gone from the booking's user by a
+                        * transfer (key: the ticket id): counted in the booking's out,
+                        * always returned, never in use itself */
+} quota_kind_t;
+
 typedef struct {
+    const char *key;        /* booking id, or ticket id (QUOTA_TICKET, QUOTA_GONE) */
     const char *booking_id; /* in the state arena */
+    const char *ticket_id;  /* NULL for QUOTA_BOOKING */
     const char *user_id;    /* in the state arena, shared by the user's entries */
-    uint32_t quantity;
+    uint32_t quantity;      /* 1 for a ticket */
+    uint32_t out;           /* QUOTA_BOOKING: its tickets gone by transfer */
     int64_t expires_at;
     quota_status_t status;
+    quota_kind_t kind;
     int32_t user;         /* index into users */
     int32_t prev_of_user; /* the same user's previous entry, -1 for none */
 } quota_entry_t;
@@ -705,35 +732,58 @@ typedef struct {
     uint32_t n_entries, cap_entries;
     quota_user_t *users;
     uint32_t n_users, cap_users;
-    ts_map_t by_booking; /* booking id → index into entries */
-    ts_map_t by_user;    /* user id → index into users */
+    ts_map_t by_key;  /* booking id, or a ticket's id → index into entries */
+    ts_map_t by_user; /* user id → index into users */
     ts_arena_t arena;
 } cmd_quota_state_t;
 
 /* The units user_id has in use at now (see above); 0 for an unknown user. */
 uint32_t quota_in_use(const cmd_quota_state_t *s, const char *user_id, int64_t now);
+/* The units an entry stands for: its quantity less its tickets gone. */
+uint32_t quota_entry_units(const quota_entry_t *e);
+/* An entry by key (booking id, or a moved ticket's id), or NULL. */
+const quota_entry_t *quota_entry_find(const cmd_quota_state_t *s, const char *key);
 
-/* QuotaTaken for t (event, booking, user, quantity >= 1, expires_at) when
- * the units t->user_id has in use plus t->quantity stay within max_per_user.
- * A booking whose quota is taken or confirmed already emits nothing (ref =
- * the booking). Rejections: validation_failed (quantity 0, no booking, no
- * user), limit_exceeded (limit = max_per_user). */
+/* QuotaTaken for t (event, booking, user, quantity >= 1, expires_at; with
+ * ticket_id: the recipient's unit of a ticket transferred to t->user_id,
+ * quantity 1, RULE-TKT-3) when the units t->user_id has in use plus
+ * t->quantity stay within max_per_user. An entry (the booking's, or the
+ * ticket's) whose quota is taken or confirmed already emits nothing (ref =
+ * the booking, or the ticket). Rejections: validation_failed (quantity 0,
+ * no booking, no user, another user's booking or ticket, a ticket gone),
+ * limit_exceeded (limit = max_per_user). */
 int quota_take_decide(const cmd_quota_state_t *s, const evt_quota_t *t, uint32_t max_per_user,
                       const cmd_ctx_t *ctx, cmd_result_t *out);
 
-/* The booking is sold: QuotaConfirmed (with c->quantity, which also counts a
- * booking that never took quota, e.g. a waitlist offer: then c->user_id is
- * required). The event names the booking's user as the quota knows it. No
- * events when already confirmed. Rejection: validation_failed (no booking,
- * or an unknown booking and no user). */
+/* The booking is sold, or (c->ticket_id) the ticket's transfer is in the
+ * log: QuotaConfirmed (with c->quantity, which also counts an entry that
+ * never took quota: then c->user_id is required). The event names the
+ * entry's user as the quota knows it. No events when already confirmed, nor
+ * for a ticket's entry already returned (the ticket moved on or was
+ * revoked). Rejection: validation_failed (no booking, an unknown entry and
+ * no user, a ticket gone). */
 int quota_confirm_decide(const cmd_quota_state_t *s, const evt_quota_t *c, const cmd_ctx_t *ctx,
                          cmd_result_t *out);
 
 /* The booking ended unsold (released, expired, cancelled, payment failed):
- * QuotaReturned, naming the booking's user. No events when the booking has
- * no quota in use (a return repeated is a no-op). */
+ * QuotaReturned with the units it still held, naming the booking's user. No
+ * events when the booking has no quota in use (a return repeated is a
+ * no-op). */
 int quota_return_decide(const cmd_quota_state_t *s, const char *event_id, const char *booking_id,
                         const cmd_ctx_t *ctx, cmd_result_t *out);
+
+/* RULE-TKT-3 with RULE-HOLD-4: the unit of ticket t->ticket_id (of booking
+ * t->booking_id, event t->event_id) leaves its holder: the ticket was
+ * transferred on, or cancelled. issued is 1 for a ticket its booking issued
+ * (version 1), 0 for one received by transfer. QuotaReturned with
+ * ticket_id, quantity 1, naming the user the unit counted for: a ticket
+ * received by transfer gives its own entry back; an issued ticket takes one
+ * unit off its booking's entry (which must still hold it). No events when
+ * nothing counts the unit (already returned or gone, the booking's quota
+ * given back, a ticket received before transfers moved quota). Rejection:
+ * validation_failed (no event, booking or ticket). */
+int quota_ticket_return_decide(const cmd_quota_state_t *s, const evt_quota_t *t, int issued,
+                               const cmd_ctx_t *ctx, cmd_result_t *out);
 
 /* ---- best available (commands/best.c) ---- */
 
@@ -773,7 +823,11 @@ int inv_best_hold_decide(const inv_state_t *s, const inv_hold_cmd_t *c, int acce
  * offer_entry; WaitlistOffered records its booking and expiry). It then
  * leaves the list when the offer booking is confirmed (WaitlistFulfilled),
  * when the offer lapses, expired or released (WaitlistOfferLapsed: the seats
- * pass to the next entry), or when the user leaves (WaitlistLeft).
+ * pass to the next entry), or when the user leaves (WaitlistLeft). An
+ * offer is a hold like any other: it is made only to a user who may hold
+ * (RULE-AUTH-2) and within the user's max_per_user (RULE-HOLD-4); a waiting
+ * entry whose user is blocked, or at the cap, is passed over and leaves
+ * (WaitlistLeft with a reason, wait_pass_decide).
  *
  * An entry counts as on the list at time now while it waits, or while its
  * offer is open (now < offer expiry): like a hold (RULE-HOLD-3), an offer
@@ -796,6 +850,7 @@ typedef struct {
     wait_entry_status_t status;
     const char *booking_id;   /* the offer's booking (kept after it ends), or NULL */
     int64_t offer_expires_at; /* the offer booking's expiry */
+    const char *end_reason;   /* left: why it was passed over (wait_pass_decide), or NULL */
 } wait_entry_t;
 
 typedef struct {
@@ -817,6 +872,7 @@ typedef struct {
     uint32_t max_per_order; /* join: the event's policy (the caller reads it) */
     const char *booking_id; /* offer, lapse, fulfil: the offer booking */
     int64_t expires_at;     /* offer: the offer booking's expiry */
+    const char *reason;     /* pass: why no offer can be made (wait_pass_decide) */
 } wait_cmd_t;
 
 /* RULE-WL-1: joins the end of the list as entry ctx->new_id, for ctx->actor.
@@ -840,6 +896,20 @@ int wait_leave_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_
  * release a hold nobody will be offered. */
 int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
                       cmd_result_t *out);
+
+/* Why the offer saga passes an entry over (WaitlistLeft.reason). */
+#define WAIT_PASS_BLOCKED "blocked"               /* RULE-AUTH-2: its user is blocked */
+#define WAIT_PASS_LIMIT_EXCEEDED "limit_exceeded" /* RULE-HOLD-4: past max_per_user */
+
+/* RULE-WL-1 with RULE-AUTH-2 and RULE-HOLD-4: no offer can be made to the
+ * waiting entry c->entry_id, for c->reason (WAIT_PASS_*: its user is
+ * blocked, or the offer would take the user past max_per_user): the entry
+ * leaves the list (WaitlistLeft with the reason), and the seats go to the
+ * next entry, as an unclaimed offer's do. The user may join again. No
+ * events unless the entry is waiting (the same pass again, an entry that
+ * left or holds an offer). Rejection: validation_failed (no reason). */
+int wait_pass_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                     cmd_result_t *out);
 
 /* The offer booking c->booking_id expired or was released: the entry leaves
  * the list (WaitlistOfferLapsed) and the seats pass on. No events unless the

@@ -173,6 +173,28 @@ int wait_offer_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_
     return 0;
 }
 
+int wait_pass_decide(const wait_state_t *s, const wait_cmd_t *c, const cmd_ctx_t *ctx,
+                     cmd_result_t *out)
+{
+    if (!c->reason || !c->reason[0])
+        return cmd_reject(out, ctx, "validation_failed", "reason", "a pass names its reason");
+    const wait_entry_t *e = wait_entry_find(s, c->entry_id);
+    if (e)
+        out->ref = e->entry_id;
+    /* Only a waiting entry is passed over: one that left (this pass again,
+     * or its user left meanwhile) or that holds an offer (another run of the
+     * saga made one) stays as it is. */
+    if (!e || e->status != WAIT_WAITING)
+        return 0;
+    /* RULE-WL-1: an offer that cannot be made to the user passes on, as an
+     * unclaimed one does: the entry leaves, with why, and the next one is
+     * the head. Keeping it waiting would leave a head that every freed seat
+     * passes over again, its place on the list a promise no seat keeps. */
+    evt_waitlist_entry_t *w = emit(s, e, EVT_WAITLIST_LEFT, ctx, out);
+    w->reason = c->reason;
+    return 0;
+}
+
 /* The entry holding the offer booking c->booking_id, or NULL. */
 static const wait_entry_t *offer_holder(const wait_state_t *s, const wait_cmd_t *c)
 {
@@ -246,8 +268,10 @@ static void apply_change(wait_state_t *s, evt_type_t t, const evt_waitlist_entry
         e->offer_expires_at = w->expires_at;
         break;
     case EVT_WAITLIST_LEFT:
-        if (e->status == WAIT_WAITING || e->status == WAIT_OFFERED)
+        if (e->status == WAIT_WAITING || e->status == WAIT_OFFERED) {
             e->status = WAIT_LEFT;
+            e->end_reason = w->reason ? ts_arena_strdup(&s->arena, w->reason) : NULL;
+        }
         break;
     case EVT_WAITLIST_OFFER_LAPSED:
     case EVT_WAITLIST_FULFILLED:
@@ -313,6 +337,7 @@ static ts_status wait_encode(const void *p, ts_buf_t *out)
                                           [WAIT_LAPSED] = EVT_WAITLIST_OFFER_LAPSED,
                                           [WAIT_FULFILLED] = EVT_WAITLIST_FULFILLED};
         if (e->status >= WAIT_LEFT) {
+            w.reason = e->end_reason;
             ev[n].type = ends[e->status];
             ev[n++].u.waitlist = w;
         }
@@ -330,7 +355,7 @@ static void *wait_decode(const void *data, size_t len)
 const cmd_aggregate_ops_t cmd__wait_ops = {
     .kind = CMD_AGG_WAIT,
     .name = "wait",
-    .format_version = 1,
+    .format_version = 2, /* 2: why an entry left (end_reason) */
     .state_new = wait_new,
     .state_free = wait_free,
     .apply = wait_apply,

@@ -32,6 +32,7 @@ static const char *names[ENG_CMD_COUNT] = {
     [ENG_WAIT_OFFER] = "waitlist_offer",
     [ENG_WAIT_LAPSE] = "waitlist_lapse",
     [ENG_WAIT_FULFIL] = "waitlist_fulfil",
+    [ENG_WAIT_PASS] = "waitlist_pass",
 };
 // clang-format on
 
@@ -118,7 +119,13 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         quota_confirm_decide(state, &cmd->u.quota.q, ctx, out);
         break;
     case ENG_QUOTA_RETURN:
-        quota_return_decide(state, cmd->u.quota.q.event_id, cmd->u.quota.q.booking_id, ctx, out);
+        /* RULE-TKT-3: a ticket's unit, or the whole booking's quota. */
+        if (cmd->u.quota.q.ticket_id)
+            quota_ticket_return_decide(state, &cmd->u.quota.q, cmd->u.quota.ticket_issued, ctx,
+                                       out);
+        else
+            quota_return_decide(state, cmd->u.quota.q.event_id, cmd->u.quota.q.booking_id, ctx,
+                                out);
         break;
     case ENG_INV_RESCHEDULE:
         inv_reschedule_decide(state, cmd->u.reschedule.starts_at, cmd->u.reschedule.ends_at, ctx,
@@ -173,6 +180,9 @@ void eng__decide(const eng_cmd_t *cmd, const void *state, const cmd_ctx_t *ctx, 
         break;
     case ENG_WAIT_FULFIL:
         wait_fulfil_decide(state, &cmd->u.wait, ctx, out);
+        break;
+    case ENG_WAIT_PASS:
+        wait_pass_decide(state, &cmd->u.wait, ctx, out);
         break;
     case ENG_INV_CHECKIN: {
         /* The answer's kind (admitted, already used, revoked) is read back

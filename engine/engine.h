@@ -111,6 +111,7 @@ typedef enum {
     ENG_WAIT_FULFIL,
     ENG_INV_CHECKIN,  /* RULE-TKT-2 */
     ENG_INV_TRANSFER, /* RULE-TKT-3 */
+    ENG_WAIT_PASS,    /* RULE-WL-1: u.wait, an entry no offer can be made to */
     ENG_CMD_COUNT
 } eng_cmd_type_t;
 
@@ -158,6 +159,9 @@ typedef struct {
         struct {
             evt_quota_t q;         /* take: all; confirm: event, booking, user, quantity */
             uint32_t max_per_user; /* take: the event's policy */
+            /* return with q.ticket_id (RULE-TKT-3, quota_ticket_return_decide):
+             * 1 when the ticket was issued by its booking (version 1) */
+            int ticket_issued;
         } quota;
         struct {
             int64_t starts_at, ends_at;
@@ -286,6 +290,18 @@ const char *eng_quota_subject(ts_arena_t *a, const char *event_id, const char *u
  * once. Errors: those of
  * eng_read and eng_execute. */
 ts_status eng_booking_settle(eng_t *e, const char *shard_subject, const char *booking_id);
+
+/* RULE-TKT-3 with RULE-HOLD-4: brings the quota in line with the transfer
+ * of ticket_id on its shard (shard_subject): the booking settled first
+ * (eng_booking_settle), then the recipient's unit for the new ticket
+ * confirmed (QuotaConfirmed with ticket_id, while the new ticket is valid
+ * or used), then the old ticket's unit taken off its holder (QuotaReturned
+ * with ticket_id: one unit of the booking when the booking issued it, else
+ * the holder's own entry for it). Nothing when the ticket is not
+ * transferred (unknown, or not yet). Every step is a no-op once done; run by
+ * saga_bookings on TicketTransferred and by the transfer's handler.
+ * Errors: those of eng_read and eng_execute. */
+ts_status eng_transfer_settle(eng_t *e, const char *shard_subject, const char *ticket_id);
 
 /* RULE-PROMO-1: a promo use (PromoUsed for booking_id at used_at, ms) whose
  * hold never reached its shard is given back (PromoReleased) once grace_ms

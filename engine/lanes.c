@@ -460,6 +460,7 @@ static const cmd_agg_kind_t cmd_kind[ENG_CMD_COUNT] = {
     [ENG_WAIT_FULFIL] = CMD_AGG_WAIT,
     [ENG_INV_CHECKIN] = CMD_AGG_INV,
     [ENG_INV_TRANSFER] = CMD_AGG_INV,
+    [ENG_WAIT_PASS] = CMD_AGG_WAIT,
 };
 // clang-format on
 

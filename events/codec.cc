@@ -406,7 +406,9 @@ struct Encoder {
         auto event_id = req(x.event_id);
         auto booking_id = req(x.booking_id);
         auto user_id = str(x.user_id);
-        return sc::CreateQuota(fbb, event_id, booking_id, x.quantity, x.expires_at, user_id)
+        auto ticket_id = str(x.ticket_id);
+        return sc::CreateQuota(fbb, event_id, booking_id, x.quantity, x.expires_at, user_id,
+                               ticket_id)
             .Union();
     }
 
@@ -417,8 +419,9 @@ struct Encoder {
         auto entry_id = req(x.entry_id);
         auto user_id = str(x.user_id);
         auto booking_id = str(x.booking_id);
+        auto reason = str(x.reason);
         return sc::CreateWaitlistEntry(fbb, event_id, tier, entry_id, user_id, x.quantity, x.at,
-                                       booking_id, x.expires_at)
+                                       booking_id, x.expires_at, reason)
             .Union();
     }
 
@@ -807,6 +810,7 @@ struct Decoder {
         x->at = b->at();
         x->booking_id = str(b->booking_id());
         x->expires_at = b->expires_at();
+        x->reason = str(b->reason());
     }
 
     void user_registered(const sc::UserRegistered *b, evt_user_registered_t *x)
@@ -985,6 +989,7 @@ struct Decoder {
             x->u.quota.quantity = b->quantity();
             x->u.quota.expires_at = b->expires_at();
             x->u.quota.user_id = str(b->user_id());
+            x->u.quota.ticket_id = str(b->ticket_id());
             break;
         }
         case sc::EventBody::WaitlistJoined:

@@ -228,6 +228,7 @@ static json_t *waitlist_json(const evt_waitlist_entry_t *x)
     set(o, "at", time_json(x->at));
     set(o, "booking_id", str_json(x->booking_id));
     set(o, "expires_at", time_json(x->expires_at));
+    set(o, "reason", str_json(x->reason));
     return o;
 }
 
@@ -356,9 +357,10 @@ static json_t *data_json(const evt_event_t *e)
     case EVT_QUOTA_CONFIRMED:
     case EVT_QUOTA_RETURNED: {
         const evt_quota_t *x = &e->u.quota;
-        return json_pack("{s:o, s:o, s:I, s:o, s:o}", "event_id", str_json(x->event_id),
+        return json_pack("{s:o, s:o, s:I, s:o, s:o, s:o}", "event_id", str_json(x->event_id),
                          "booking_id", str_json(x->booking_id), "quantity", (json_int_t)x->quantity,
-                         "expires_at", time_json(x->expires_at), "user_id", str_json(x->user_id));
+                         "expires_at", time_json(x->expires_at), "user_id", str_json(x->user_id),
+                         "ticket_id", str_json(x->ticket_id));
     }
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:

@@ -348,6 +348,9 @@ typedef struct {
     uint32_t quantity;
     int64_t expires_at;
     const char *user_id; /* the booking's user; NULL in events written before it */
+    /* RULE-TKT-3: one ticket's unit moved by a transfer (commit.fbs); NULL:
+     * the whole booking's quota */
+    const char *ticket_id;
 } evt_quota_t;
 
 /* WaitlistJoined, -Left, -Offered, -OfferLapsed, -Fulfilled (RULE-WL-1). */
@@ -360,6 +363,9 @@ typedef struct {
     int64_t at;
     const char *booking_id;
     int64_t expires_at;
+    /* WaitlistLeft: "blocked", "limit_exceeded" when the offer saga passed
+     * the entry over; NULL when its user left (commit.fbs) */
+    const char *reason;
 } evt_waitlist_entry_t;
 
 typedef struct {

@@ -12,6 +12,12 @@
  * and the promo use counted (a re-acquired expired hold too, RULE-PAY-2);
  * unsold → QuotaReturned and PromoReleased.
  *
+ * A ticket transferred (TicketTransferred, RULE-TKT-3) moves one unit of
+ * quota: eng_transfer_settle confirms the recipient's, reserved by the
+ * transfer's handler, and takes the old ticket's off its holder; a
+ * booking cancelled gives back, with its own, the units of the recipients
+ * of its tickets.
+ *
  * It also watches the event aggregates' PromoUsed: a use whose hold never
  * reached its shard (the API stopped between the steps of a hold) is given
  * back two minutes after the use, so a crash costs a promo use only for a
@@ -82,7 +88,18 @@ static ts_status on_commit(saga_t *s, const evt_commit_t *c, uint64_t seq, void 
     if (strncmp(c->subject, "tix.inv.", 8) != 0)
         return TS_OK;
     for (uint32_t i = 0; i < c->n_events; i++) {
-        const char *booking = booking_of(&c->events[i]);
+        const evt_event_t *ev = &c->events[i];
+        /* RULE-TKT-3: a transfer moves one unit of quota to the recipient. */
+        if (ev->type == EVT_TICKET_TRANSFERRED && ev->u.ticket_transferred.ticket_id) {
+            if (saga_stopping(s))
+                return TS_ERR_SHUTDOWN;
+            ts_status st = eng_transfer_settle(e, c->subject, ev->u.ticket_transferred.ticket_id);
+            if (st != TS_OK)
+                return st;
+            saga_progress(s);
+            continue;
+        }
+        const char *booking = booking_of(ev);
         if (!booking)
             continue;
         /* The same booking twice in one commit needs one settlement. */

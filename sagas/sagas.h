@@ -39,11 +39,15 @@
  *   saga_waitlist (tix.inv.>, in order; RULE-WL-1, waitlist.c): seats freed
  *     on a shard (HoldReleased, HoldExpired, BookingCancelled) go to the
  *     head of its tier's waitlist as a hold of offer_minutes in that user's
- *     name, then WaitlistOffered; an offer booking confirmed fulfils its
- *     entry, expired or released it lapses and its seats pass on.
+ *     name, with its quota (RULE-HOLD-4), then WaitlistOffered; a head whose
+ *     user is blocked (RULE-AUTH-2) or at the cap is passed over and leaves;
+ *     an offer booking confirmed fulfils its entry, expired or released it
+ *     lapses and its seats pass on.
  *   saga_bookings (tix.>; RULE-HOLD-4, RULE-PROMO-1, bookings.c): a
- *     booking's quota and promo use follow its status on the shard; a
- *     promo use whose hold never came is given back.
+ *     booking's quota and promo use follow its status on the shard (a
+ *     waitlist offer's too); a ticket transferred moves its unit of quota
+ *     to the recipient (RULE-TKT-3); a promo use whose hold never came is
+ *     given back.
  *   saga_notify (every commit, in order; notify.c): e-mails for an external
  *     mailer as JSON on notify.email.<kind> in JetStream stream NOTIFY,
  *     with Nats-Msg-Id "<TICKETS seq>-<event index>"; a commit is acked
@@ -122,7 +126,8 @@ typedef struct {
 
 /* RULE-HOLD-4, RULE-PROMO-1: eng_booking_settle for every booking a shard
  * commit confirms, releases, expires, cancels, refunds or whose payment
- * fails, so its quota and promo use follow it. Errors: TS_ERR_INVALID,
+ * fails, so its quota and promo use follow it; eng_transfer_settle for
+ * every ticket it transfers (RULE-TKT-3). Errors: TS_ERR_INVALID,
  * TS_ERR_NOMEM. */
 ts_status saga_bookings_start(const saga_bookings_config_t *cfg, saga_t **out);
 

@@ -12,12 +12,25 @@
  * and its seats go to the next head by the same rule. Seats freed while
  * nobody waits stay free. Event cancellation frees nothing for the lists.
  *
- * Redelivery. The hold's command id is derived from the commit and the
- * entry, so a commit handled twice finds the booking it placed the first
- * time (RULE-HOLD-5) and records the same offer, which the list ignores
- * once recorded; lapses and fulfilments of recorded ends are no-ops too.
- * A hold placed for an entry that left meanwhile is released again, which
- * frees its seats for the next head.
+ * An offer is a hold like any other, made in three steps as the API makes
+ * one (api/holds_flow.c): a blocked user gets none (RULE-AUTH-2); the
+ * user's quota is taken for it (QuotaTaken, RULE-HOLD-4, lasting the offer
+ * plus a margin); then the hold. A head whose user is blocked, or whom the
+ * offer would take past max_per_user, is passed over (WaitlistLeft with the
+ * reason, wait_pass_decide) and the seats go to the next head. A hold the
+ * shard refuses gives its quota back at once; the offer's booking then
+ * keeps its quota in line like any booking (saga_bookings: confirmed when
+ * paid, returned when it lapses or is released).
+ *
+ * Redelivery. The hold's command id and its booking id are derived from
+ * the commit and the entry, so a commit handled twice takes no quota twice
+ * (the take of a booking that holds its quota is a no-op), finds the
+ * booking it placed the first time (RULE-HOLD-5) and records the same
+ * offer, which the list ignores once recorded; lapses, fulfilments and
+ * passes of recorded ends are no-ops too. A crash between the quota and
+ * the hold costs the user that quota until it lapses. A hold placed for an
+ * entry that left meanwhile is released again, which frees its seats (and,
+ * through saga_bookings, its quota) for the next head.
  *
  * The shard and the list are read (eng_read) as they are now, which may be
  * ahead of the commit in hand: every offer is decided by the shard's own
@@ -26,6 +39,7 @@
 #include "sagas/sagas.h"
 
 #include <inttypes.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +49,12 @@
 #define WL_MAX_OFFERS 64
 
 #define WL_DEFAULT_OFFER_MINUTES 15
+
+/* An offer's quota outlives its hold by this much, so that it never lapses
+ * before the seats it stands for (the hold is decided a moment after the
+ * quota); saga_bookings returns it when the offer ends (as
+ * API_QUOTA_MARGIN_MS does for a hold). */
+#define WL_QUOTA_MARGIN_MS 5000
 
 typedef struct {
     eng_t *e;
@@ -144,6 +164,20 @@ static void read_booking(const void *state, void *arg)
 
 /* ---- reading the list ---- */
 
+/* RULE-HOLD-4: the event's max_per_user (frozen at publish). */
+typedef struct {
+    int found;
+    uint32_t max_per_user;
+} policy_view_t;
+
+static void read_policy(const void *state, void *arg)
+{
+    const cmd_event_state_t *s = state;
+    policy_view_t *v = arg;
+    v->found = s->exists;
+    v->max_per_user = s->ev.policy.max_per_user;
+}
+
 typedef struct {
     ts_arena_t *a;
     /* out: the entries holding an offer, and the head */
@@ -195,6 +229,7 @@ typedef struct {
     ts_arena_t *arena;
     const char *event_id, *section, *tier;
     const char *shard, *list; /* subjects */
+    uint32_t max_per_user;    /* RULE-HOLD-4: the event's */
 } job_t;
 
 static ts_status run(job_t *j, eng_cmd_t *cmd, eng_outcome_t *o)
@@ -252,11 +287,63 @@ static ts_status offer_record(job_t *j, const char *entry, const char *booking, 
     return run(j, &rel, &o);
 }
 
-/* One offer to the head h: the hold, then WaitlistOffered. *stop is set
- * when no further offer can be made from what is left. */
+/* RULE-WL-1: no offer can be made to the head h's user (WAIT_PASS_*): the
+ * entry leaves the list, and the next head is offered the seats. */
+static ts_status pass_head(job_t *j, const list_view_t *h, const char *reason)
+{
+    eng_cmd_t cmd = {.type = ENG_WAIT_PASS, .subject = j->list};
+    cmd.u.wait = (wait_cmd_t){
+        .event_id = j->event_id, .tier = j->tier, .entry_id = h->head_entry, .reason = reason};
+    cmd.command_id = ts_arena_printf(j->arena, "wl-pass-%s", h->head_entry);
+    eng_outcome_t o;
+    fprintf(stderr, "saga waitlist: %s passed over (%s)\n", h->head_entry, reason);
+    return run(j, &cmd, &o);
+}
+
+/* The booking id of the offer to entry for the commit in hand: the same
+ * on every delivery of the commit, so its quota is taken once. */
+static const char *offer_booking_id(job_t *j, const char *entry)
+{
+    const char *seed = ts_arena_printf(j->arena, "wl-offer-%" PRIu64 "-%s", j->seq, entry);
+    uint8_t h[SHA256_DIGEST_LENGTH];
+    char hex[17];
+    SHA256((const unsigned char *)seed, strlen(seed), h);
+    ts_hex(h, 8, hex);
+    return ts_arena_printf(j->arena, "bk-%s-%s-%s", j->event_id, j->section, hex);
+}
+
+/* RULE-HOLD-4: the quota of the offer booking (take, or return when the
+ * hold did not come). */
+static ts_status offer_quota(job_t *j, eng_cmd_type_t type, const list_view_t *h,
+                             const char *booking, uint32_t quantity, eng_outcome_t *o)
+{
+    eng_cmd_t q = {.type = type};
+    q.subject = eng_quota_subject(j->arena, j->event_id, h->head_user);
+    q.u.quota.q.event_id = j->event_id;
+    q.u.quota.q.booking_id = booking;
+    q.u.quota.q.user_id = h->head_user;
+    q.u.quota.q.quantity = quantity;
+    q.u.quota.q.expires_at = now_ms() + (int64_t)j->w->offer_minutes * 60000 + WL_QUOTA_MARGIN_MS;
+    q.u.quota.max_per_user = j->max_per_user;
+    q.command_id = ts_arena_printf(j->arena, "wl-%s-%s",
+                                   type == ENG_QUOTA_TAKE ? "quota" : "unquota", booking);
+    return run(j, &q, o);
+}
+
+/* One offer to the head h: the user may hold (RULE-AUTH-2), its quota
+ * (RULE-HOLD-4), the hold, then WaitlistOffered; or the head is passed
+ * over. *stop is set when no further offer can be made from what is
+ * left. */
 static ts_status offer_one(job_t *j, shard_view_t *v, const list_view_t *h, int *stop)
 {
     ts_arena_t *a = j->arena;
+    /* RULE-AUTH-2: a blocked user cannot hold, so gets no offer. */
+    eng_user_t user;
+    ts_status rc = eng_user_get(j->w->e, h->head_user, a, &user);
+    if (rc == TS_OK && user.blocked)
+        return pass_head(j, h, WAIT_PASS_BLOCKED);
+    if (rc != TS_OK && rc != TS_ERR_NOT_FOUND)
+        return rc;
     eng_cmd_t hold = {.type = ENG_INV_HOLD, .subject = j->shard};
     inv_hold_cmd_t *c = &hold.u.hold;
     c->event_id = j->event_id;
@@ -279,13 +366,34 @@ static ts_status offer_one(job_t *j, shard_view_t *v, const list_view_t *h, int 
         c->quantity = h->head_quantity;
     }
     /* Derived from the commit and the entry: a redelivered commit finds the
-     * hold it placed (RULE-HOLD-5). */
+     * quota it took and the hold it placed (RULE-HOLD-5). */
     hold.command_id = ts_arena_printf(a, "wl-offer-%" PRIu64 "-%s", j->seq, h->head_entry);
-    hold.new_id = ts_arena_printf(a, "bk-%s-%s-%s", j->event_id, j->section, eng_new_id(a, ""));
+    hold.new_id = offer_booking_id(j, h->head_entry);
+    uint32_t quantity = v->seated ? c->n_seats : c->quantity;
+
+    /* RULE-HOLD-4: the quota first, as for any hold; an offer that would
+     * take the user past max_per_user is not made. */
     eng_outcome_t o;
-    ts_status rc = run(j, &hold, &o);
-    if (rc != TS_OK)
+    if ((rc = offer_quota(j, ENG_QUOTA_TAKE, h, hold.new_id, quantity, &o)) != TS_OK)
         return rc;
+    if (o.reject && strcmp(o.reject->code, "limit_exceeded") == 0)
+        return pass_head(j, h, WAIT_PASS_LIMIT_EXCEEDED);
+    if (o.reject) {
+        fprintf(stderr, "saga waitlist: the quota of %s refused: %s (%s)\n", hold.new_id,
+                o.reject->code, o.reject->detail ? o.reject->detail : "");
+        *stop = 1;
+        return TS_OK;
+    }
+
+    if ((rc = run(j, &hold, &o)) != TS_OK)
+        return rc;
+    /* Refused, or the hold was placed before under another booking id: the
+     * quota this booking id took goes back. */
+    if (o.reject || (o.ref && strcmp(o.ref, hold.new_id) != 0)) {
+        eng_outcome_t qo;
+        if ((rc = offer_quota(j, ENG_QUOTA_RETURN, h, hold.new_id, quantity, &qo)) != TS_OK)
+            return rc;
+    }
     if (o.reject) {
         if (v->seated && strcmp(o.reject->code, "seat_unavailable") == 0 && o.reject->n_seats) {
             pool_remove(v, o.reject->seats, o.reject->n_seats); /* try the others */
@@ -444,6 +552,11 @@ static ts_status on_commit(saga_t *saga, const evt_commit_t *c, uint64_t seq, vo
     shard_view_t v = {.a = a, .now = now_ms(), .freed = freed, .n_freed = n_freed};
     if ((rc = eng_read(j.w->e, j.shard, read_shard, &v)) != TS_OK || !v.opened)
         return rc;
+    policy_view_t pol = {0};
+    rc = eng_read(j.w->e, ts_arena_printf(a, "tix.event.%s", j.event_id), read_policy, &pol);
+    if (rc != TS_OK || !pol.found)
+        return rc;
+    j.max_per_user = pol.max_per_user;
     int stop = 0;
     for (int k = 0; k < WL_MAX_OFFERS && !stop && rc == TS_OK; k++) {
         if (v.seated && v.n_pool == 0)

@@ -15,8 +15,9 @@ import time
 import unittest
 
 from harness import REPO, StackTestCase, expect, wait_until
-from helpers import (audit, get_projected, hold_events, log_head, register_users, rfc3339,
-                     wait_checkpoint)
+from helpers import (audit, get_projected, hold_events, log_head, quota_subject, register_users,
+                     rfc3339, wait_checkpoint)
+from pay_util import PAY_ENV, pay, simulate, wait_booking
 from replay_util import dump, replay
 from tamper import cli_json
 
@@ -322,6 +323,153 @@ class Waitlist(StackTestCase):
         spec = expect(s.request("GET", "/openapi.json"), 200)
         for p in ("/events/{id}/waitlist", "/events/{id}/waitlist/{entry}", "/users/me/waitlist"):
             self.assertIn(p, spec["paths"])
+
+
+def quota_events(stack, token, event_id, user_id):
+    """[(type, data)] of user_id's quota events for the event (RULE-HOLD-4),
+    in log order."""
+    return [(x["type"], x["data"]) for c in audit(stack, token, quota_subject(event_id, user_id))
+            for x in c["events"] if x["data"].get("user_id") == user_id]
+
+
+def wait_quota(stack, token, event_id, user_id, types, booking_id=None, timeout=60.0):
+    """user_id's quota events (of booking_id only, when given) once their
+    types are `types` (saga_bookings appends them a moment after the
+    booking changes)."""
+    seen = []
+
+    def done():
+        seen[:] = [[(t, d) for t, d in quota_events(stack, token, event_id, user_id)
+                    if booking_id is None or d["booking_id"] == booking_id]]
+        return seen[0] if [t for t, _ in seen[0]] == types else None
+    try:
+        return wait_until(done, timeout=timeout, interval=0.2,
+                          what=f"quota events {types} of {user_id}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last seen: {seen}") from None
+
+
+def list_events(stack, token, event_id, tier):
+    """[(type, user, reason)] of a waitlist's events, in log order."""
+    return [(x["type"], x["data"]["user_id"], x["data"].get("reason"))
+            for c in audit(stack, token, f"tix.wait.{event_id}.{tier}") for x in c["events"]]
+
+
+class WaitlistOfferRules(StackTestCase):
+    """An offer is a hold in the waiting user's name: it is made only to a
+    user who may hold (RULE-AUTH-2) and within the user's max_per_user
+    (RULE-HOLD-4); a head it cannot be made to is passed over and leaves the
+    list (WaitlistLeft with the reason), and the next head gets the seats.
+    The offer's quota is confirmed when it is paid and comes back when it
+    lapses. Offers hold for 1 minute here."""
+    stack_options = {"env": dict(PAY_ENV, TURNSTILE_OFFER_MINUTES="1")}
+
+    def test_blocked_head_gets_no_offer_and_the_next_one_does(self):
+        s = self.stack
+        admin = s.admin_token()
+        (a, ta), (b, tb), (c, tc) = register_users(s, 3)
+        eid = tiny_event(s, admin, {"key": "GA", "name": "Floor", "kind": "standing",
+                                    "capacity": 1})
+        held = expect(s.request("POST", f"/events/{eid}/holds", {"tier": "floor", "quantity": 1},
+                                token=ta), 201)
+        jb = expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tb), 201)
+        jc = expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tc), 201)
+        self.assertEqual((jb["position"], jc["position"]), (1, 2))
+
+        # RULE-AUTH-2: B, the head, is blocked before any seat is freed. A
+        # blocked user cannot join a list either (as a hold, 403).
+        expect(s.request("POST", f"/users/{b}/block", {"reason": "scalping"}, token=admin), 200)
+        r = s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tb)
+        self.assertEqual((r[0], r[2]["code"]), (403, "forbidden"))
+        expect(s.request("DELETE", f"/bookings/{held['booking_id']}", token=ta), 200)
+
+        # The unit goes to C, the next in line, as a hold in C's name.
+        entry_c = wait_offer(s, tc)
+        offer_c = entry_c["offer"]
+        bk = expect(s.request("GET", f"/bookings/{offer_c['booking_id']}", token=tc), 200)
+        self.assertEqual((bk["status"], bk["user_id"]), ("held", c))
+        self.assertEqual(entry_c["position"], 1)
+        # B got no offer, no hold, and is off the list, passed over for why.
+        self.assertEqual(my_waitlist(s, tb, log_head(s)), [])
+        self.assertEqual(list_events(s, admin, eid, "floor"),
+                         [("WaitlistJoined", b, None), ("WaitlistJoined", c, None),
+                          ("WaitlistLeft", b, "blocked"), ("WaitlistOffered", c, None)])
+        placed = hold_events(audit(s, admin, f"tix.inv.{eid}.GA"), "HoldPlaced")
+        self.assertEqual([d["user_id"] for _, d in placed if d.get("offer_entry")], [c])
+        self.assertEqual(quota_events(s, admin, eid, b), [])
+        # C's offer took C's quota, like any hold, for the offer's booking.
+        q = quota_events(s, admin, eid, c)
+        self.assertEqual([(t, d["booking_id"], d["quantity"]) for t, d in q],
+                         [("QuotaTaken", offer_c["booking_id"], 1)])
+
+        # RULE-AUTH-2: blocked while the offer is open, C cannot pay for it.
+        expect(s.request("POST", f"/users/{c}/block", token=admin), 200)
+        r = s.request("POST", f"/bookings/{offer_c['booking_id']}/payments", token=tc)
+        self.assertEqual((r[0], r[2]["code"]), (403, "forbidden"))
+        expect(s.request("DELETE", f"/users/{c}/block", token=admin), 200)
+
+        # C pays for the offer: the quota is confirmed, the entry fulfilled.
+        p = pay(s, tc, offer_c["booking_id"])
+        simulate(s, tc, p["payment_id"], "succeeded")
+        wait_booking(s, tc, offer_c["booking_id"], "confirmed")
+        wait_quota(s, admin, eid, c, ["QuotaTaken", "QuotaConfirmed"],
+                   booking_id=offer_c["booking_id"])
+        wait_until(lambda: list_events(s, admin, eid, "floor")[-1] == ("WaitlistFulfilled", c,
+                                                                        None),
+                   timeout=30, interval=0.2, what="C's entry fulfilled")
+        # B, unblocked, may join the list again, at its end.
+        expect(s.request("DELETE", f"/users/{b}/block", token=admin), 200)
+        again = expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tb),
+                       201)
+        self.assertEqual(again["position"], 1)
+        self.assertNotEqual(again["entry_id"], jb["entry_id"])
+
+    def test_head_at_its_cap_gets_no_offer_and_a_lapsed_offer_gives_the_quota_back(self):
+        s = self.stack
+        admin = s.admin_token()
+        (a, ta), (b, tb), (c, tc), (d, td) = register_users(s, 4)
+        # RULE-HOLD-4: one ticket per user.
+        eid = tiny_event(s, admin, {"key": "GA", "name": "Floor", "kind": "standing",
+                                    "capacity": 3},
+                         policy={"max_per_order": 1, "max_per_user": 1})
+
+        def hold(token):
+            return s.request("POST", f"/events/{eid}/holds", {"tier": "floor", "quantity": 1},
+                             token=token)
+
+        expect(hold(tb), 201)  # B is at the cap
+        held_a = expect(hold(ta), 201)
+        expect(hold(td), 201)
+        self.assertEqual(hold(tc)[2]["code"], "sold_out")  # its quota went back at once
+        expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tb), 201)
+        expect(s.request("POST", f"/events/{eid}/waitlist", {"quantity": 1}, token=tc), 201)
+
+        # A releases a unit: B, the head, would pass the cap; C gets it.
+        expect(s.request("DELETE", f"/bookings/{held_a['booking_id']}", token=ta), 200)
+        offer_c = wait_offer(s, tc)["offer"]
+        self.assertEqual(my_waitlist(s, tb, log_head(s)), [])
+        self.assertEqual(list_events(s, admin, eid, "floor")[2:],
+                         [("WaitlistLeft", b, "limit_exceeded"), ("WaitlistOffered", c, None)])
+        placed = hold_events(audit(s, admin, f"tix.inv.{eid}.GA"), "HoldPlaced")
+        self.assertEqual([d_["user_id"] for _, d_ in placed if d_.get("offer_entry")], [c])
+        # B's quota: its own hold only; no offer was taken for it.
+        self.assertEqual([t for t, _ in quota_events(s, admin, eid, b)], ["QuotaTaken"])
+
+        # The offer counts for C's cap while it is open: no second hold.
+        over = hold(tc)
+        self.assertEqual((over[0], over[2]["code"], over[2]["limit"]), (422, "limit_exceeded", 1))
+
+        # C lets the offer lapse: its quota comes back, and C may hold again.
+        wait_booking(s, tc, offer_c["booking_id"], "expired", timeout=150)
+        wait_quota(s, admin, eid, c, ["QuotaTaken", "QuotaReturned"],
+                   booking_id=offer_c["booking_id"])
+        self.assertEqual(list_events(s, admin, eid, "floor")[-1],
+                         ("WaitlistOfferLapsed", c, None))
+        mine = expect(hold(tc), 201)
+        self.assertEqual(mine["status"], "held")
+        q = quota_events(s, admin, eid, c)
+        self.assertEqual([t for t, d in q if d["booking_id"] == mine["booking_id"]],
+                         ["QuotaTaken"])
 
 
 if __name__ == "__main__":

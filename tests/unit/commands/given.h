@@ -215,9 +215,10 @@ static inline void given_render_event(char *buf, size_t n, const evt_event_t *e)
     case EVT_QUOTA_TAKEN:
     case EVT_QUOTA_CONFIRMED:
     case EVT_QUOTA_RETURNED:
-        given__cat(buf, n, "%s(%s:%s x%u)", evt_type_name(e->type),
+        given__cat(buf, n, "%s(%s:%s%s%s x%u)", evt_type_name(e->type),
                    e->u.quota.user_id ? e->u.quota.user_id : "-", e->u.quota.booking_id,
-                   e->u.quota.quantity);
+                   e->u.quota.ticket_id ? "/" : "",
+                   e->u.quota.ticket_id ? e->u.quota.ticket_id : "", e->u.quota.quantity);
         break;
     /* Accounts (RULE-AUTH-1, -2): a token hash shows as its first 4 hex
      * digits; roles as their names joined by '+'. */

@@ -6,10 +6,17 @@
  * bucket of the event's users: each user's cap counts that user's bookings
  * only.
  *
- * Tables: given the quota's events (user, booking, quantity, expiry offset
- * from GIVEN_T0), when take / confirm / return at an instant, then the
- * events or the rejection. Events render as Type(user:booking xquantity).
- * The user is u1 and max_per_user is 4 unless a case says otherwise.
+ * A waitlist offer (RULE-WL-1) is a hold and takes quota like one. A
+ * transfer (RULE-TKT-3) moves a sold unit: the recipient takes quota for
+ * the new ticket, checked like a hold's, and the old ticket's unit leaves
+ * its holder.
+ *
+ * Tables: given the quota's events (user, booking, [ticket,] quantity,
+ * expiry offset from GIVEN_T0), when take / confirm / return / ticket
+ * return at an instant, then the events or the rejection. Events render as
+ * Type(user:booking xquantity), or Type(user:booking/ticket xquantity) for
+ * a moved ticket. The user is u1 and max_per_user is 4 unless a case says
+ * otherwise.
  */
 #include "given.h"
 
@@ -17,29 +24,45 @@ typedef struct {
     char op; /* 'T' taken, 'C' confirmed, 'R' returned; 0 ends */
     const char *booking;
     uint32_t quantity;
-    int64_t expires;  /* from GIVEN_T0 */
-    const char *user; /* NULL: u1 */
+    int64_t expires;    /* from GIVEN_T0 */
+    const char *user;   /* NULL: u1 */
+    const char *ticket; /* a ticket moved by a transfer (RULE-TKT-3), or NULL */
 } quota_step_t;
 
 #define Q_TAKEN(b, q, exp)                                                                         \
     {                                                                                              \
-        'T', (b), (q), (exp), NULL                                                                 \
+        'T', (b), (q), (exp), NULL, NULL                                                           \
     }
 #define Q_TAKEN_BY(u, b, q, exp)                                                                   \
     {                                                                                              \
-        'T', (b), (q), (exp), (u)                                                                  \
+        'T', (b), (q), (exp), (u), NULL                                                            \
     }
 #define Q_CONFIRMED(b, q)                                                                          \
     {                                                                                              \
-        'C', (b), (q), 0, NULL                                                                     \
+        'C', (b), (q), 0, NULL, NULL                                                               \
     }
 #define Q_CONFIRMED_BY(u, b, q)                                                                    \
     {                                                                                              \
-        'C', (b), (q), 0, (u)                                                                      \
+        'C', (b), (q), 0, (u), NULL                                                                \
     }
 #define Q_RETURNED(b)                                                                              \
     {                                                                                              \
-        'R', (b), 0, 0, NULL                                                                       \
+        'R', (b), 0, 0, NULL, NULL                                                                 \
+    }
+/* RULE-TKT-3: ticket t of booking b received by user u (taken, confirmed),
+ * and the unit of ticket t leaving its holder (returned: a received
+ * ticket's entry, or an issued ticket gone from its booking's user). */
+#define Q_TICKET_TAKEN_BY(u, b, t, exp)                                                            \
+    {                                                                                              \
+        'T', (b), 1, (exp), (u), (t)                                                               \
+    }
+#define Q_TICKET_CONFIRMED_BY(u, b, t)                                                             \
+    {                                                                                              \
+        'C', (b), 1, 0, (u), (t)                                                                   \
+    }
+#define Q_TICKET_RETURNED(b, t)                                                                    \
+    {                                                                                              \
+        'R', (b), 1, 0, NULL, (t)                                                                  \
     }
 
 static evt_event_t quota_event(const quota_step_t *st)
@@ -54,6 +77,7 @@ static evt_event_t quota_event(const quota_step_t *st)
     e.u.quota.user_id = st->op == 'R' ? NULL : st->user ? st->user : "u1";
     e.u.quota.quantity = st->quantity;
     e.u.quota.expires_at = st->op == 'T' ? GIVEN_T0 + st->expires : 0;
+    e.u.quota.ticket_id = st->ticket;
     return e;
 }
 
@@ -71,11 +95,13 @@ typedef struct {
     const char *name;
     quota_step_t given[8];
     int64_t at; /* from GIVEN_T0 */
-    char op;    /* 'T' take, 'C' confirm, 'R' return */
+    char op;    /* 'T' take, 'C' confirm, 'R' return, 'X' ticket return */
     const char *booking;
     uint32_t quantity;
-    uint32_t max;     /* 0: 4 */
-    const char *user; /* NULL: u1; "" none */
+    uint32_t max;       /* 0: 4 */
+    const char *user;   /* NULL: u1; "" none */
+    const char *ticket; /* T, C: a moved ticket; X: the ticket leaving its holder */
+    int issued;         /* X: the ticket was issued by its booking (version 1) */
     const char *then;
 } quota_case_t;
 
@@ -92,11 +118,14 @@ static void run_quota_cases(const quota_case_t *cases, size_t n)
                                     : c->user[0] ? c->user
                                                  : NULL,
                          .quantity = c->quantity,
-                         .expires_at = GIVEN_T0 + c->at + GIVEN_HOLD};
+                         .expires_at = GIVEN_T0 + c->at + GIVEN_HOLD,
+                         .ticket_id = c->ticket};
         if (c->op == 'T')
             quota_take_decide(s, &q, c->max ? c->max : 4, &g->ctx, &g->out);
         else if (c->op == 'C')
             quota_confirm_decide(s, &q, &g->ctx, &g->out);
+        else if (c->op == 'X')
+            quota_ticket_return_decide(s, &q, c->issued, &g->ctx, &g->out);
         else
             quota_return_decide(s, "e1", c->booking, &g->ctx, &g->out);
         then_case(g, c->name, c->then);
@@ -348,6 +377,398 @@ static void test_rule_hold_4_confirm_and_return(void **state)
     run_quota_cases(confirms_and_returns, TS_ARRAY_LEN(confirms_and_returns));
 }
 
+/* RULE-WL-1 with RULE-HOLD-4: a waitlist offer is a hold in the waiting
+ * user's name, for offer_minutes (15 here), and takes quota like one: an
+ * offer that would take the user past max_per_user is not made (the saga
+ * passes the entry over), one that reaches it exactly is. */
+static const quota_case_t offers[] = {
+    {.name = "RULE-WL-1 + RULE-HOLD-4 an offer reaching the cap exactly is made",
+     .given = {Q_TAKEN("b1", 2, GIVEN_HOLD), Q_CONFIRMED("b2", 1)},
+     .op = 'T',
+     .booking = "offer1",
+     .quantity = 1,
+     .then = "QuotaTaken(u1:offer1 x1)"},
+    {.name = "RULE-WL-1 + RULE-HOLD-4 an offer one over the cap is refused",
+     .given = {Q_TAKEN("b1", 2, GIVEN_HOLD), Q_CONFIRMED("b2", 1)},
+     .op = 'T',
+     .booking = "offer1",
+     .quantity = 2,
+     .then = "!limit_exceeded field=quantity limit=4"},
+    {.name = "RULE-WL-1 + RULE-HOLD-4 a user at the cap with tickets gets no offer",
+     .given = {Q_CONFIRMED("b1", 4)},
+     .op = 'T',
+     .booking = "offer1",
+     .quantity = 1,
+     .then = "!limit_exceeded field=quantity limit=4"},
+    {.name = "RULE-WL-1 + RULE-HOLD-3 the user's hold lapsed at its expiry: the offer is made",
+     .given = {Q_TAKEN("b1", 4, GIVEN_HOLD)},
+     .at = GIVEN_HOLD,
+     .op = 'T',
+     .booking = "offer1",
+     .quantity = 2,
+     .then = "QuotaTaken(u1:offer1 x2)"},
+    {.name = "RULE-WL-1 the same offer again (a redelivered commit) takes nothing more",
+     .given = {Q_TAKEN("b1", 2, GIVEN_HOLD), Q_TAKEN("offer1", 2, 15 * GIVEN_MIN)},
+     .op = 'T',
+     .booking = "offer1",
+     .quantity = 2,
+     .then = ""},
+    {.name = "RULE-WL-1 an offer the shard refused gives its quota back",
+     .given = {Q_TAKEN("offer1", 2, 15 * GIVEN_MIN)},
+     .op = 'R',
+     .booking = "offer1",
+     .then = "QuotaReturned(u1:offer1 x2)"},
+    {.name = "RULE-WL-1 an offer paid for keeps its quota",
+     .given = {Q_TAKEN("offer1", 2, 15 * GIVEN_MIN)},
+     .at = 5 * GIVEN_MIN,
+     .op = 'C',
+     .booking = "offer1",
+     .quantity = 2,
+     .then = "QuotaConfirmed(u1:offer1 x2)"},
+};
+
+static void test_rule_wl_1_offer_takes_quota(void **state)
+{
+    (void)state;
+    run_quota_cases(offers, TS_ARRAY_LEN(offers));
+}
+
+/* RULE-WL-1 with RULE-HOLD-4 and RULE-HOLD-3: an offer left to lapse gives
+ * its quota back: lazily at the offer's expiry instant, and for good when
+ * the saga returns it after HoldExpired; the user may then hold up to the
+ * cap again. */
+static void test_rule_wl_1_lapsed_offer_returns_quota(void **state)
+{
+    (void)state;
+    static const quota_step_t steps[] = {Q_CONFIRMED("b1", 2), {0}};
+    cmd_quota_state_t *s = given_quota(steps);
+    given_t *g = given_new();
+    const int64_t offer_end = GIVEN_T0 + 15 * GIVEN_MIN;
+    evt_quota_t offer = {.event_id = "e1",
+                         .booking_id = "offer1",
+                         .user_id = "u1",
+                         .quantity = 2,
+                         .expires_at = offer_end};
+    quota_take_decide(s, &offer, 4, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u1:offer1 x2)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    assert_int_equal(quota_in_use(s, "u1", offer_end - 1), 4);
+
+    /* At the cap while the offer is open: a hold of one more is refused. */
+    evt_quota_t hold = {.event_id = "e1",
+                        .booking_id = "b9",
+                        .user_id = "u1",
+                        .quantity = 1,
+                        .expires_at = offer_end - 1 + GIVEN_HOLD};
+    given_when(g, offer_end - 1, "u1");
+    quota_take_decide(s, &hold, 4, &g->ctx, &g->out);
+    then_line(g, "!limit_exceeded field=quantity limit=4");
+
+    /* RULE-HOLD-3: at the offer's expiry instant its quota is free, before
+     * anything is recorded. */
+    assert_int_equal(quota_in_use(s, "u1", offer_end), 2);
+    given_when(g, offer_end, "u1");
+    hold.quantity = 2;
+    hold.expires_at = offer_end + GIVEN_HOLD;
+    quota_take_decide(s, &hold, 4, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u1:b9 x2)");
+
+    /* The saga returns the lapsed offer's quota (HoldExpired); again, it is
+     * a no-op. */
+    given_when(g, offer_end + 1500, "system");
+    quota_return_decide(s, "e1", "offer1", &g->ctx, &g->out);
+    then_line(g, "QuotaReturned(u1:offer1 x2)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    given_when(g, offer_end + 1600, "system");
+    quota_return_decide(s, "e1", "offer1", &g->ctx, &g->out);
+    then_line(g, "");
+    assert_int_equal(quota_in_use(s, "u1", GIVEN_T0), 2);
+    given_when(g, GIVEN_T0 + GIVEN_MIN, "u1");
+    hold.expires_at = GIVEN_T0 + GIVEN_MIN + GIVEN_HOLD;
+    quota_take_decide(s, &hold, 4, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u1:b9 x2)");
+    given_free(g);
+    given_state_free(CMD_AGG_QUOTA, s);
+}
+
+/* RULE-TKT-3 with RULE-HOLD-4: the recipient's cap counts a ticket
+ * transferred to them (checked before the transfer, like a hold), and the
+ * ticket's unit leaves its holder. u1 bought booking b1 (tickets t1, t2);
+ * u2 is the recipient. */
+static const quota_case_t transfers[] = {
+    /* the recipient takes the new ticket's unit */
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 a recipient below the cap takes the ticket",
+     .given = {Q_CONFIRMED("b1", 2), Q_CONFIRMED_BY("u2", "b5", 2)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = "QuotaTaken(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 a recipient reaching the cap exactly takes the ticket",
+     .given = {Q_CONFIRMED_BY("u2", "b5", 2), Q_TAKEN_BY("u2", "b6", 1, GIVEN_HOLD)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = "QuotaTaken(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 a recipient at the cap is refused (one over)",
+     .given = {Q_CONFIRMED_BY("u2", "b5", 2), Q_TAKEN_BY("u2", "b6", 2, GIVEN_HOLD)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = "!limit_exceeded field=quantity limit=4"},
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 tickets received count for the recipient's cap",
+     .given = {Q_TICKET_CONFIRMED_BY("u2", "b1", "t8"), Q_CONFIRMED_BY("u2", "b5", 2),
+               Q_TICKET_TAKEN_BY("u2", "b1", "t7", GIVEN_HOLD)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = "!limit_exceeded field=quantity limit=4"},
+    {.name = "RULE-TKT-3 the same transfer's take again is a no-op",
+     .given = {Q_TICKET_TAKEN_BY("u2", "b1", "t9", GIVEN_HOLD)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = ""},
+    {.name = "RULE-TKT-3 another user's ticket is refused",
+     .given = {Q_TICKET_TAKEN_BY("u3", "b1", "t9", GIVEN_HOLD)},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = "!validation_failed field=ticket_id"},
+    {.name = "RULE-TKT-3 a ticket gone from its holder takes no quota",
+     .given = {Q_CONFIRMED("b1", 2), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'T',
+     .booking = "b1",
+     .ticket = "t1",
+     .quantity = 1,
+     .then = "!validation_failed field=ticket_id"},
+    /* the transfer is in the log: the recipient keeps it */
+    {.name = "RULE-TKT-3 the transfer recorded: the recipient's unit is confirmed",
+     .given = {Q_TICKET_TAKEN_BY("u2", "b1", "t9", GIVEN_HOLD)},
+     .op = 'C',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "",
+     .then = "QuotaConfirmed(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 confirmed after its reservation lapsed: the ticket exists, it counts",
+     .given = {Q_TICKET_TAKEN_BY("u2", "b1", "t9", GIVEN_HOLD)},
+     .at = 2 * GIVEN_HOLD,
+     .op = 'C',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "",
+     .then = "QuotaConfirmed(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 confirmed twice: the second is a no-op",
+     .given = {Q_TICKET_CONFIRMED_BY("u2", "b1", "t9")},
+     .op = 'C',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "",
+     .then = ""},
+    {.name = "RULE-TKT-3 a ticket's unit returned (moved on, revoked) is never confirmed again",
+     .given = {Q_TICKET_CONFIRMED_BY("u2", "b1", "t9"), Q_TICKET_RETURNED("b1", "t9")},
+     .op = 'C',
+     .booking = "b1",
+     .ticket = "t9",
+     .quantity = 1,
+     .user = "u2",
+     .then = ""},
+    /* the old ticket's unit leaves its holder */
+    {.name = "RULE-TKT-3 an issued ticket transferred: one unit of its booking goes back",
+     .given = {Q_TAKEN("b1", 2, GIVEN_HOLD), Q_CONFIRMED("b1", 2)},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t1",
+     .issued = 1,
+     .user = "",
+     .then = "QuotaReturned(u1:b1/t1 x1)"},
+    {.name = "RULE-TKT-3 the same ticket gone again is a no-op",
+     .given = {Q_CONFIRMED("b1", 2), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t1",
+     .issued = 1,
+     .then = ""},
+    {.name = "RULE-TKT-3 both tickets of a booking gone: each gives one unit back",
+     .given = {Q_CONFIRMED("b1", 2), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t2",
+     .issued = 1,
+     .then = "QuotaReturned(u1:b1/t2 x1)"},
+    {.name = "RULE-TKT-3 a booking whose every unit is gone gives nothing more",
+     .given = {Q_CONFIRMED("b1", 1), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t2",
+     .issued = 1,
+     .then = ""},
+    {.name = "RULE-TKT-3 a booking whose quota went back (cancelled) gives nothing more",
+     .given = {Q_CONFIRMED("b1", 2), Q_RETURNED("b1")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t1",
+     .issued = 1,
+     .then = ""},
+    {.name = "RULE-TKT-3 a booking the quota never saw: nothing counts its ticket",
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t1",
+     .issued = 1,
+     .then = ""},
+    {.name = "RULE-TKT-3 a received ticket transferred on gives its own entry back",
+     .given = {Q_CONFIRMED("b1", 2), Q_TICKET_RETURNED("b1", "t1"),
+               Q_TICKET_CONFIRMED_BY("u2", "b1", "t9")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t9",
+     .then = "QuotaReturned(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 a received ticket whose transfer was refused gives its reservation back",
+     .given = {Q_TICKET_TAKEN_BY("u2", "b1", "t9", GIVEN_HOLD)},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t9",
+     .then = "QuotaReturned(u2:b1/t9 x1)"},
+    {.name = "RULE-TKT-3 a received ticket returned twice: the second is a no-op",
+     .given = {Q_TICKET_CONFIRMED_BY("u2", "b1", "t9"), Q_TICKET_RETURNED("b1", "t9")},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t9",
+     .then = ""},
+    {.name = "RULE-TKT-3 a ticket received before transfers moved quota: nothing to give back",
+     .given = {Q_CONFIRMED("b1", 2)},
+     .op = 'X',
+     .booking = "b1",
+     .ticket = "t9",
+     .then = ""},
+    {.name = "RULE-TKT-3 a ticket return names its ticket",
+     .given = {Q_CONFIRMED("b1", 2)},
+     .op = 'X',
+     .booking = "b1",
+     .issued = 1,
+     .then = "!validation_failed field=ticket_id"},
+    /* the sender after the transfer */
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 the sender at the cap may hold again after a transfer",
+     .given = {Q_CONFIRMED("b1", 4), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'T',
+     .booking = "b9",
+     .quantity = 1,
+     .then = "QuotaTaken(u1:b9 x1)"},
+    {.name = "RULE-TKT-3 + RULE-HOLD-4 the sender is freed by one ticket, not more",
+     .given = {Q_CONFIRMED("b1", 4), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'T',
+     .booking = "b9",
+     .quantity = 2,
+     .then = "!limit_exceeded field=quantity limit=4"},
+    {.name = "RULE-TKT-3 cancelling a booking with a ticket gone returns the units left",
+     .given = {Q_CONFIRMED("b1", 3), Q_TICKET_RETURNED("b1", "t1")},
+     .op = 'R',
+     .booking = "b1",
+     .then = "QuotaReturned(u1:b1 x2)"},
+};
+
+static void test_rule_tkt_3_transfer_moves_quota(void **state)
+{
+    (void)state;
+    run_quota_cases(transfers, TS_ARRAY_LEN(transfers));
+}
+
+/* RULE-TKT-3 with RULE-HOLD-4 through a chain of transfers, as the API and
+ * the bookings saga run them (cap 2): u1 buys 2 and gives one to u2, who
+ * holds 1 more and so reaches the cap; u2 passes the ticket on to u3, who
+ * gives it back to u1. Each user's units follow the tickets they hold. */
+static void test_rule_tkt_3_chain_of_transfers(void **state)
+{
+    (void)state;
+    static const quota_step_t steps[] = {Q_TAKEN("b1", 2, GIVEN_HOLD),
+                                         Q_CONFIRMED("b1", 2),
+                                         Q_TAKEN_BY("u2", "b2", 1, 3 * GIVEN_HOLD),
+                                         {0}};
+    cmd_quota_state_t *s = given_quota(steps);
+    given_t *g = given_new();
+    const int64_t t = GIVEN_T0 + GIVEN_MIN;
+    evt_quota_t x = {.event_id = "e1", .booking_id = "b1", .quantity = 1};
+
+    /* u1 → u2: t1 becomes t2. u2 holds 1 and reaches the cap of 2. */
+    x.ticket_id = "t2";
+    x.user_id = "u2";
+    x.expires_at = t + 10 * GIVEN_MIN;
+    given_when(g, t, "u1");
+    quota_take_decide(s, &x, 2, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u2:b1/t2 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    given_when(g, t, "system");
+    quota_confirm_decide(s, &x, &g->ctx, &g->out);
+    then_line(g, "QuotaConfirmed(u2:b1/t2 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    x.ticket_id = "t1";
+    x.user_id = "u1";
+    given_when(g, t, "system");
+    quota_ticket_return_decide(s, &x, 1, &g->ctx, &g->out);
+    then_line(g, "QuotaReturned(u1:b1/t1 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    assert_int_equal(quota_in_use(s, "u1", t), 1);
+    assert_int_equal(quota_in_use(s, "u2", t), 2);
+    /* Long after every hold: u2's ticket still counts, not its lapsed hold. */
+    assert_int_equal(quota_in_use(s, "u2", GIVEN_T0 + GIVEN_DAY), 1);
+
+    /* u2 is at the cap: a second ticket cannot be given to u2 now. */
+    x.ticket_id = "t3";
+    x.user_id = "u2";
+    given_when(g, t, "u1");
+    quota_take_decide(s, &x, 2, &g->ctx, &g->out);
+    then_line(g, "!limit_exceeded field=quantity limit=2");
+
+    /* u2 → u3: t2 becomes t4; u2's entry for t2 goes back. */
+    x.ticket_id = "t4";
+    x.user_id = "u3";
+    given_when(g, t, "u2");
+    quota_take_decide(s, &x, 2, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u3:b1/t4 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    x.ticket_id = "t2";
+    x.user_id = "u2";
+    given_when(g, t, "system");
+    quota_ticket_return_decide(s, &x, 0, &g->ctx, &g->out);
+    then_line(g, "QuotaReturned(u2:b1/t2 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    assert_int_equal(quota_in_use(s, "u2", t), 1); /* the hold of b2 only */
+    assert_int_equal(quota_in_use(s, "u3", t), 1);
+
+    /* u3 → u1: the buyer gets it back as a ticket of its own (t5). */
+    x.ticket_id = "t5";
+    x.user_id = "u1";
+    given_when(g, t, "u3");
+    quota_take_decide(s, &x, 2, &g->ctx, &g->out);
+    then_line(g, "QuotaTaken(u1:b1/t5 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    assert_int_equal(quota_in_use(s, "u1", t), 2);
+
+    /* The booking is cancelled: its units left go back; the tickets it
+     * revoked that others received are returned one by one. */
+    given_when(g, t, "system");
+    quota_return_decide(s, "e1", "b1", &g->ctx, &g->out);
+    then_line(g, "QuotaReturned(u1:b1 x1)");
+    given_apply_out(CMD_AGG_QUOTA, s, g);
+    assert_int_equal(quota_in_use(s, "u1", t), 1); /* t5, not yet revoked */
+    given_free(g);
+    given_state_free(CMD_AGG_QUOTA, s);
+}
+
 /* quota_in_use at the instants that matter, per user. */
 static void test_rule_hold_4_in_use(void **state)
 {
@@ -443,7 +864,7 @@ static uint32_t in_use_by_walk(const cmd_quota_state_t *s, const char *user, int
         const quota_entry_t *e = &s->entries[i];
         if (strcmp(e->user_id, user) == 0 &&
             (e->status == QUOTA_CONFIRMED || (e->status == QUOTA_TAKEN && now < e->expires_at)))
-            n += e->quantity;
+            n += e->quantity > e->out ? e->quantity - e->out : 0;
     }
     return n;
 }
@@ -463,17 +884,36 @@ static void test_rule_hold_4_sums_agree_with_a_walk(void **state)
     const cmd_aggregate_ops_t *ops = cmd_aggregate_ops(CMD_AGG_QUOTA);
     cmd_quota_state_t *s = given_quota(NULL);
     uint32_t x = 12345;
+    char tickets[2000][12];
     for (int step = 0; step < 2000; step++) {
         x = x * 1103515245u + 12345u;
-        int b = (int)((x >> 8) % 40), op = (int)((x >> 16) % 3);
-        evt_event_t e = {.type = op == 0   ? EVT_QUOTA_TAKEN
-                                 : op == 1 ? EVT_QUOTA_CONFIRMED
-                                           : EVT_QUOTA_RETURNED};
+        int b = (int)((x >> 8) % 40), op = (int)((x >> 16) % 6);
+        evt_event_t e = {.type = op == 0 || op == 4 ? EVT_QUOTA_TAKEN
+                                 : op == 1          ? EVT_QUOTA_CONFIRMED
+                                                    : EVT_QUOTA_RETURNED};
         e.u.quota.event_id = "e1";
         e.u.quota.booking_id = bookings[b];
         e.u.quota.user_id = users[b % 3]; /* a booking is one user's */
         e.u.quota.quantity = 1 + (x >> 20) % 4;
         e.u.quota.expires_at = GIVEN_T0 + (int64_t)((x >> 4) % 5) * GIVEN_MIN;
+        /* RULE-TKT-3: 3, an issued ticket of the booking gone by transfer;
+         * 4, a ticket received by a user of its own; 5, such a ticket (an
+         * earlier step's) returned, or confirmed. */
+        snprintf(tickets[step], sizeof(tickets[step]), "%c%d", op == 3 ? 'g' : 'r', step);
+        if (op == 3 || op == 4) {
+            e.u.quota.ticket_id = tickets[step];
+            e.u.quota.quantity = 1;
+        }
+        if (op == 4)
+            e.u.quota.user_id = users[(x >> 24) % 3];
+        if (op == 5 && step > 0) {
+            int k = (int)((x >> 4) % (uint32_t)step);
+            e.type = (x >> 28) & 1 ? EVT_QUOTA_CONFIRMED : EVT_QUOTA_RETURNED;
+            e.u.quota.ticket_id = tickets[k];
+            e.u.quota.quantity = 1;
+            const quota_entry_t *q = quota_entry_find(s, tickets[k]);
+            e.u.quota.user_id = q ? q->user_id : users[k % 3];
+        }
         ops->apply(s, &e);
         for (int64_t at = -1; at <= 5; at++)
             for (int u = 0; u < 3; u++) {
@@ -500,6 +940,20 @@ static void test_quota_snapshot_round_trip(void **state)
                                          Q_CONFIRMED_BY("u2", "b9", 1),
                                          Q_CONFIRMED("b4", 1),
                                          Q_RETURNED("b4"),
+                                         /* RULE-TKT-3: u2's b7 (3 tickets): t1 to u1
+                                          * (t71), t2 to u3 (t72) and on to u1 (t73);
+                                          * u2's b6: its ticket gone, then cancelled */
+                                         Q_CONFIRMED_BY("u2", "b7", 3),
+                                         Q_TICKET_TAKEN_BY("u1", "b7", "t71", GIVEN_HOLD),
+                                         Q_TICKET_CONFIRMED_BY("u1", "b7", "t71"),
+                                         Q_TICKET_RETURNED("b7", "t1"),
+                                         Q_TICKET_CONFIRMED_BY("u3", "b7", "t72"),
+                                         Q_TICKET_RETURNED("b7", "t2"),
+                                         Q_TICKET_TAKEN_BY("u1", "b7", "t73", GIVEN_HOLD),
+                                         Q_TICKET_RETURNED("b7", "t72"),
+                                         Q_CONFIRMED_BY("u2", "b6", 1),
+                                         Q_TICKET_RETURNED("b6", "t61"),
+                                         Q_RETURNED("b6"),
                                          {0}};
     const cmd_aggregate_ops_t *ops = cmd_aggregate_ops(CMD_AGG_QUOTA);
     cmd_quota_state_t *s = given_quota(steps);
@@ -513,16 +967,23 @@ static void test_quota_snapshot_round_trip(void **state)
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     assert_string_equal(copy->event_id, "e1");
-    assert_int_equal(copy->n_entries, 6);
-    for (int64_t at = 0; at <= GIVEN_HOLD; at += GIVEN_HOLD / 2) {
-        assert_int_equal(quota_in_use(copy, "u1", GIVEN_T0 + at),
-                         quota_in_use(s, "u1", GIVEN_T0 + at));
-        assert_int_equal(quota_in_use(copy, "u2", GIVEN_T0 + at),
-                         quota_in_use(s, "u2", GIVEN_T0 + at));
-    }
-    assert_int_equal(quota_in_use(copy, "u1", GIVEN_T0), 2);
-    assert_int_equal(quota_in_use(copy, "u2", GIVEN_T0), 4);
-    assert_int_equal(quota_in_use(copy, "u2", GIVEN_T0 + GIVEN_HOLD), 1);
+    assert_int_equal(copy->n_entries, 14);
+    for (int64_t at = 0; at <= GIVEN_HOLD; at += GIVEN_HOLD / 2)
+        for (int u = 1; u <= 3; u++) {
+            const char *user = u == 1 ? "u1" : u == 2 ? "u2" : "u3";
+            assert_int_equal(quota_in_use(copy, user, GIVEN_T0 + at),
+                             quota_in_use(s, user, GIVEN_T0 + at));
+        }
+    /* u1: b1, b3 (held), t71, t73 (held); u2: b8 (held), b9, b7 less its
+     * two tickets gone; u3: nothing, t72 passed on. */
+    assert_int_equal(quota_in_use(copy, "u1", GIVEN_T0), 4);
+    assert_int_equal(quota_in_use(copy, "u1", GIVEN_T0 + GIVEN_HOLD), 2);
+    assert_int_equal(quota_in_use(copy, "u2", GIVEN_T0), 5);
+    assert_int_equal(quota_in_use(copy, "u2", GIVEN_T0 + GIVEN_HOLD), 2);
+    assert_int_equal(quota_in_use(copy, "u3", GIVEN_T0), 0);
+    assert_int_equal(quota_entry_find(copy, "b7")->out, 2);
+    assert_int_equal(quota_entry_find(copy, "t1")->kind, QUOTA_GONE);
+    assert_int_equal(quota_entry_find(copy, "t73")->kind, QUOTA_TICKET);
     ts_buf_deinit(&a);
     ts_buf_deinit(&b);
     given_state_free(CMD_AGG_QUOTA, copy);
@@ -534,6 +995,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_hold_4_take),
         cmocka_unit_test(test_rule_hold_4_confirm_and_return),
+        cmocka_unit_test(test_rule_wl_1_offer_takes_quota),
+        cmocka_unit_test(test_rule_wl_1_lapsed_offer_returns_quota),
+        cmocka_unit_test(test_rule_tkt_3_transfer_moves_quota),
+        cmocka_unit_test(test_rule_tkt_3_chain_of_transfers),
         cmocka_unit_test(test_rule_hold_4_in_use),
         cmocka_unit_test(test_rule_hold_4_bucket_batch),
         cmocka_unit_test(test_rule_hold_4_sums_agree_with_a_walk),

@@ -9,6 +9,7 @@
  *   "u1x3"          quantity 3
  *   "u1>b1@T"       u1 joined and was offered booking b1, open until GIVEN_T0 + T min
  *   "u1-"           u1 joined and left
+ *   "u1-blocked"    u1 joined and was passed over for that reason (RULE-AUTH-2)
  *   "u1>b1@T~"      offered, then the offer lapsed
  *   "u1>b1@T+"      offered, then fulfilled
  * Entries join one minute apart from GIVEN_T0 - 1 h.
@@ -38,6 +39,8 @@ static void render_event(char *buf, size_t n, const evt_event_t *e)
         given__cat(buf, n, "%s(%s", evt_type_name(e->type), w->entry_id);
         if (w->booking_id)
             given__cat(buf, n, ":%s", w->booking_id);
+        if (w->reason)
+            given__cat(buf, n, " %s", w->reason);
         given__cat(buf, n, ")");
         break;
     default:
@@ -131,6 +134,8 @@ static wait_state_t *given_list(const char *const *steps)
                                        : EVT_WAITLIST_FULFILLED;
             e = wl_event(t, entry, user, qty, at);
             e.u.waitlist.booking_id = s->entries[i].booking_id;
+            if (*p == '-' && p[1])
+                e.u.waitlist.reason = p + 1;
             ops->apply(s, &e);
         }
     }
@@ -324,7 +329,7 @@ static void test_rule_wl_1_fifo_positions(void **state)
 
 /* ---- offer, lapse, fulfil, leave ---- */
 
-typedef enum { OFFER, LAPSE, FULFIL, LEAVE } op_t;
+typedef enum { OFFER, LAPSE, FULFIL, LEAVE, PASS } op_t;
 
 typedef struct {
     const char *name;
@@ -336,6 +341,7 @@ typedef struct {
     const char *entry;
     const char *booking;
     int64_t expires_min; /* offer: from GIVEN_T0 */
+    const char *reason;  /* pass */
     const char *then;
 } op_case_t;
 
@@ -510,6 +516,62 @@ static const op_case_t ops_table[] = {
      .at = 15 * GIVEN_MIN,
      .entry = "w1",
      .then = "!not_found"},
+    /* pass: no offer can be made to the entry's user (RULE-AUTH-2, RULE-HOLD-4) */
+    {.name = "RULE-WL-1 + RULE-AUTH-2 a blocked head is passed over: it leaves, with why",
+     .given = {"u1", "u2"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = "WaitlistLeft(w1 blocked)"},
+    {.name = "RULE-WL-1 + RULE-HOLD-4 a head at its cap is passed over: it leaves, with why",
+     .given = {"u1x2", "u2"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = WAIT_PASS_LIMIT_EXCEEDED,
+     .then = "WaitlistLeft(w1 limit_exceeded)"},
+    {.name = "RULE-WL-1 a pass of a later waiting entry (the head took no offer)",
+     .given = {"u1", "u2", "u3"},
+     .op = PASS,
+     .entry = "w2",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = "WaitlistLeft(w2 blocked)"},
+    {.name = "RULE-WL-1 the same pass again (a redelivery) is a no-op",
+     .given = {"u1-blocked", "u2"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = ""},
+    {.name = "RULE-WL-1 an entry its user left is not passed over",
+     .given = {"u1-", "u2"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = WAIT_PASS_LIMIT_EXCEEDED,
+     .then = ""},
+    {.name = "RULE-WL-1 an entry holding an offer is not passed over",
+     .given = {"u1>b1@15", "u2"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = ""},
+    {.name = "RULE-WL-1 an entry whose offer lapsed is not passed over again",
+     .given = {"u1>b1@15~", "u2"},
+     .op = PASS,
+     .at = 16 * GIVEN_MIN,
+     .entry = "w1",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = ""},
+    {.name = "RULE-WL-1 an unknown entry: nothing to pass",
+     .given = {"u1"},
+     .op = PASS,
+     .entry = "w9",
+     .reason = WAIT_PASS_BLOCKED,
+     .then = ""},
+    {.name = "RULE-WL-1 a pass names its reason",
+     .given = {"u1"},
+     .op = PASS,
+     .entry = "w1",
+     .reason = "",
+     .then = "!validation_failed field=reason"},
 };
 
 static void test_rule_wl_1_offer_lapse_fulfil_leave(void **state)
@@ -525,7 +587,8 @@ static void test_rule_wl_1_offer_lapse_fulfil_leave(void **state)
                         .tier = WL_TIER,
                         .entry_id = k->entry,
                         .booking_id = k->booking,
-                        .expires_at = GIVEN_T0 + k->expires_min * GIVEN_MIN};
+                        .expires_at = GIVEN_T0 + k->expires_min * GIVEN_MIN,
+                        .reason = k->reason};
         switch (k->op) {
         case OFFER:
             wait_offer_decide(s, &c, &g->ctx, &g->out);
@@ -538,6 +601,9 @@ static void test_rule_wl_1_offer_lapse_fulfil_leave(void **state)
             break;
         case LEAVE:
             wait_leave_decide(s, &c, &g->ctx, &g->out);
+            break;
+        case PASS:
+            wait_pass_decide(s, &c, &g->ctx, &g->out);
             break;
         }
         then_is(g, k->name, k->then, __LINE__);
@@ -619,13 +685,67 @@ static void test_rule_wl_1_lapsed_offer_passes_to_the_next(void **state)
     given_state_free(CMD_AGG_WAIT, s);
 }
 
+/* RULE-WL-1 with RULE-AUTH-2 and RULE-HOLD-4, as the offer saga runs it:
+ * seats are freed; the head's user is blocked, so the head is passed over
+ * and leaves; the next head is at the cap and is passed over too; the
+ * third gets the offer. The passed users keep nothing on the list and may
+ * join again, at the end. */
+static void test_rule_wl_1_passed_over_heads_leave_and_the_next_is_offered(void **state)
+{
+    (void)state;
+    const char *given[] = {"u1", "u2x2", "u3", "u4", NULL};
+    wait_state_t *s = given_list(given);
+    given_t *g = given_new();
+    given_when(g, GIVEN_T0, "system");
+    wait_cmd_t c = {.event_id = WL_EVENT, .tier = WL_TIER};
+
+    c.entry_id = wait_head(s)->entry_id;
+    c.reason = WAIT_PASS_BLOCKED;
+    wait_pass_decide(s, &c, &g->ctx, &g->out);
+    then_is(g, "blocked u1 passed over", "WaitlistLeft(w1 blocked)", __LINE__);
+    given_apply_out(CMD_AGG_WAIT, s, g);
+    assert_string_equal(wait_head(s)->entry_id, "w2");
+    assert_int_equal(wait_position(s, "w1", GIVEN_T0), 0);
+    assert_int_equal(wait_position(s, "w3", GIVEN_T0), 2);
+    assert_string_equal(wait_entry_find(s, "w1")->end_reason, WAIT_PASS_BLOCKED);
+
+    c.entry_id = wait_head(s)->entry_id;
+    c.reason = WAIT_PASS_LIMIT_EXCEEDED;
+    given_when(g, GIVEN_T0, "system");
+    wait_pass_decide(s, &c, &g->ctx, &g->out);
+    then_is(g, "u2 at the cap passed over", "WaitlistLeft(w2 limit_exceeded)", __LINE__);
+    given_apply_out(CMD_AGG_WAIT, s, g);
+
+    c.entry_id = wait_head(s)->entry_id;
+    assert_string_equal(c.entry_id, "w3");
+    c.booking_id = "b3";
+    c.expires_at = GIVEN_T0 + 15 * GIVEN_MIN;
+    given_when(g, GIVEN_T0, "system");
+    wait_offer_decide(s, &c, &g->ctx, &g->out);
+    then_is(g, "u3 offered", "WaitlistOffered(w3:b3 until +15min)", __LINE__);
+    given_apply_out(CMD_AGG_WAIT, s, g);
+    assert_string_equal(wait_head(s)->entry_id, "w4");
+    assert_int_equal(s->head, 2); /* w1 and w2 have left for good */
+
+    /* A passed user may join again, at the end of the list. */
+    given_when(g, GIVEN_T0 + GIVEN_MIN, "u1");
+    g->ctx.new_id = "w5";
+    wait_cmd_t j = {.event_id = WL_EVENT, .tier = WL_TIER, .quantity = 1, .max_per_order = WL_MAX};
+    wait_join_decide(s, &j, &g->ctx, &g->out);
+    then_is(g, "u1 joins again", "WaitlistJoined(w5:u1 x1)", __LINE__);
+    given_apply_out(CMD_AGG_WAIT, s, g);
+    assert_int_equal(wait_position(s, "w5", GIVEN_T0 + GIVEN_MIN), 3);
+    given_free(g);
+    given_state_free(CMD_AGG_WAIT, s);
+}
+
 /* ---- snapshots ---- */
 
 static void test_waitlist_snapshot_round_trip(void **state)
 {
     (void)state;
-    const char *given[] = {"u1>b1@15~", "u2x2",      "u3-",  "u4>b4@20",
-                           "u5>b5@20+", "u6>b6@25-", "u1x3", NULL};
+    const char *given[] = {"u1>b1@15~", "u2x2", "u3-",  "u4>b4@20",          "u5>b5@20+",
+                           "u6>b6@25-", "u1x3", "u7x2", "u8-limit_exceeded", NULL};
     wait_state_t *s = given_list(given);
     const cmd_aggregate_ops_t *ops = cmd_aggregate_ops(CMD_AGG_WAIT);
     ts_buf_t a, b;
@@ -653,6 +773,10 @@ static void test_waitlist_snapshot_round_trip(void **state)
             assert_string_equal(x->booking_id, y->booking_id);
         else
             assert_null(y->booking_id);
+        if (x->end_reason)
+            assert_string_equal(x->end_reason, y->end_reason);
+        else
+            assert_null(y->end_reason);
         assert_int_equal(wait_position(s, x->entry_id, GIVEN_T0),
                          wait_position(copy, y->entry_id, GIVEN_T0));
     }
@@ -717,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_rule_wl_1_fifo_positions),
         cmocka_unit_test(test_rule_wl_1_offer_lapse_fulfil_leave),
         cmocka_unit_test(test_rule_wl_1_lapsed_offer_passes_to_the_next),
+        cmocka_unit_test(test_rule_wl_1_passed_over_heads_leave_and_the_next_is_offered),
         cmocka_unit_test(test_waitlist_snapshot_round_trip),
         cmocka_unit_test(test_waitlist_apply_tolerates_odd_logs),
     };

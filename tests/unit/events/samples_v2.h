@@ -141,7 +141,8 @@ static inline void sample_v2_body(evt_type_t type, evt_event_t *e)
                                    .booking_id = "bk-evt_1-A-1",
                                    .quantity = 2,
                                    .expires_at = SAMPLE_HOLD_UNTIL,
-                                   .user_id = "usr_1"};
+                                   .user_id = "usr_1",
+                                   .ticket_id = "tk-evt_1-A-9"};
         break;
     case EVT_WAITLIST_JOINED:
     case EVT_WAITLIST_LEFT:
@@ -155,7 +156,8 @@ static inline void sample_v2_body(evt_type_t type, evt_event_t *e)
                                                .quantity = 2,
                                                .at = SAMPLE_HOLD_AT,
                                                .booking_id = "bk-evt_1-A-1",
-                                               .expires_at = SAMPLE_HOLD_UNTIL};
+                                               .expires_at = SAMPLE_HOLD_UNTIL,
+                                               .reason = "limit_exceeded"};
         break;
     default:
         break;
@@ -359,6 +361,7 @@ static inline void assert_v2_event_same(const evt_event_t *a, const evt_event_t 
         assert_int_equal(x->quantity, y->quantity);
         assert_int_equal(x->expires_at, y->expires_at);
         assert_str_same(x->user_id, y->user_id);
+        assert_str_same(x->ticket_id, y->ticket_id);
         break;
     }
     case EVT_WAITLIST_JOINED:
@@ -375,6 +378,7 @@ static inline void assert_v2_event_same(const evt_event_t *a, const evt_event_t 
         assert_int_equal(x->at, y->at);
         assert_str_same(x->booking_id, y->booking_id);
         assert_int_equal(x->expires_at, y->expires_at);
+        assert_str_same(x->reason, y->reason);
         break;
     }
     default:

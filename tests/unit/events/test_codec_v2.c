@@ -99,6 +99,15 @@ static void test_round_trip_v2_optional_absent(void **state)
     /* A QuotaTaken written before Quota.user_id was appended. */
     c = sample_v2_commit(EVT_QUOTA_TAKEN, &ev);
     ev.u.quota.user_id = NULL;
+    ev.u.quota.ticket_id = NULL;
+    round_trip(&c);
+
+    /* A booking's quota (no ticket, RULE-TKT-3); a user who left a list. */
+    c = sample_v2_commit(EVT_QUOTA_RETURNED, &ev);
+    ev.u.quota.ticket_id = NULL;
+    round_trip(&c);
+    c = sample_v2_commit(EVT_WAITLIST_LEFT, &ev);
+    ev.u.waitlist.reason = NULL;
     round_trip(&c);
 }
 
@@ -292,6 +301,11 @@ static void test_json_values(void **state)
     d = data_of(EVT_QUOTA_TAKEN, &j);
     assert_string_equal(s_of(d, "user_id"), "usr_1");
     assert_int_equal(i_of(d, "quantity"), 2);
+    assert_string_equal(s_of(d, "ticket_id"), "tk-evt_1-A-9");
+    json_decref(j);
+
+    d = data_of(EVT_WAITLIST_LEFT, &j);
+    assert_string_equal(s_of(d, "reason"), "limit_exceeded");
     json_decref(j);
 }
 
