@@ -52,6 +52,9 @@ typedef struct {
     MHD_ContentReaderFreeCallback piece_free;
     void *piece_cls;
     const char *retry_after;
+    const char *out_encoding;    /* Content-Encoding of the body, NULL: identity */
+    int vary_encoding;           /* the body depends on Accept-Encoding (Vary) */
+    const char *accept_encoding; /* the request's, joined (encoding.c) */
 } api_req_t;
 
 /* ---- replies (reply.c) ---- */
@@ -149,6 +152,14 @@ void api_h_my_tickets(api_req_t *r);
 /* issue 4, the sales dashboard and a user's bookings (handlers_sales.c) */
 void api_h_event_sales(api_req_t *r);
 void api_h_my_bookings(api_req_t *r);
+
+/* ---- content codings (encoding.c) ---- */
+/* 1 when an Accept-Encoding field value takes gzip (RFC 9110 section
+ * 12.5.3: gzip or x-gzip or "*" with a weight above 0, and not below
+ * identity's); 0 for NULL (no field). */
+int api_gzip_accepted(const char *accept_encoding);
+/* The same for the request's Accept-Encoding lines. */
+int api_wants_gzip(api_req_t *r);
 
 /* ---- parsing (parse.c): JSON bodies into domain structs ---- */
 /* Each returns 0, or replies 400 validation_failed and returns -1. */
