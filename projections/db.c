@@ -85,8 +85,10 @@ void proj_db_free(proj_db_t *db)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
         proj__blob_unref(db->cache[i].blob);
-    for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++)
+    for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++) {
         proj__doc_unref(db->docs[i].doc);
+        proj__doc_unref(db->docs[i].read_doc);
+    }
     pthread_mutex_destroy(&db->doc_mu);
     pthread_cond_destroy(&db->doc_cv);
     pthread_mutex_destroy(&db->mu);

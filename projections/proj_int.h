@@ -105,12 +105,21 @@ struct proj__doc {
 };
 
 /* The document cache: one slot per event (by hash), holding the newest
- * document and the newest checkpoint at which it was found current. */
+ * document and the newest checkpoint at which it was found current.
+ * And the shared read of read_event (seatmap.c, shared_read): reads are
+ * numbered as they start; the result of the last one to finish (number
+ * reads_done) is kept for the requests that waited for it. */
 typedef struct {
     struct proj__doc *doc;
     uint64_t valid_seq;
     int building;            /* a request is assembling the next document */
     char building_event[65]; /* of this event */
+    char read_event[65];     /* "" when no read was shared here yet */
+    int reading;             /* a read of read_event is under way */
+    uint64_t reads_started, reads_done;
+    ts_status read_rc;          /* of read number reads_done */
+    struct proj__doc *read_doc; /* its document (a reference), or NULL */
+    uint64_t read_as_of;        /* and the checkpoint it was current at */
 } proj__doc_slot_t;
 
 #define PROJ_DOC_CACHE_SLOTS 64

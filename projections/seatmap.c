@@ -616,8 +616,11 @@ static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, int gzip, pr
     return rc;
 }
 
-ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
-                            proj_seatmap_t *out)
+/* Reads the map of event_id now: *out gets a reference to a document
+ * current at checkpoint *as_of, which is at least the checkpoint when the
+ * call started. */
+static ts_status read_map(proj_db_t *db, const char *event_id, struct proj__doc **out,
+                          uint64_t *as_of_out)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
@@ -626,9 +629,6 @@ ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
     uint64_t as_of = 0, seq = 0, version = 0;
     ts_status rc;
 
-    memset(out, 0, sizeof *out);
-    if (!event_id || strlen(event_id) >= sizeof d->event_id)
-        return TS_ERR_INVALID;
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
@@ -677,6 +677,87 @@ done:
         proj__doc_unref(d);
         return rc;
     }
+    *out = d;
+    *as_of_out = as_of;
+    return TS_OK;
+}
+
+/* read_map shared between the requests for one event: a request takes the
+ * result of a read that started after it came, and starts one itself when
+ * none is under way; a read under way when it came may have taken its
+ * snapshot before the caller's min_seq was reached, so the request waits
+ * for it to finish and for the next one. One read (one PostgreSQL round
+ * trip) thus answers every request that came while the one before it ran,
+ * and each gets a document current at a checkpoint read after it came:
+ * never older than its min_seq, never reported at a checkpoint at which
+ * it was not current. */
+static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__doc **out,
+                             uint64_t *as_of)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    ts_status rc;
+
+    pthread_mutex_lock(&db->doc_mu);
+    /* A slot shared by another event (two ids, one hash) is taken over
+     * when it is idle; while that event reads, this one reads alone. */
+    if (strcmp(slot->read_event, event_id) != 0 && !slot->reading) {
+        strcpy(slot->read_event, event_id);
+        proj__doc_unref(slot->read_doc);
+        slot->read_doc = NULL;
+        slot->reads_done = slot->reads_started; /* no result of this event */
+    }
+    uint64_t came = slot->reads_started; /* reads numbered above came start later */
+    for (;;) {
+        if (strcmp(slot->read_event, event_id) != 0)
+            break; /* taken over meanwhile: read alone */
+        if (slot->reads_done > came) {
+            rc = slot->read_rc;
+            if (rc == TS_OK) {
+                *out = slot->read_doc;
+                atomic_fetch_add(&(*out)->refs, 1);
+                *as_of = slot->read_as_of;
+            }
+            pthread_mutex_unlock(&db->doc_mu);
+            return rc;
+        }
+        if (!slot->reading) {
+            uint64_t mine = ++slot->reads_started;
+            slot->reading = 1;
+            pthread_mutex_unlock(&db->doc_mu);
+            rc = read_map(db, event_id, out, as_of);
+            pthread_mutex_lock(&db->doc_mu);
+            proj__doc_unref(slot->read_doc);
+            slot->read_doc = NULL;
+            slot->read_rc = rc;
+            if (rc == TS_OK) {
+                slot->read_doc = *out;
+                atomic_fetch_add(&(*out)->refs, 1);
+                slot->read_as_of = *as_of;
+            }
+            slot->reads_done = mine;
+            slot->reading = 0;
+            pthread_cond_broadcast(&db->doc_cv);
+            pthread_mutex_unlock(&db->doc_mu);
+            return rc;
+        }
+        pthread_cond_wait(&db->doc_cv, &db->doc_mu);
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return read_map(db, event_id, out, as_of);
+}
+
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
+                            proj_seatmap_t *out)
+{
+    struct proj__doc *d = NULL;
+    uint64_t as_of = 0;
+
+    memset(out, 0, sizeof *out);
+    if (!event_id || strlen(event_id) >= sizeof d->event_id)
+        return TS_ERR_INVALID;
+    ts_status rc = shared_read(db, event_id, &d, &as_of);
+    if (rc != TS_OK)
+        return rc;
     /* The answer's own copy of the piece list, with its as_of_seq. */
     rc = answer_pieces(d, as_of, (flags & PROJ_SEATMAP_GZIP) != 0, out);
     if (rc != TS_OK)
