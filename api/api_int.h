@@ -55,6 +55,7 @@ typedef struct {
     const char *out_encoding;    /* Content-Encoding of the body, NULL: identity */
     int vary_encoding;           /* the body depends on Accept-Encoding (Vary) */
     const char *accept_encoding; /* the request's, joined (encoding.c) */
+    uint64_t min_seq;            /* ?min_seq= once api_wait_min_seq passed (0: none) */
 } api_req_t;
 
 /* ---- replies (reply.c) ---- */

@@ -195,9 +195,12 @@ void api_h_seatmap(api_req_t *r)
     proj_seatmap_t *m = calloc(1, sizeof *m);
     if (!m)
         return api_reply_status(r, TS_ERR_NOMEM);
-    unsigned flags = api_wants_gzip(r) ? PROJ_SEATMAP_GZIP : 0;
+    /* A map read for another request a few milliseconds ago will do when
+     * it is at least as new as min_seq: read-your-writes is what min_seq
+     * asks for, and the map is exactly the one of the as_of_seq it says. */
+    unsigned flags = PROJ_SEATMAP_RECENT | (api_wants_gzip(r) ? PROJ_SEATMAP_GZIP : 0);
     ts_status st = ts_id_valid(r->params[0])
-                       ? proj_seatmap_open(r->srv->cfg.db, r->params[0], flags, m)
+                       ? proj_seatmap_open(r->srv->cfg.db, r->params[0], r->min_seq, flags, m)
                        : TS_ERR_NOT_FOUND;
     if (st != TS_OK) {
         free(m);

@@ -120,7 +120,15 @@ typedef struct {
     ts_status read_rc;          /* of read number reads_done */
     struct proj__doc *read_doc; /* its document (a reference), or NULL */
     uint64_t read_as_of;        /* and the checkpoint it was current at */
+    int64_t read_at_ms;         /* when that read began (monotonic clock) */
 } proj__doc_slot_t;
+
+/* How old a shared read may be when a request that allows it
+ * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH when no
+ * read is under way, STALE while one is (so requests do not queue behind a
+ * document being rebuilt). */
+#define PROJ_SHARED_READ_FRESH_MS 5
+#define PROJ_SHARED_READ_STALE_MS 50
 
 #define PROJ_DOC_CACHE_SLOTS 64
 

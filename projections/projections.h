@@ -240,12 +240,19 @@ typedef struct {
 } proj_seatmap_t;
 
 #define PROJ_SEATMAP_GZIP 1u /* proj_seatmap_open: the answer as gzip */
+/* proj_seatmap_open: the map read for another request may be taken when it
+ * began a few milliseconds ago (5, or 50 while the next read is under way)
+ * and its as_of_seq is at least min_seq. Without it, the map is read after
+ * the call began (one read may still serve many callers). */
+#define PROJ_SEATMAP_RECENT 2u
 
-/* Fills *out (caller's storage); flags 0 or PROJ_SEATMAP_GZIP. Errors:
- * TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM,
+/* Fills *out (caller's storage); flags a set of PROJ_SEATMAP_*; min_seq
+ * counts with PROJ_SEATMAP_RECENT (the caller has waited for the catalog to
+ * reach it). The reads of concurrent callers for one event are shared.
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM,
  * TS_ERR_INVALID (event_id NULL). On an error *out needs no
  * proj_seatmap_close. Thread-safe. */
-ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_seq, unsigned flags,
                             proj_seatmap_t *out);
 /* Releases what proj_seatmap_open handed out. Accepts a zeroed *m. */
 void proj_seatmap_close(proj_seatmap_t *m);

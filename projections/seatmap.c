@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Appends a string literal (its length known at compile time). */
 #define APPEND_LIT(b, s) ts_buf_append((b), (s), sizeof(s) - 1)
@@ -682,7 +683,14 @@ done:
     return TS_OK;
 }
 
-/* read_map shared between the requests for one event: a request takes the
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* read_map shared between the requests for one event. A request takes the
  * result of a read that started after it came, and starts one itself when
  * none is under way; a read under way when it came may have taken its
  * snapshot before the caller's min_seq was reached, so the request waits
@@ -690,9 +698,18 @@ done:
  * trip) thus answers every request that came while the one before it ran,
  * and each gets a document current at a checkpoint read after it came:
  * never older than its min_seq, never reported at a checkpoint at which
- * it was not current. */
-static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__doc **out,
-                             uint64_t *as_of)
+ * it was not current.
+ *
+ * With recent set the request also takes the last read's result when that
+ * read began less than PROJ_SHARED_READ_FRESH_MS ago, or, while the next
+ * read is under way (a document being rebuilt after a hold), less than
+ * PROJ_SHARED_READ_STALE_MS ago, provided its as_of_seq is at least
+ * min_seq: the map is then that much older than the request at most, and
+ * still exactly the map of the checkpoint it reports. Results only ever
+ * move forward (one read at a time, each after the last), so a client's
+ * successive answers never go back. */
+static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_seq, int recent,
+                             struct proj__doc **out, uint64_t *as_of)
 {
     proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
     ts_status rc;
@@ -710,7 +727,12 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__d
     for (;;) {
         if (strcmp(slot->read_event, event_id) != 0)
             break; /* taken over meanwhile: read alone */
-        if (slot->reads_done > came) {
+        int64_t age = now_ms() - slot->read_at_ms;
+        int take = slot->reads_done > came;
+        if (!take && recent && slot->read_doc && slot->read_as_of >= min_seq)
+            take = age < PROJ_SHARED_READ_FRESH_MS ||
+                   (slot->reading && age < PROJ_SHARED_READ_STALE_MS);
+        if (take) {
             rc = slot->read_rc;
             if (rc == TS_OK) {
                 *out = slot->read_doc;
@@ -722,6 +744,7 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__d
         }
         if (!slot->reading) {
             uint64_t mine = ++slot->reads_started;
+            int64_t began = now_ms();
             slot->reading = 1;
             pthread_mutex_unlock(&db->doc_mu);
             rc = read_map(db, event_id, out, as_of);
@@ -734,6 +757,7 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__d
                 atomic_fetch_add(&(*out)->refs, 1);
                 slot->read_as_of = *as_of;
             }
+            slot->read_at_ms = began;
             slot->reads_done = mine;
             slot->reading = 0;
             pthread_cond_broadcast(&db->doc_cv);
@@ -746,7 +770,7 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, struct proj__d
     return read_map(db, event_id, out, as_of);
 }
 
-ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_seq, unsigned flags,
                             proj_seatmap_t *out)
 {
     struct proj__doc *d = NULL;
@@ -755,7 +779,8 @@ ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, unsigned flags,
     memset(out, 0, sizeof *out);
     if (!event_id || strlen(event_id) >= sizeof d->event_id)
         return TS_ERR_INVALID;
-    ts_status rc = shared_read(db, event_id, &d, &as_of);
+    ts_status rc =
+        shared_read(db, event_id, min_seq, (flags & PROJ_SEATMAP_RECENT) != 0, &d, &as_of);
     if (rc != TS_OK)
         return rc;
     /* The answer's own copy of the piece list, with its as_of_seq. */
@@ -779,7 +804,7 @@ ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, siz
 {
     proj_seatmap_t m;
     ts_buf_t b;
-    ts_status rc = proj_seatmap_open(db, event_id, 0, &m);
+    ts_status rc = proj_seatmap_open(db, event_id, 0, 0, &m);
     if (rc != TS_OK)
         return rc;
     ts_buf_init(&b);
