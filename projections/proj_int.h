@@ -121,12 +121,17 @@ typedef struct {
     struct proj__doc *read_doc; /* its document (a reference), or NULL */
     uint64_t read_as_of;        /* and the checkpoint it was current at */
     int64_t read_at_ms;         /* when that read began (monotonic clock) */
+    /* A read handed to the refresher thread: its number and start. */
+    int refresh_wanted;
+    uint64_t refresh_no;
+    int64_t refresh_at_ms;
 } proj__doc_slot_t;
 
 /* How old a shared read may be when a request that allows it
- * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH when no
- * read is under way, STALE while one is (so requests do not queue behind a
- * document being rebuilt). */
+ * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH, or
+ * STALE while a newer read is under way (so requests do not queue behind a
+ * document being rebuilt); a request that finds it older than FRESH hands
+ * the next read to the refresher thread. */
 #define PROJ_SHARED_READ_FRESH_MS 5
 #define PROJ_SHARED_READ_STALE_MS 50
 
@@ -142,8 +147,11 @@ struct proj_db {
     pthread_mutex_t cache_mu;
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
-    pthread_mutex_t doc_mu; /* guards docs */
-    pthread_cond_t doc_cv;  /* a document was built */
+    pthread_mutex_t doc_mu;    /* guards docs */
+    pthread_cond_t doc_cv;     /* a document was built */
+    pthread_cond_t refresh_cv; /* a read was handed to the refresher */
+    pthread_t refresher;       /* started with the first such read */
+    int refresher_running, refresher_stop;
     proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
 
@@ -187,6 +195,8 @@ void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAI
 /* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
 void proj__blob_unref(proj__blob_t *b);
 void proj__doc_unref(struct proj__doc *doc);
+/* Stops the seat map's refresher thread, if it runs (seatmap.c). */
+void proj__seatmap_stop(proj_db_t *db);
 
 /* Hands out a live connection (connecting when needed), waiting up to 5 s
  * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */

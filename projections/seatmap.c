@@ -690,6 +690,70 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Stores the result of read number no, begun at began, as the slot's
+ * (under doc_mu) and wakes the requests waiting for it. */
+static void read_done(proj_db_t *db, proj__doc_slot_t *slot, uint64_t no, int64_t began,
+                      ts_status rc, struct proj__doc *d, uint64_t as_of)
+{
+    proj__doc_unref(slot->read_doc);
+    slot->read_doc = NULL;
+    slot->read_rc = rc;
+    if (rc == TS_OK) {
+        slot->read_doc = d;
+        atomic_fetch_add(&d->refs, 1);
+        slot->read_as_of = as_of;
+    }
+    slot->read_at_ms = began;
+    slot->reads_done = no;
+    slot->reading = 0;
+    pthread_cond_broadcast(&db->doc_cv);
+}
+
+/* The refresher: makes the reads that requests handed over (see
+ * shared_read), so that no request waits for them. */
+static void *refresher_main(void *arg)
+{
+    proj_db_t *db = arg;
+    char event_id[sizeof db->docs[0].read_event];
+    pthread_mutex_lock(&db->doc_mu);
+    while (!db->refresher_stop) {
+        proj__doc_slot_t *slot = NULL;
+        for (int i = 0; i < PROJ_DOC_CACHE_SLOTS && !slot; i++)
+            if (db->docs[i].refresh_wanted)
+                slot = &db->docs[i];
+        if (!slot) {
+            pthread_cond_wait(&db->refresh_cv, &db->doc_mu);
+            continue;
+        }
+        slot->refresh_wanted = 0;
+        /* The slot is marked reading: nobody takes it over meanwhile. */
+        strcpy(event_id, slot->read_event);
+        uint64_t no = slot->refresh_no;
+        int64_t began = slot->refresh_at_ms;
+        pthread_mutex_unlock(&db->doc_mu);
+        struct proj__doc *d = NULL;
+        uint64_t as_of = 0;
+        ts_status rc = read_map(db, event_id, &d, &as_of);
+        pthread_mutex_lock(&db->doc_mu);
+        read_done(db, slot, no, began, rc, d, as_of);
+        if (rc == TS_OK)
+            proj__doc_unref(d);
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return NULL;
+}
+
+void proj__seatmap_stop(proj_db_t *db)
+{
+    pthread_mutex_lock(&db->doc_mu);
+    int running = db->refresher_running;
+    db->refresher_stop = 1;
+    pthread_cond_broadcast(&db->refresh_cv);
+    pthread_mutex_unlock(&db->doc_mu);
+    if (running)
+        pthread_join(db->refresher, NULL);
+}
+
 /* read_map shared between the requests for one event. A request takes the
  * result of a read that started after it came, and starts one itself when
  * none is under way; a read under way when it came may have taken its
@@ -701,13 +765,14 @@ static int64_t now_ms(void)
  * it was not current.
  *
  * With recent set the request also takes the last read's result when that
- * read began less than PROJ_SHARED_READ_FRESH_MS ago, or, while the next
- * read is under way (a document being rebuilt after a hold), less than
- * PROJ_SHARED_READ_STALE_MS ago, provided its as_of_seq is at least
- * min_seq: the map is then that much older than the request at most, and
- * still exactly the map of the checkpoint it reports. Results only ever
- * move forward (one read at a time, each after the last), so a client's
- * successive answers never go back. */
+ * read began less than PROJ_SHARED_READ_STALE_MS ago and its as_of_seq is
+ * at least min_seq; when it began PROJ_SHARED_READ_FRESH_MS ago or more,
+ * the request also hands the next read to the refresher thread (unless
+ * one is under way), so the reads, and the documents rebuilt after holds,
+ * are made off the requests' way. The map is then that much older than
+ * the request at most, and still exactly the map of the checkpoint it
+ * reports. Results only ever move forward (one read at a time, each begun
+ * after the last), so a client's successive answers never go back. */
 static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_seq, int recent,
                              struct proj__doc **out, uint64_t *as_of)
 {
@@ -727,11 +792,24 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
     for (;;) {
         if (strcmp(slot->read_event, event_id) != 0)
             break; /* taken over meanwhile: read alone */
-        int64_t age = now_ms() - slot->read_at_ms;
+        int64_t now = now_ms(), age = now - slot->read_at_ms;
         int take = slot->reads_done > came;
-        if (!take && recent && slot->read_doc && slot->read_as_of >= min_seq)
-            take = age < PROJ_SHARED_READ_FRESH_MS ||
-                   (slot->reading && age < PROJ_SHARED_READ_STALE_MS);
+        if (!take && recent && slot->read_doc && slot->read_as_of >= min_seq &&
+            age < PROJ_SHARED_READ_STALE_MS) {
+            take = 1;
+            if (age >= PROJ_SHARED_READ_FRESH_MS && !slot->reading && !db->refresher_stop) {
+                if (!db->refresher_running &&
+                    pthread_create(&db->refresher, NULL, refresher_main, db) == 0)
+                    db->refresher_running = 1;
+                if (db->refresher_running) {
+                    slot->reading = 1;
+                    slot->refresh_wanted = 1;
+                    slot->refresh_no = ++slot->reads_started;
+                    slot->refresh_at_ms = now;
+                    pthread_cond_signal(&db->refresh_cv);
+                }
+            }
+        }
         if (take) {
             rc = slot->read_rc;
             if (rc == TS_OK) {
@@ -749,18 +827,7 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
             pthread_mutex_unlock(&db->doc_mu);
             rc = read_map(db, event_id, out, as_of);
             pthread_mutex_lock(&db->doc_mu);
-            proj__doc_unref(slot->read_doc);
-            slot->read_doc = NULL;
-            slot->read_rc = rc;
-            if (rc == TS_OK) {
-                slot->read_doc = *out;
-                atomic_fetch_add(&(*out)->refs, 1);
-                slot->read_as_of = *as_of;
-            }
-            slot->read_at_ms = began;
-            slot->reads_done = mine;
-            slot->reading = 0;
-            pthread_cond_broadcast(&db->doc_cv);
+            read_done(db, slot, mine, began, rc, rc == TS_OK ? *out : NULL, *as_of);
             pthread_mutex_unlock(&db->doc_mu);
             return rc;
         }
