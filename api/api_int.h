@@ -52,6 +52,10 @@ typedef struct {
     MHD_ContentReaderFreeCallback piece_free;
     void *piece_cls;
     const char *retry_after;
+    const char *out_encoding;    /* Content-Encoding of the body, NULL: identity */
+    int vary_encoding;           /* the body depends on Accept-Encoding (Vary) */
+    const char *accept_encoding; /* the request's, joined (encoding.c) */
+    uint64_t min_seq;            /* ?min_seq= once api_wait_min_seq passed (0: none) */
 } api_req_t;
 
 /* ---- routing (server.c) ---- */
@@ -180,6 +184,14 @@ void api_h_my_tickets(api_req_t *r);
 /* issue 4, the sales dashboard and a user's bookings (handlers_sales.c) */
 void api_h_event_sales(api_req_t *r);
 void api_h_my_bookings(api_req_t *r);
+
+/* ---- content codings (encoding.c) ---- */
+/* 1 when an Accept-Encoding field value takes gzip (RFC 9110 section
+ * 12.5.3: gzip or x-gzip or "*" with a weight above 0, and not below
+ * identity's); 0 for NULL (no field). */
+int api_gzip_accepted(const char *accept_encoding);
+/* The same for the request's Accept-Encoding lines. */
+int api_wants_gzip(api_req_t *r);
 
 /* ---- parsing (parse.c): path ids, JSON bodies into domain structs ---- */
 /* 1 when s can be an event id: alphanumeric (eng_new_id), 1..64 bytes. An

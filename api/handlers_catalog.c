@@ -184,12 +184,18 @@ void api_h_seatmap(api_req_t *r)
     if (api_wait_min_seq(r) != 0)
         return;
     /* The read side keeps the whole map serialised and shared between
-     * requests: it is sent from there, neither parsed nor copied. */
+     * requests, as text and compressed: it is sent from there, neither
+     * parsed nor copied nor compressed on the way. */
     proj_seatmap_t *m = calloc(1, sizeof *m);
     if (!m)
         return api_reply_status(r, TS_ERR_NOMEM);
-    ts_status st = ts_id_valid(r->params[0]) ? proj_seatmap_open(r->srv->cfg.db, r->params[0], m)
-                                             : TS_ERR_NOT_FOUND;
+    /* A map read for another request a few milliseconds ago will do when
+     * it is at least as new as min_seq: read-your-writes is what min_seq
+     * asks for, and the map is exactly the one of the as_of_seq it says. */
+    unsigned flags = PROJ_SEATMAP_RECENT | (api_wants_gzip(r) ? PROJ_SEATMAP_GZIP : 0);
+    ts_status st = ts_id_valid(r->params[0])
+                       ? proj_seatmap_open(r->srv->cfg.db, r->params[0], r->min_seq, flags, m)
+                       : TS_ERR_NOT_FOUND;
     if (st != TS_OK) {
         free(m);
         return api_reply_status(r, st);
@@ -208,6 +214,8 @@ void api_h_seatmap(api_req_t *r)
     r->out = NULL;
     r->status = 200;
     r->out_type = "application/json";
+    r->out_encoding = m->gzip ? "gzip" : NULL;
+    r->vary_encoding = 1; /* for caches: identity and gzip answers alike */
 }
 
 static int parse_time_param(api_req_t *r, const char *name, int64_t *out)

@@ -168,6 +168,7 @@ int api_wait_min_seq(api_req_t *r)
         api_problem_validation(r, "min_seq", "a non-negative integer (a commit_seq)");
         return -1;
     }
+    r->min_seq = n;
     ts_status st = proj_wait_seq(r->srv->cfg.db, PROJ_CATALOG, n, r->srv->cfg.min_seq_wait_ms);
     if (st == TS_ERR_TIMEOUT) {
         r->retry_after = "1";

@@ -241,6 +241,10 @@ static enum MHD_Result send_answer(api_req_t *r)
                                 r->out_type ? r->out_type : "application/json");
     if (r->retry_after)
         MHD_add_response_header(resp, "Retry-After", r->retry_after);
+    if (r->out_encoding)
+        MHD_add_response_header(resp, "Content-Encoding", r->out_encoding);
+    if (r->vary_encoding)
+        MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;

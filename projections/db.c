@@ -63,6 +63,7 @@ ts_status proj_db_open(const char *conninfo, int pool_size, proj_db_t **out)
     pthread_mutex_init(&db->cache_mu, NULL);
     pthread_mutex_init(&db->doc_mu, NULL);
     pthread_cond_init(&db->doc_cv, NULL);
+    pthread_cond_init(&db->refresh_cv, NULL);
     *out = db;
     db = NULL;
 done:
@@ -80,15 +81,19 @@ void proj_db_free(proj_db_t *db)
 {
     if (!db)
         return;
+    proj__seatmap_stop(db);
     for (int i = 0; i < db->n; i++)
         if (db->conns[i].pg)
             PQfinish(db->conns[i].pg);
     for (int i = 0; i < PROJ_SEAT_CACHE_SLOTS; i++)
         proj__blob_unref(db->cache[i].blob);
-    for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++)
+    for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++) {
         proj__doc_unref(db->docs[i].doc);
+        proj__doc_unref(db->docs[i].read_doc);
+    }
     pthread_mutex_destroy(&db->doc_mu);
     pthread_cond_destroy(&db->doc_cv);
+    pthread_cond_destroy(&db->refresh_cv);
     pthread_mutex_destroy(&db->mu);
     pthread_cond_destroy(&db->cv);
     pthread_mutex_destroy(&db->cache_mu);

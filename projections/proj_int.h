@@ -27,6 +27,7 @@
 #include <nats/nats.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <zlib.h>
 
 /* ---- pool (db.c) ---- */
 
@@ -47,6 +48,12 @@ typedef struct {
 typedef struct {
     _Atomic int refs;
     size_t len;
+    /* The same text as a gzip piece (gzpiece.c): raw deflate ending with a
+     * sync flush, made once with the blob, in the same allocation after
+     * data; and the text's CRC-32. */
+    const unsigned char *gz;
+    size_t gz_len;
+    uint32_t crc;
     char data[];
 } proj__blob_t;
 
@@ -86,16 +93,47 @@ struct proj__doc {
     proj__piece_t *pieces;
     uint32_t n_pieces;
     size_t len; /* of all the pieces but the hole */
+    /* The gzip pieces, one per piece (the blobs' own, the frame's
+     * compressed into gzframe; empty for the hole), and the CRC-32 and
+     * length of the text before the hole and after it, so that an answer
+     * only compresses its digits and combines three CRCs. */
+    unsigned char *gzframe;
+    proj__piece_t *gzpieces;
+    size_t gz_len; /* of all the gzip pieces */
+    uint32_t crc_head, crc_tail;
+    size_t len_head, len_tail;
 };
 
 /* The document cache: one slot per event (by hash), holding the newest
- * document and the newest checkpoint at which it was found current. */
+ * document and the newest checkpoint at which it was found current.
+ * And the shared read of read_event (seatmap.c, shared_read): reads are
+ * numbered as they start; the result of the last one to finish (number
+ * reads_done) is kept for the requests that waited for it. */
 typedef struct {
     struct proj__doc *doc;
     uint64_t valid_seq;
     int building;            /* a request is assembling the next document */
     char building_event[65]; /* of this event */
+    char read_event[65];     /* "" when no read was shared here yet */
+    int reading;             /* a read of read_event is under way */
+    uint64_t reads_started, reads_done;
+    ts_status read_rc;          /* of read number reads_done */
+    struct proj__doc *read_doc; /* its document (a reference), or NULL */
+    uint64_t read_as_of;        /* and the checkpoint it was current at */
+    int64_t read_at_ms;         /* when that read began (monotonic clock) */
+    /* A read handed to the refresher thread: its number and start. */
+    int refresh_wanted;
+    uint64_t refresh_no;
+    int64_t refresh_at_ms;
 } proj__doc_slot_t;
+
+/* How old a shared read may be when a request that allows it
+ * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH, or
+ * STALE while a newer read is under way (so requests do not queue behind a
+ * document being rebuilt); a request that finds it older than FRESH hands
+ * the next read to the refresher thread. */
+#define PROJ_SHARED_READ_FRESH_MS 5
+#define PROJ_SHARED_READ_STALE_MS 50
 
 #define PROJ_DOC_CACHE_SLOTS 64
 
@@ -109,14 +147,56 @@ struct proj_db {
     pthread_mutex_t cache_mu;
     uint64_t cache_version; /* checkpoints.version the cache was filled from */
     proj__seat_slot_t cache[PROJ_SEAT_CACHE_SLOTS];
-    pthread_mutex_t doc_mu; /* guards docs */
-    pthread_cond_t doc_cv;  /* a document was built */
+    pthread_mutex_t doc_mu;    /* guards docs */
+    pthread_cond_t doc_cv;     /* a document was built */
+    pthread_cond_t refresh_cv; /* a read was handed to the refresher */
+    pthread_t refresher;       /* started with the first such read */
+    int refresher_running, refresher_stop;
     proj__doc_slot_t docs[PROJ_DOC_CACHE_SLOTS];
 };
+
+/* ---- gzip pieces (gzpiece.c) ----
+ *
+ * A gzip answer (RFC 1952) is put together from texts compressed apart:
+ * the header, then each piece of the text as raw deflate data from a fresh
+ * stream ended with Z_SYNC_FLUSH (so it is byte-aligned and not final),
+ * in order, then proj__gz_last_block (an empty final block), then the
+ * trailer with the CRC-32 of the whole text, combined from the pieces'
+ * CRCs, and its length. */
+
+#define PROJ_GZ_LEVEL 1 /* 11x smaller seat blobs at a third of the CPU of level 6 */
+#define PROJ_GZ_HEADER_LEN 10
+#define PROJ_GZ_LAST_BLOCK_LEN 2
+#define PROJ_GZ_TRAILER_LEN 8
+
+extern const unsigned char proj__gz_header[PROJ_GZ_HEADER_LEN];
+extern const unsigned char proj__gz_last_block[PROJ_GZ_LAST_BLOCK_LEN];
+
+/* A deflate stream reused for many pieces, each compressed as by a fresh
+ * one. One thread at a time. */
+typedef struct {
+    z_stream zs;
+    int ready;
+} proj__deflater_t;
+
+/* small: for pieces of a few dozen bytes (a 512-byte window, little
+ * memory). -1 when zlib cannot allocate; *d needs deinit either way. */
+int proj__deflater_init(proj__deflater_t *d, int small);
+void proj__deflater_deinit(proj__deflater_t *d);
+/* Appends the n bytes at in to out as a gzip piece (nothing for n = 0).
+ * Errors: TS_ERR_NOMEM (zlib could not allocate or failed). */
+ts_status proj__deflate_piece(proj__deflater_t *d, const void *in, size_t n, ts_buf_t *out);
+/* The CRC-32 of n bytes; of two texts one after the other from theirs. */
+uint32_t proj__crc(const void *p, size_t n);
+uint32_t proj__crc_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
+/* The 8-byte gzip trailer of a text with this CRC-32 and length. */
+void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAILER_LEN]);
 
 /* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
 void proj__blob_unref(proj__blob_t *b);
 void proj__doc_unref(struct proj__doc *doc);
+/* Stops the seat map's refresher thread, if it runs (seatmap.c). */
+void proj__seatmap_stop(proj_db_t *db);
 
 /* Hands out a live connection (connecting when needed), waiting up to 5 s
  * for a free slot. Errors: TS_ERR_UNAVAILABLE (no slot, cannot connect). */

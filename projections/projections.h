@@ -219,21 +219,41 @@ ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
  * unchanged 50,000-seat map costs one small query and no copy, and a map
  * changed by a hold costs the changed section. The document never reflects
  * a checkpoint older than the one read when the call started (as_of_seq >=
- * it), so a caller that waited for min_seq gets a map at least that new. */
+ * it), so a caller that waited for min_seq gets a map at least that new.
+ *
+ * With PROJ_SEATMAP_GZIP the pieces are one gzip member (RFC 1952) of
+ * that same text instead, for Content-Encoding: gzip. Each section's seats
+ * were compressed once when they were serialised, the small texts between
+ * them once per document; an answer compresses only its as_of_seq digits
+ * and writes the 18 bytes of the member's end. */
 typedef struct {
     uint32_t n_pieces;
     const char **piece; /* n_pieces of them, with their lengths in len */
     size_t *len;
     size_t total; /* the sum of len */
+    int gzip;     /* the pieces are gzip, not text */
     /* private */
     struct proj__doc *doc;
     char seq[24];
+    unsigned char gz_seq[64]; /* the digits of seq, compressed */
+    unsigned char gz_end[10]; /* the last block and the gzip trailer */
 } proj_seatmap_t;
 
-/* Fills *out (caller's storage). Errors: TS_ERR_NOT_FOUND,
- * TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM, TS_ERR_INVALID (event_id
- * NULL). On an error *out needs no proj_seatmap_close. Thread-safe. */
-ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out);
+#define PROJ_SEATMAP_GZIP 1u /* proj_seatmap_open: the answer as gzip */
+/* proj_seatmap_open: the map read for another request may be taken when it
+ * began a few milliseconds ago (5, or 50 while the next read is under way)
+ * and its as_of_seq is at least min_seq. Without it, the map is read after
+ * the call began (one read may still serve many callers). */
+#define PROJ_SEATMAP_RECENT 2u
+
+/* Fills *out (caller's storage); flags a set of PROJ_SEATMAP_*; min_seq
+ * counts with PROJ_SEATMAP_RECENT (the caller has waited for the catalog to
+ * reach it). The reads of concurrent callers for one event are shared.
+ * Errors: TS_ERR_NOT_FOUND, TS_ERR_UNAVAILABLE, TS_ERR_DB, TS_ERR_NOMEM,
+ * TS_ERR_INVALID (event_id NULL). On an error *out needs no
+ * proj_seatmap_close. Thread-safe. */
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_seq, unsigned flags,
+                            proj_seatmap_t *out);
 /* Releases what proj_seatmap_open handed out. Accepts a zeroed *m. */
 void proj_seatmap_close(proj_seatmap_t *m);
 

@@ -18,6 +18,16 @@
  * request's snapshot may be sent as it is (newer is fine: a caller that
  * asked for min_seq waited for it before the snapshot).
  *
+ * The same document is also kept compressed, for gzip answers: each blob
+ * carries its text as a gzip piece (gzpiece.c), made with the blob, and a
+ * document compresses its small frame texts once when it is assembled and
+ * keeps the CRC-32 of its text before and after the as_of_seq hole. A gzip
+ * answer is then the header, the pieces in order with the digits of its
+ * own as_of_seq compressed in the hole, and an 18-byte end: nothing on a
+ * request's way is compressed but those digits, and the answer is the
+ * identity text, byte for byte, as one gzip member. Which document and
+ * which as_of_seq an answer gets does not depend on its encoding.
+ *
  * A rebuild may swap another schema in (build.c). Two things keep a map
  * whole across that. The transaction locks its four tables before it takes
  * its snapshot (LOCK needs none), so it either finishes on the old tables
@@ -36,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Appends a string literal (its length known at compile time). */
 #define APPEND_LIT(b, s) ts_buf_append((b), (s), sizeof(s) - 1)
@@ -164,14 +175,15 @@ static void append_str(ts_buf_t *out, const char *s)
 }
 
 /* The seats array of one seated section at seq (a new reference), from the
- * cache or read in c's snapshot. */
+ * cache or read in c's snapshot; a new one is compressed with z (a big
+ * deflater, initialised here on first use). */
 static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
                                const char *event_id, const char *section, uint64_t seq,
-                               proj__blob_t **out)
+                               proj__deflater_t *z, proj__blob_t **out)
 {
     const char *p[2] = {event_id, section};
     PGresult *r = NULL;
-    ts_buf_t text;
+    ts_buf_t text, gz;
     ts_status rc;
 
     if ((*out = cache_get(db, version, event_id, section, seq)) != NULL)
@@ -201,13 +213,25 @@ static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
     }
     ts_buf_put_u8(&text, ']');
     PQclear(r);
-    proj__blob_t *b = malloc(sizeof *b + text.len);
+    /* Compressed here, once per change of the section, and never on a
+     * request's way: a gzip answer only sends what is made here. */
+    ts_buf_init(&gz);
+    if (!z->ready && proj__deflater_init(z, 0) != 0)
+        rc = TS_ERR_NOMEM;
+    else
+        rc = proj__deflate_piece(z, text.data, text.len, &gz);
+    proj__blob_t *b = rc == TS_OK ? malloc(sizeof *b + text.len + gz.len) : NULL;
     if (b) {
         atomic_init(&b->refs, 1);
         b->len = text.len;
         memcpy(b->data, text.data, text.len);
+        memcpy(b->data + text.len, gz.data, gz.len);
+        b->gz = (const unsigned char *)b->data + text.len;
+        b->gz_len = gz.len;
+        b->crc = proj__crc(text.data, text.len);
         cache_put(db, version, event_id, section, seq, b);
     }
+    ts_buf_deinit(&gz);
     ts_buf_deinit(&text);
     *out = b;
     return b ? TS_OK : TS_ERR_NOMEM;
@@ -242,6 +266,8 @@ void proj__doc_unref(struct proj__doc *d)
     free(d->keys);
     free(d->seqs);
     free(d->frame);
+    free(d->gzframe);
+    free(d->gzpieces);
     free(d);
 }
 
@@ -273,6 +299,71 @@ static void frame_piece(ts_buf_t *frame, size_t *from, draft_piece_t *pieces, ui
     *from = frame->len;
 }
 
+/* Fills d's gzip pieces from its pieces (complete): the blobs' own, the
+ * frame's compressed now (each a few dozen bytes), and the CRC-32s of the
+ * text before and after the hole. */
+static ts_status doc_gzip(struct proj__doc *d)
+{
+    proj__deflater_t z;
+    ts_buf_t gz;
+    size_t *off = calloc(d->n_pieces + 1, sizeof *off);
+    uint32_t crc;
+    int after = 0;
+    ts_status rc = TS_OK;
+
+    ts_buf_init(&gz);
+    d->gzpieces = calloc(d->n_pieces, sizeof *d->gzpieces);
+    if (proj__deflater_init(&z, 1) != 0 || !off || !d->gzpieces)
+        rc = TS_ERR_NOMEM;
+    d->crc_head = d->crc_tail = proj__crc(NULL, 0);
+    /* The blobs are pieces in their order, each pointing at its data. */
+    for (uint32_t k = 0, bi = 0; k < d->n_pieces && rc == TS_OK; k++) {
+        const proj__piece_t *pc = &d->pieces[k];
+        const proj__blob_t *b = NULL;
+        if (bi < d->n_blobs && pc->p == d->blobs[bi]->data)
+            b = d->blobs[bi++];
+        off[k] = gz.len;
+        if (!pc->p) {
+            after = 1; /* the hole: the answer's own */
+            continue;
+        }
+        if (b) {
+            crc = b->crc;
+        } else {
+            crc = proj__crc(pc->p, pc->n);
+            rc = proj__deflate_piece(&z, pc->p, pc->n, &gz);
+        }
+        if (after) {
+            d->crc_tail = proj__crc_combine(d->crc_tail, crc, pc->n);
+            d->len_tail += pc->n;
+        } else {
+            d->crc_head = proj__crc_combine(d->crc_head, crc, pc->n);
+            d->len_head += pc->n;
+        }
+    }
+    proj__deflater_deinit(&z);
+    if (rc == TS_OK) {
+        off[d->n_pieces] = gz.len;
+        d->gzframe = gz.data; /* the pieces point into it from here on */
+        ts_buf_init(&gz);
+        for (uint32_t k = 0, bi = 0; k < d->n_pieces; k++) {
+            const proj__piece_t *pc = &d->pieces[k];
+            if (bi < d->n_blobs && pc->p == d->blobs[bi]->data) {
+                d->gzpieces[k] =
+                    (proj__piece_t){(const char *)d->blobs[bi]->gz, d->blobs[bi]->gz_len};
+                bi++;
+            } else {
+                d->gzpieces[k] =
+                    (proj__piece_t){(const char *)d->gzframe + off[k], off[k + 1] - off[k]};
+            }
+            d->gz_len += d->gzpieces[k].n;
+        }
+    }
+    ts_buf_deinit(&gz);
+    free(off);
+    return rc;
+}
+
 /* Assembles the document of the snapshot r belongs to (c's transaction):
  * sections in venue order, each seated one's seats from the section cache
  * or read now. *out has one reference. */
@@ -286,6 +377,7 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
     uint32_t nd = 0;
     size_t from = 0;
     char num[48];
+    proj__deflater_t z = {0};
     ts_status rc = TS_OK;
 
     ts_buf_init(&frame);
@@ -340,7 +432,7 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
         }
         APPEND_LIT(&frame, ",\"seats\":");
         frame_piece(&frame, &from, draft, &nd);
-        rc = section_seats(db, c, version, event_id, key, seq, &d->blobs[d->n_blobs]);
+        rc = section_seats(db, c, version, event_id, key, seq, &z, &d->blobs[d->n_blobs]);
         if (rc != TS_OK)
             goto done;
         draft[nd++] = (draft_piece_t){(int32_t)d->n_blobs, 0, d->blobs[d->n_blobs]->len};
@@ -365,7 +457,9 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
         d->len += d->pieces[k].n;
     }
     d->n_pieces = nd;
+    rc = doc_gzip(d);
 done:
+    proj__deflater_deinit(&z);
     ts_buf_deinit(&frame);
     free(draft);
     if (rc != TS_OK) {
@@ -464,7 +558,70 @@ static ts_status read_sections(proj__conn_t *c, const char *event_id, PGresult *
     return TS_OK;
 }
 
-ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t *out)
+/* Fills out's pieces from d (one reference, now out's) at checkpoint as_of,
+ * as text or as one gzip member. */
+static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, int gzip, proj_seatmap_t *out)
+{
+    uint32_t n = d->n_pieces + (gzip ? 2 : 0);
+    size_t digits;
+    ts_status rc = TS_OK;
+
+    out->doc = d;
+    snprintf(out->seq, sizeof out->seq, "%" PRIu64, as_of);
+    digits = strlen(out->seq);
+    out->piece = calloc(n, sizeof *out->piece);
+    out->len = calloc(n, sizeof *out->len);
+    if (!out->piece || !out->len)
+        return TS_ERR_NOMEM;
+    out->n_pieces = n;
+    if (!gzip) {
+        for (uint32_t i = 0; i < d->n_pieces; i++) {
+            int hole = !d->pieces[i].p;
+            out->piece[i] = hole ? out->seq : d->pieces[i].p;
+            out->len[i] = hole ? digits : d->pieces[i].n;
+        }
+        out->total = d->len + digits;
+        return TS_OK;
+    }
+    /* Only the digits are compressed here, with a small stream; the rest
+     * was compressed when the document and its blobs were made. */
+    proj__deflater_t z;
+    ts_buf_t gz;
+    ts_buf_init(&gz);
+    if (proj__deflater_init(&z, 1) != 0)
+        rc = TS_ERR_NOMEM;
+    else
+        rc = proj__deflate_piece(&z, out->seq, digits, &gz);
+    proj__deflater_deinit(&z);
+    if (rc == TS_OK && gz.len > sizeof out->gz_seq)
+        rc = TS_ERR_NOMEM; /* 20 digits never compress to more */
+    if (rc == TS_OK) {
+        memcpy(out->gz_seq, gz.data, gz.len);
+        uint32_t crc = proj__crc_combine(d->crc_head, proj__crc(out->seq, digits), digits);
+        crc = proj__crc_combine(crc, d->crc_tail, d->len_tail);
+        memcpy(out->gz_end, proj__gz_last_block, PROJ_GZ_LAST_BLOCK_LEN);
+        proj__gz_trailer(crc, d->len + digits, out->gz_end + PROJ_GZ_LAST_BLOCK_LEN);
+        out->piece[0] = (const char *)proj__gz_header;
+        out->len[0] = PROJ_GZ_HEADER_LEN;
+        for (uint32_t i = 0; i < d->n_pieces; i++) {
+            int hole = !d->pieces[i].p;
+            out->piece[i + 1] = hole ? (const char *)out->gz_seq : d->gzpieces[i].p;
+            out->len[i + 1] = hole ? gz.len : d->gzpieces[i].n;
+        }
+        out->piece[n - 1] = (const char *)out->gz_end;
+        out->len[n - 1] = sizeof out->gz_end;
+        out->total = PROJ_GZ_HEADER_LEN + d->gz_len + gz.len + sizeof out->gz_end;
+        out->gzip = 1;
+    }
+    ts_buf_deinit(&gz);
+    return rc;
+}
+
+/* Reads the map of event_id now: *out gets a reference to a document
+ * current at checkpoint *as_of, which is at least the checkpoint when the
+ * call started. */
+static ts_status read_map(proj_db_t *db, const char *event_id, struct proj__doc **out,
+                          uint64_t *as_of_out)
 {
     proj__conn_t *c = NULL;
     PGresult *r = NULL;
@@ -473,9 +630,6 @@ ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, proj_seatmap_t 
     uint64_t as_of = 0, seq = 0, version = 0;
     ts_status rc;
 
-    memset(out, 0, sizeof *out);
-    if (!event_id || strlen(event_id) >= sizeof d->event_id)
-        return TS_ERR_INVALID;
     rc = proj__db_acquire(db, &c);
     if (rc != TS_OK)
         goto done;
@@ -524,26 +678,183 @@ done:
         proj__doc_unref(d);
         return rc;
     }
-    /* The answer's own copy of the piece list, with its as_of_seq. */
-    out->piece = calloc(d->n_pieces, sizeof *out->piece);
-    out->len = calloc(d->n_pieces, sizeof *out->len);
-    if (!out->piece || !out->len) {
-        free(out->piece);
-        free(out->len);
-        proj__doc_unref(d);
-        memset(out, 0, sizeof *out);
-        return TS_ERR_NOMEM;
-    }
-    out->doc = d;
-    out->n_pieces = d->n_pieces;
-    snprintf(out->seq, sizeof out->seq, "%" PRIu64, as_of);
-    for (uint32_t i = 0; i < d->n_pieces; i++) {
-        int hole = !d->pieces[i].p;
-        out->piece[i] = hole ? out->seq : d->pieces[i].p;
-        out->len[i] = hole ? strlen(out->seq) : d->pieces[i].n;
-    }
-    out->total = d->len + strlen(out->seq);
+    *out = d;
+    *as_of_out = as_of;
     return TS_OK;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Stores the result of read number no, begun at began, as the slot's
+ * (under doc_mu) and wakes the requests waiting for it. */
+static void read_done(proj_db_t *db, proj__doc_slot_t *slot, uint64_t no, int64_t began,
+                      ts_status rc, struct proj__doc *d, uint64_t as_of)
+{
+    proj__doc_unref(slot->read_doc);
+    slot->read_doc = NULL;
+    slot->read_rc = rc;
+    if (rc == TS_OK) {
+        slot->read_doc = d;
+        atomic_fetch_add(&d->refs, 1);
+        slot->read_as_of = as_of;
+    }
+    slot->read_at_ms = began;
+    slot->reads_done = no;
+    slot->reading = 0;
+    pthread_cond_broadcast(&db->doc_cv);
+}
+
+/* The refresher: makes the reads that requests handed over (see
+ * shared_read), so that no request waits for them. */
+static void *refresher_main(void *arg)
+{
+    proj_db_t *db = arg;
+    char event_id[sizeof db->docs[0].read_event];
+    pthread_mutex_lock(&db->doc_mu);
+    while (!db->refresher_stop) {
+        proj__doc_slot_t *slot = NULL;
+        for (int i = 0; i < PROJ_DOC_CACHE_SLOTS && !slot; i++)
+            if (db->docs[i].refresh_wanted)
+                slot = &db->docs[i];
+        if (!slot) {
+            pthread_cond_wait(&db->refresh_cv, &db->doc_mu);
+            continue;
+        }
+        slot->refresh_wanted = 0;
+        /* The slot is marked reading: nobody takes it over meanwhile. */
+        strcpy(event_id, slot->read_event);
+        uint64_t no = slot->refresh_no;
+        int64_t began = slot->refresh_at_ms;
+        pthread_mutex_unlock(&db->doc_mu);
+        struct proj__doc *d = NULL;
+        uint64_t as_of = 0;
+        ts_status rc = read_map(db, event_id, &d, &as_of);
+        pthread_mutex_lock(&db->doc_mu);
+        read_done(db, slot, no, began, rc, d, as_of);
+        if (rc == TS_OK)
+            proj__doc_unref(d);
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return NULL;
+}
+
+void proj__seatmap_stop(proj_db_t *db)
+{
+    pthread_mutex_lock(&db->doc_mu);
+    int running = db->refresher_running;
+    db->refresher_stop = 1;
+    pthread_cond_broadcast(&db->refresh_cv);
+    pthread_mutex_unlock(&db->doc_mu);
+    if (running)
+        pthread_join(db->refresher, NULL);
+}
+
+/* read_map shared between the requests for one event. A request takes the
+ * result of a read that started after it came, and starts one itself when
+ * none is under way; a read under way when it came may have taken its
+ * snapshot before the caller's min_seq was reached, so the request waits
+ * for it to finish and for the next one. One read (one PostgreSQL round
+ * trip) thus answers every request that came while the one before it ran,
+ * and each gets a document current at a checkpoint read after it came:
+ * never older than its min_seq, never reported at a checkpoint at which
+ * it was not current.
+ *
+ * With recent set the request also takes the last read's result when that
+ * read began less than PROJ_SHARED_READ_STALE_MS ago and its as_of_seq is
+ * at least min_seq; when it began PROJ_SHARED_READ_FRESH_MS ago or more,
+ * the request also hands the next read to the refresher thread (unless
+ * one is under way), so the reads, and the documents rebuilt after holds,
+ * are made off the requests' way. The map is then that much older than
+ * the request at most, and still exactly the map of the checkpoint it
+ * reports. Results only ever move forward (one read at a time, each begun
+ * after the last), so a client's successive answers never go back. */
+static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_seq, int recent,
+                             struct proj__doc **out, uint64_t *as_of)
+{
+    proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
+    ts_status rc;
+
+    pthread_mutex_lock(&db->doc_mu);
+    /* A slot shared by another event (two ids, one hash) is taken over
+     * when it is idle; while that event reads, this one reads alone. */
+    if (strcmp(slot->read_event, event_id) != 0 && !slot->reading) {
+        strcpy(slot->read_event, event_id);
+        proj__doc_unref(slot->read_doc);
+        slot->read_doc = NULL;
+        slot->reads_done = slot->reads_started; /* no result of this event */
+    }
+    uint64_t came = slot->reads_started; /* reads numbered above came start later */
+    for (;;) {
+        if (strcmp(slot->read_event, event_id) != 0)
+            break; /* taken over meanwhile: read alone */
+        int64_t now = now_ms(), age = now - slot->read_at_ms;
+        int take = slot->reads_done > came;
+        if (!take && recent && slot->read_doc && slot->read_as_of >= min_seq &&
+            age < PROJ_SHARED_READ_STALE_MS) {
+            take = 1;
+            if (age >= PROJ_SHARED_READ_FRESH_MS && !slot->reading && !db->refresher_stop) {
+                if (!db->refresher_running &&
+                    pthread_create(&db->refresher, NULL, refresher_main, db) == 0)
+                    db->refresher_running = 1;
+                if (db->refresher_running) {
+                    slot->reading = 1;
+                    slot->refresh_wanted = 1;
+                    slot->refresh_no = ++slot->reads_started;
+                    slot->refresh_at_ms = now;
+                    pthread_cond_signal(&db->refresh_cv);
+                }
+            }
+        }
+        if (take) {
+            rc = slot->read_rc;
+            if (rc == TS_OK) {
+                *out = slot->read_doc;
+                atomic_fetch_add(&(*out)->refs, 1);
+                *as_of = slot->read_as_of;
+            }
+            pthread_mutex_unlock(&db->doc_mu);
+            return rc;
+        }
+        if (!slot->reading) {
+            uint64_t mine = ++slot->reads_started;
+            int64_t began = now_ms();
+            slot->reading = 1;
+            pthread_mutex_unlock(&db->doc_mu);
+            rc = read_map(db, event_id, out, as_of);
+            pthread_mutex_lock(&db->doc_mu);
+            read_done(db, slot, mine, began, rc, rc == TS_OK ? *out : NULL, *as_of);
+            pthread_mutex_unlock(&db->doc_mu);
+            return rc;
+        }
+        pthread_cond_wait(&db->doc_cv, &db->doc_mu);
+    }
+    pthread_mutex_unlock(&db->doc_mu);
+    return read_map(db, event_id, out, as_of);
+}
+
+ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_seq, unsigned flags,
+                            proj_seatmap_t *out)
+{
+    struct proj__doc *d = NULL;
+    uint64_t as_of = 0;
+
+    memset(out, 0, sizeof *out);
+    if (!event_id || strlen(event_id) >= sizeof d->event_id)
+        return TS_ERR_INVALID;
+    ts_status rc =
+        shared_read(db, event_id, min_seq, (flags & PROJ_SEATMAP_RECENT) != 0, &d, &as_of);
+    if (rc != TS_OK)
+        return rc;
+    /* The answer's own copy of the piece list, with its as_of_seq. */
+    rc = answer_pieces(d, as_of, (flags & PROJ_SEATMAP_GZIP) != 0, out);
+    if (rc != TS_OK)
+        proj_seatmap_close(out);
+    return rc;
 }
 
 void proj_seatmap_close(proj_seatmap_t *m)
@@ -560,7 +871,7 @@ ts_status proj_seatmap_text(proj_db_t *db, const char *event_id, char **out, siz
 {
     proj_seatmap_t m;
     ts_buf_t b;
-    ts_status rc = proj_seatmap_open(db, event_id, &m);
+    ts_status rc = proj_seatmap_open(db, event_id, 0, 0, &m);
     if (rc != TS_OK)
         return rc;
     ts_buf_init(&b);

@@ -2,11 +2,14 @@
 """tests/bench/hold_stream.py — a steady stream of one-seat holds, so that a
 read benchmark (seatmap.sh) measures a seat map that keeps changing.
 
-    hold_stream.py URL TOKEN EVENT SECTIONS ROWS SEATS RATE
+    hold_stream.py URL TOKENS EVENT SECTIONS ROWS SEATS RATE
 
 POSTs {"seats": ["<section>-<row>-<n>"]} to URL/api/v1/events/EVENT/holds
 RATE times a second on one keep-alive connection, walking the seats so
 that consecutive holds land in different sections (section keys S00..).
+TOKENS is one access token or several separated by commas, taken in turn:
+a user holds at most the event's max_per_user seats (RULE-HOLD-4, at most
+1,000), so a stream of thousands of holds needs several users.
 Runs until SIGTERM or SIGINT, then prints one JSON line: holds sent,
 answers by status, seconds, and the last commit_seq it was told."""
 
@@ -19,14 +22,13 @@ import urllib.parse
 
 
 def main():
-    url, token, event = sys.argv[1], sys.argv[2], sys.argv[3]
+    url, tokens, event = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
     sections, rows, seats, rate = (int(x) for x in sys.argv[4:8])
     u = urllib.parse.urlparse(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
     path = f"/api/v1/events/{event}/holds"
     statuses, last_seq, sent = {}, 0, 0
     total = sections * rows * seats
@@ -37,6 +39,8 @@ def main():
         sec, rest = k % sections, k // sections
         row, num = rest // seats + 1, rest % seats + 1
         body = json.dumps({"seats": [f"S{sec:02d}-{row}-{num}"]})
+        headers = {"Authorization": "Bearer " + tokens[sent % len(tokens)],
+                   "Content-Type": "application/json"}
         try:
             conn.request("POST", path, body, headers)
             r = conn.getresponse()
