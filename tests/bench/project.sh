@@ -43,6 +43,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 . ops/lib.sh
+. tests/bench/lib.sh # bench_stack_start, bench_machine, bench_commit, ticks, pg_ticks
 root=$TS_ROOT
 bench=$root/tests/bench
 
@@ -88,15 +89,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/run" "$tmp/logs"
 
-nats_port=$(ts_free_port)
-pg_port=$(ts_free_port)
-pg_flag=""
-[ "${BENCH_PG_FAST:-0}" != 1 ] || pg_flag=fast
-ts_start_nats "$nats_port" "$tmp/nats" "$tmp/logs/nats.log" "$tmp/run/nats.pid"
-ts_start_pg "$pg_port" "$tmp/pg" "$tmp/logs/postgres.log" $pg_flag
-ts_pg_createdb "$pg_port" turnstile
-export TURNSTILE_NATS_URL=nats://127.0.0.1:$nats_port
-export TURNSTILE_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/turnstile
+bench_stack_start
 
 # ---- 3. the log, in two halves ----
 half=$((events / 2))
@@ -104,26 +97,9 @@ ts_log "ts_fill: $half events"
 fill1=$("$fill_bin" --nats "$TURNSTILE_NATS_URL" --events "$half" --seed 1)
 ts_log "ts_fill: $fill1"
 # ---- machine and build ----
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
-ncpu=$(nproc)
-commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-# The results files grow with every run: they do not make a tree dirty.
-git -C "$root" diff --quiet HEAD -- . ':(exclude)tests/bench/*.jsonl' 2>/dev/null ||
-    commit="$commit+dirty"
-date_utc=$(date -u +%FT%TZ)
-nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
-pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
+bench_machine
+commit=$(bench_commit)
 
-. tests/bench/lib.sh # ticks, pg_pids, hz
-# The cluster's CPU, living backends and reaped ones (the postmaster's
-# cutime/cstime), as in replay.sh.
-pg_ticks() {
-    local p
-    for p in $(pg_pids); do cat "/proc/$p/stat" 2>/dev/null || true; done |
-        awk '{ s += $14 + $15 + $16 + $17 } END { print s + 0 }'
-}
 checkpoint() {
     ts_psql "$pg_port" -d turnstile -tAc \
         "SELECT coalesce((SELECT last_seq FROM catalog.checkpoints WHERE projection = 'catalog'), 0)" \

@@ -46,6 +46,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 . ops/lib.sh
+. tests/bench/lib.sh # bench_api, bench_machine, bench_commit, ticks, pg_pids, child_cpu
 root=$TS_ROOT
 bench=$root/tests/bench
 
@@ -131,21 +132,8 @@ for i in $(seq 120); do
 done
 
 # ---- 3. admin token, the event ----
-# api METHOD PATH [JSON]: call the REST API as $token; fail on a non-2xx.
-api() {
-    local out code args=(-sS -o - -w '\n%{http_code}' -X "$1")
-    [ -z "${token:-}" ] || args+=(-H "Authorization: Bearer $token")
-    [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
-    out=$(curl "${args[@]}" "$api$2") || return 1
-    code=${out##*$'\n'}
-    out=${out%$'\n'*}
-    case $code in
-    2??) printf '%s\n' "$out" ;;
-    *) ts_err "$1 $2 answered $code: $out" && return 1 ;;
-    esac
-}
 token=""
-token=$(api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
+token=$(bench_api POST /auth/login "$(jq -nc --arg e "$admin_email" --arg p "$admin_password" \
     '{email: $e, password: $p}')" | jq -er .access_token)
 keys=$(jq -nc --argjson n $sections \
     '[range(0; $n) as $i | "S" + (if $i < 10 then "0" else "" end) + ($i | tostring)]')
@@ -153,7 +141,7 @@ venue=$(jq -nc --argjson k "$keys" --argjson r $rows --argjson s $seats \
     '{name: "Seat map bench", city: "Zagreb", country: "HR",
       sections: [$k[] as $key | {key: $key, name: $key, kind: "seated",
         rows: [range(1; $r + 1) as $i | {label: ($i | tostring), seats: $s, accessible: [1, 2]}]}]}')
-venue_id=$(api POST /venues "$venue" | jq -er .venue_id)
+venue_id=$(bench_api POST /venues "$venue" | jq -er .venue_id)
 day=$(date -u -d '+30 days' +%F)
 now=$(date -u -d '-1 hour' +%FT%H:%M:%SZ)
 event=$(jq -nc --arg v "$venue_id" --arg day "$day" --arg now "$now" --argjson k "$keys" '
@@ -162,35 +150,20 @@ event=$(jq -nc --arg v "$venue_id" --arg day "$day" --arg now "$now" --argjson k
      policy: {max_per_user: 1000},
      tiers: [{key: "std", name: "Standard", price: {amount: 2500, currency: "EUR"},
               sections: $k, sale_starts_at: $now, sale_ends_at: "\($day)T19:00:00Z"}]}')
-event_id=$(api POST /events "$event" | jq -er .event_id)
-published=$(api POST "/events/$event_id/publish" "" | jq -er .commit_seq)
-total=$(api GET "/events/$event_id/seats?min_seq=$published" | jq '[.sections[].seats | length] | add')
+event_id=$(bench_api POST /events "$event" | jq -er .event_id)
+published=$(bench_api POST "/events/$event_id/publish" "" | jq -er .commit_seq)
+total=$(bench_api GET "/events/$event_id/seats?min_seq=$published" | jq '[.sections[].seats | length] | add')
 [ "$total" = $((sections * rows * seats)) ] || { ts_err "the map has $total seats"; exit 1; }
 ts_log "event $event_id: $total seats in $sections sections"
 
 # ---- machine and build ----
-cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-mem_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)
-ram_gib=$(awk -v k="$mem_kb" 'BEGIN { printf "%.1f", k / 1048576 }')
-ncpu=$(nproc)
-commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-git -C "$root" diff --quiet HEAD -- . ':(exclude)tests/bench/*.jsonl' 2>/dev/null ||
-    commit="$commit+dirty"
-date_utc=$(date -u +%FT%TZ)
-nats_version=$(nats-server --version 2>/dev/null | awk '{print $NF}')
-pg_version=$("$(ts_pg_bindir)/postgres" --version | awk '{print $3}')
+bench_machine
+commit=$(bench_commit)
 wrk_version=$( (wrk -v 2>&1 || true) | awk 'NR == 1 {print $2}')
 
-. tests/bench/lib.sh # ticks, pg_pids, hz
 cpu_snapshot() {
     echo "$(ticks "$serve_pid") $(ticks "$project_pid") $(ticks "$(cat "$tmp/run/nats.pid")") \
 $(ticks $(pg_pids)) $(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)"
-}
-# child_cpu VAR: CPU seconds of this shell's waited-for children (wrk).
-child_cpu() {
-    times >"$tmp/logs/times"
-    printf -v "$1" '%s' "$(tail -n 1 "$tmp/logs/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
-        split($i, a, "m"); sub(/s$/, "", a[2]); t += a[1] * 60 + a[2] } printf "%.2f", t }')"
 }
 
 # ---- 4. the holds ----
@@ -200,9 +173,9 @@ for i in $(seq 10); do
     email=bench-user-$i@turnstile.local
     admin_token=$token
     token=""
-    api POST /auth/register "$(jq -nc --arg e "$email" \
+    bench_api POST /auth/register "$(jq -nc --arg e "$email" \
         '{email: $e, password: "bench-user-password", name: "Bench User"}')" >/dev/null
-    users="$users${users:+,}$(api POST /auth/login "$(jq -nc --arg e "$email" \
+    users="$users${users:+,}$(bench_api POST /auth/login "$(jq -nc --arg e "$email" \
         '{email: $e, password: "bench-user-password"}')" | jq -er .access_token)"
     token=$admin_token
 done
@@ -272,7 +245,7 @@ ts_log "holds: $holds"
 made=$(jq '.statuses["201"] // 0' <<<"$holds")
 [ $((made * 100)) -ge $(($(jq .holds <<<"$holds") * 95)) ] ||
     { ts_err "only $made holds were made: the map did not change as it should"; exit 1; }
-held=$(api GET "/events/$event_id/seats?min_seq=$last" |
+held=$(bench_api GET "/events/$event_id/seats?min_seq=$last" |
     jq --argjson m "$last" 'if .as_of_seq >= $m then [.sections[].seats[] | select(.status == "held")] | length else -1 end')
 [ "$held" -gt 0 ] || { ts_err "the map at min_seq=$last shows no held seat ($held)"; exit 1; }
 ts_log "the map at min_seq=$last shows $held held seats"
