@@ -275,11 +275,19 @@ typedef struct {
     const char *client_name; /* the NATS connection's name */
     const char *what;        /* for the log: "catalog projector" */
     volatile int *stop;
+    int ack_all;           /* AckAll (one ack covers what came before); else AckExplicit */
+    int64_t ack_wait_ns;   /* 0: 30 s */
+    int max_ack_pending;   /* 0: 100,000 */
+    int unlimited_pending; /* the subscription buffers whatever a fetch brings */
+    /* A redelivery below the next sequence expected is left out of a fetch
+     * (else it is handed out, for the caller to skip and ack). */
+    int drop_old;
     /* The session. */
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *sub;
-    int fresh; /* nothing received since the consumer was created */
+    uint64_t head; /* the stream's last sequence when the session began */
+    int fresh;     /* nothing received since the consumer was created */
     /* Conditions logged once until they clear. */
     int said_stream, said_nats;
 } proj__consumer_t;
@@ -302,16 +310,25 @@ void proj__nap(volatile int *stop, int ms);
  * clears), TS_ERR_SHUTDOWN (stopped while waiting), TS_ERR_LOG (logged).
  * Call proj__consumer_close afterwards in any case. */
 ts_status proj__consumer_open(proj__consumer_t *c, uint64_t checkpoint);
+/* The two halves of proj__consumer_open, for a caller that decides where to
+ * start from the head of the stream: connect (and wait for the stream),
+ * which sets c->head; then recreate the durable to deliver from seq from
+ * (0 or 1: the whole stream) and subscribe. Errors: as open. */
+ts_status proj__consumer_connect(proj__consumer_t *c, uint64_t checkpoint);
+ts_status proj__consumer_subscribe(proj__consumer_t *c, uint64_t from);
 /* Ends the session (NULL-safe on every part). */
 void proj__consumer_close(proj__consumer_t *c);
 /* Fetches up to max (<= the length of out) messages, waiting at most
  * wait_ms, into list (the caller destroys it with natsMsgList_Destroy,
  * also on an error), and writes the in-order prefix after checkpoint to
  * out[0..*n): redeliveries at or below the checkpoint are included (the
- * caller skips and acks them), a gap ends the prefix and sets *gap.
- * *n is 0 when nothing came. Errors: TS_ERR_LOG (logged). */
+ * caller skips and acks them) unless c->drop_old, a gap ends the prefix and
+ * sets *gap. *n is 0 when nothing came. *pending (may be NULL) gets the
+ * number of messages the consumer still holds after the last one read (0
+ * when nothing came). Errors: TS_ERR_LOG (logged). */
 ts_status proj__consumer_fetch(proj__consumer_t *c, int max, int wait_ms, uint64_t checkpoint,
-                               natsMsgList *list, proj__msg_t *out, int *n, int *gap);
+                               natsMsgList *list, proj__msg_t *out, int *n, int *gap,
+                               uint64_t *pending);
 
 /* ---- fold (fold.c) ---- */
 
@@ -516,6 +533,41 @@ ts_status proj__fold_batch(proj__conn_t *c, ts_arena_t *arena, const proj__item_
                            int notify, const proj__carry_t *cy, proj__batch_t *out);
 /* 1 when sqlstate names a data error (the classes above). */
 int proj__data_error(const char sqlstate[6]);
+
+/* ---- prefetching a backlog (consumer.c) ---- */
+
+/* While a projector folds a backlog, PostgreSQL works on one core and the
+ * fetch (nats-server, decoding) could run on the other: the prefetcher
+ * fetches on a thread of its own, one fetch at a time, copying each fetch's
+ * messages into a chunk and letting them go before the next fetch, while
+ * the caller folds the chunk before. It stops after the chunk that is
+ * last: nothing came, nothing is pending, a gap, an error, *stop, or limit
+ * messages fetched. Only the caller acks (the chunk's reply subject). */
+typedef struct {
+    proj__item_t *items; /* in stream order; bytes in mem */
+    int n;
+    uint64_t pending;  /* messages the consumer still held after the last */
+    int gap;           /* the fetch stopped at a gap */
+    int last;          /* the prefetcher's last chunk */
+    ts_status rc;      /* of the fetch (n is 0 on an error) */
+    const char *reply; /* reply subject of the last message, or NULL */
+    ts_arena_t mem;
+} proj__chunk_t;
+
+typedef struct proj__prefetch proj__prefetch_t;
+
+/* Starts fetching up to want messages a time, waiting up to wait_ms each,
+ * in order after checkpoint (c->drop_old should be set), until limit
+ * messages (0: no limit). Errors: TS_ERR_NOMEM. */
+ts_status proj__prefetch_start(proj__consumer_t *c, int want, int wait_ms, uint64_t checkpoint,
+                               uint64_t limit, proj__prefetch_t **out);
+/* The next chunk, waiting for it; NULL once the last was handed out. */
+proj__chunk_t *proj__prefetch_next(proj__prefetch_t *p);
+/* Gives a chunk back (its bytes are reused). */
+void proj__prefetch_release(proj__prefetch_t *p, proj__chunk_t *ch);
+/* Stops the thread (within one fetch's wait) and frees everything. Chunks
+ * not handed out are dropped. Accepts NULL. */
+void proj__prefetch_stop(proj__prefetch_t *p);
 
 /* ---- pure helpers (shape.c, cursor.c): no I/O ---- */
 

@@ -52,6 +52,11 @@
  *    commits: the consumer is recreated at the live checkpoint by every
  *    session, so its acks never decide what is folded, and unacked
  *    messages would stop the delivery at MaxAckPending.)
+ *  - The projector's session commits asynchronously (synchronous_commit
+ *    off): since the checkpoint is in the same transaction as its rows, a
+ *    crash of PostgreSQL loses at most the last whole transactions, and the
+ *    next session folds them again from the checkpoint it finds (the
+ *    consumer is recreated there, so acks never decide what is folded).
  *  - A commit that cannot be decoded is logged and skipped: the checkpoint
  *    still moves past it (a poison message never blocks the projection). So
  *    is one whose data PostgreSQL refuses (SQLSTATE class 22, 23 or 54): the
