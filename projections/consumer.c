@@ -203,9 +203,7 @@ ts_status proj__consumer_fetch(proj__consumer_t *c, int max, int wait_ms, uint64
 
 /* ---- the prefetcher ---- */
 
-/* Chunks ready or being filled; with 3 the thread can fetch one ahead of the
- * one being folded while another waits. */
-#define PREFETCH_SLOTS 3
+#define PREFETCH_SLOTS PROJ_PREFETCH_SLOTS
 
 struct proj__prefetch {
     proj__consumer_t *c;

@@ -240,12 +240,12 @@ extern const char *const proj__tables[PROJ_TABLE_COUNT];
  * a model found in public there first. */
 ts_status proj__schema_apply(PGconn *pg);
 /* In the caller's transaction: creates schema quoted (an identifier
- * already quoted) with UNLOGGED tables, no secondary index and the
+ * already quoted) with its tables, no secondary index and the
  * checkpoint row of build version, and sets the session's search_path to
  * it. */
 ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version);
-/* Makes the tables of the search_path's first schema LOGGED, adds the
- * secondary indexes and analyzes them (schema.c), each statement in a
+/* Adds the secondary indexes of the search_path's first schema and
+ * analyzes its tables (schema.c), each statement in a
  * transaction of its own. side (may be NULL): another connection with the
  * same search_path, which finishes the bookings meanwhile. */
 ts_status proj__schema_finish(PGconn *pg, PGconn *side);
@@ -555,6 +555,12 @@ typedef struct {
 } proj__chunk_t;
 
 typedef struct proj__prefetch proj__prefetch_t;
+
+/* Chunks fetched ahead at most: enough to fetch a backlog transaction's
+ * commits while PostgreSQL works on its first chunk (a publish of many
+ * events takes seconds). A consumer's MaxAckPending must leave room for
+ * them and the one being folded. */
+#define PROJ_PREFETCH_SLOTS 8
 
 /* Starts fetching up to want messages a time, waiting up to wait_ms each,
  * in order after checkpoint (c->drop_old should be set), until limit

@@ -76,12 +76,11 @@
  * schema named "catalog"; every connection of the pool has search_path
  * "catalog, public" (the helper functions and the version sequence live in
  * public). A build folds the log into a fresh schema "catalog_v<N>", N the
- * next value of public.ts_catalog_version, which nobody reads: UNLOGGED
- * tables with only their primary keys, big transactions, asynchronous
- * commit; once the bulk is in, the tables become LOGGED and get their
- * secondary indexes. A build either becomes an analyst's copy (renamed to
- * a schema of their choosing, left alone afterwards) or replaces the live
- * model, blue/green, in one transaction:
+ * next value of public.ts_catalog_version, which nobody reads: tables
+ * with only their primary keys, big transactions, asynchronous commit;
+ * once the bulk is in, the tables get their secondary indexes. A build either becomes an analyst's
+ * copy (renamed to a schema of their choosing, left alone afterwards) or replaces the live model,
+ * blue/green, in one transaction:
  *   1. lock every table of "catalog" ACCESS EXCLUSIVE, with a short
  *      lock_timeout (the caller retries): in-flight readers and the
  *      projector's batch finish first, later ones queue behind the swap;
@@ -383,7 +382,7 @@ ts_status proj_build_add(proj_build_t *b, uint64_t seq, const char *subject, con
 ts_status proj_build_flush(proj_build_t *b);
 void proj_build_stats(const proj_build_t *b, proj_build_stats_t *out);
 
-/* Flushes, then makes the tables LOGGED, builds the secondary indexes and
+/* Flushes, then builds the secondary indexes and
  * analyzes (seconds for millions of rows; nobody reads the build meanwhile),
  * the bookings on a second connection of their own in parallel with the
  * rest. Commits may still be added afterwards. Errors: as proj_build_add. */

@@ -409,8 +409,9 @@ static double since(const struct timespec *t0)
 }
 
 /* When the backlog is big and the live model small beside it, folds the
- * whole log into a fresh schema and swaps it in (build.c: UNLOGGED tables,
- * the hold segment carried across transactions, indexes made at the end),
+ * whole log into a fresh schema and swaps it in (build.c: big
+ * transactions, the hold segment carried across them, indexes made at the
+ * end),
  * as `turnstile replay` would, then lets the loop go on from the build's
  * checkpoint. Rebuilding what the model holds costs less than folding the
  * backlog batch by batch once the backlog is twice the model. A bootstrap
@@ -538,8 +539,9 @@ ts_status proj_run(const proj_config_t *cfg)
         /* A backlog transaction may run for a minute on a busy machine,
          * and its messages are acked when it commits. */
         .ack_wait_ns = PROJ_ACK_WAIT_NS,
-        /* ... so its commits and one fetch more may be out unacked. */
-        .max_ack_pending = r.catchup + PROJ_FETCH_CHUNK,
+        /* ... so its commits, and the chunks the prefetcher fetched
+         * ahead (proj_int.h), may be out unacked. */
+        .max_ack_pending = r.catchup + (PROJ_PREFETCH_SLOTS + 1) * r.chunk,
         .unlimited_pending = 1,
         .drop_old = 1,
     };

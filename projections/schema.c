@@ -1,9 +1,9 @@
 /* Every table, index and helper function of the read side, in one place (see
  * projections.h for what each table means and for the schemas they live
  * in). The same table DDL makes the live schema "catalog" (idempotently, at
- * every start of serve and project) and a fresh build schema (once, UNLOGGED
- * and without the secondary indexes, which proj__schema_finish adds after
- * the bulk load). Statements name tables unqualified and run with
+ * every start of serve and project) and a fresh build schema (once,
+ * without the secondary indexes, which proj__schema_finish adds after the
+ * bulk load). Statements name tables unqualified and run with
  * search_path set to the target schema, so one text serves both; the helper
  * functions and the version sequence live in public, shared by every schema.
  *
@@ -55,7 +55,7 @@ static const char migrate_sql[] =
     "  END IF;\n"
     "END $m$;\n";
 
-/* Each follows "CREATE [UNLOGGED] TABLE IF NOT EXISTS ". */
+/* Each follows "CREATE TABLE IF NOT EXISTS ". */
 static const char *const tables[] = {
     "checkpoints (\n"
     "  projection text PRIMARY KEY,\n"
@@ -289,28 +289,24 @@ static const char indexes_sql[] =
 /* Indexes a live model may have from an older version and no longer needs. */
 static const char drop_sql[] = "DROP INDEX IF EXISTS bookings_event_idx;\n";
 
-/* A build's finish, in two halves of about the same cost: bookings, and
- * everything else; each in two steps. SET LOGGED rewrites each table and
- * its primary key into the WAL once; the secondary indexes are built
- * afterwards, straight into logged storage, instead of being built unlogged
- * and then rewritten. Then VACUUM (ANALYZE): statistics now, for the first
- * queries after the swap, and the tables marked vacuumed, or autovacuum
- * would come for a million fresh rows a minute after the swap (seen: it
- * then held up the next rebuild's swap). VACUUM runs outside any
- * transaction block, so it is a query string of its own. */
-static const char finish_bookings_sql[] = "ALTER TABLE bookings SET LOGGED;\n" BOOKINGS_INDEXES_SQL;
+/* A build's finish, in two halves: bookings, and everything else; each in
+ * two steps. The secondary indexes are built once the bulk is in (a sort
+ * instead of an insert per row). Then VACUUM (ANALYZE): statistics now,
+ * for the first queries after the swap, and the tables marked vacuumed, or
+ * autovacuum would come for a million fresh rows a minute after the swap
+ * (seen: it then held up the next rebuild's swap). VACUUM runs outside any
+ * transaction block, so it is a query string of its own.
+ *
+ * The build's tables are logged from the start. They were UNLOGGED and
+ * made LOGGED here, but SET LOGGED rewrites the whole table and its primary
+ * key and writes every page to the WAL: on a million events the finish
+ * took 7.8 s on the bookings' connection and 5.8 s on the other, more than
+ * the WAL of the rows as they are inserted costs (PostgreSQL's CPU for a
+ * bootstrap of that log: 17.5 s logged, 23.4 s unlogged, in the same
+ * conditions). */
+static const char finish_bookings_sql[] = BOOKINGS_INDEXES_SQL;
 static const char vacuum_bookings_sql[] = "VACUUM (ANALYZE) bookings";
-static const char finish_others_sql[] =
-    "ALTER TABLE checkpoints SET LOGGED;\n"
-    "ALTER TABLE venues SET LOGGED;\n"
-    "ALTER TABLE events SET LOGGED;\n"
-    "ALTER TABLE sections SET LOGGED;\n"
-    "ALTER TABLE seats SET LOGGED;\n"
-    "ALTER TABLE tickets SET LOGGED;\n"
-    "ALTER TABLE waitlist SET LOGGED;\n"
-    "ALTER TABLE sales_tiers SET LOGGED;\n"
-    "ALTER TABLE sales_minutes SET LOGGED;\n" EVENTS_INDEXES_SQL TICKETS_INDEXES_SQL
-        WAITLIST_INDEXES_SQL;
+static const char finish_others_sql[] = EVENTS_INDEXES_SQL TICKETS_INDEXES_SQL WAITLIST_INDEXES_SQL;
 static const char vacuum_others_sql[] =
     "VACUUM (ANALYZE) checkpoints, venues, events, sections, seats, tickets, waitlist,"
     " sales_tiers, sales_minutes";
@@ -332,16 +328,14 @@ static ts_status run(PGconn *pg, const char *sql, const char *what)
     return rc;
 }
 
-/* Creates every table (UNLOGGED when asked) in the first schema of the
- * search_path. */
-static ts_status create_tables(PGconn *pg, int unlogged)
+/* Creates every table in the first schema of the search_path. */
+static ts_status create_tables(PGconn *pg)
 {
     ts_status rc = TS_OK;
     ts_buf_t sql;
     ts_buf_init(&sql);
     for (size_t i = 0; i < TS_ARRAY_LEN(tables); i++) {
-        const char *head =
-            unlogged ? "CREATE UNLOGGED TABLE IF NOT EXISTS " : "CREATE TABLE IF NOT EXISTS ";
+        const char *head = "CREATE TABLE IF NOT EXISTS ";
         ts_buf_append(&sql, head, strlen(head));
         ts_buf_append(&sql, tables[i], strlen(tables[i]));
         ts_buf_append(&sql, ";\n", 2);
@@ -374,7 +368,7 @@ ts_status proj__schema_apply(PGconn *pg)
                  "SET LOCAL search_path = " PROJ_CATALOG_SCHEMA ", public",
                  "schema: catalog");
     if (rc == TS_OK)
-        rc = create_tables(pg, 0);
+        rc = create_tables(pg);
     if (rc == TS_OK)
         rc = run(pg, alter_sql, "schema: issue 3 columns");
     if (rc == TS_OK)
@@ -404,7 +398,7 @@ ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version)
     snprintf(sql, sizeof sql, "CREATE SCHEMA %s; SET search_path = %s, public", quoted, quoted);
     rc = run(pg, sql, "build: schema");
     if (rc == TS_OK)
-        rc = create_tables(pg, 1);
+        rc = create_tables(pg);
     if (rc == TS_OK) {
         char num[24];
         const char *p = num;
