@@ -167,7 +167,8 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
     X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
     X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")                                                \
-    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")
+    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")                                                \
+    X(PROJ_F_HOLDS_NEW_STAGED, "proj_f_holds_new_staged")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -523,6 +524,28 @@ typedef struct {
  * TS_ERR_DB, TS_ERR_UNAVAILABLE; a carried segment is then unusable. */
 ts_status proj__fold_items(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
                            int skip, int notify, const proj__carry_t *cy, proj__batch_t *out);
+/* proj__fold_items in three steps, for a transaction that folds several
+ * fetches (a backlog transaction, projector.c): open locks the checkpoint
+ * and enters pipeline mode; each add folds items (at most a carried
+ * segment's records outlive it: the arena is reset at the next add), with
+ * no wait for PostgreSQL unless PROJ_PIPELINE_DEPTH statements are pending
+ * or a segment goes through COPY, so PostgreSQL works on one fetch while the
+ * next is decoded; close sends the segment unless keep, the sections'
+ * deltas and the checkpoint, drains and leaves pipeline mode. An error
+ * sticks (later adds do nothing); close must be called in any case, and
+ * *out is filled as by proj__fold_items. */
+typedef struct {
+    proj__fold_t f;
+    proj__segment_t *carry;
+    uint64_t ck, last;
+    int added;
+    ts_status rc;
+    proj__batch_t out;
+} proj__txfold_t;
+ts_status proj__fold_open(proj__txfold_t *t, proj__conn_t *c, ts_arena_t *arena,
+                          proj__segment_t *carry);
+ts_status proj__fold_add(proj__txfold_t *t, const proj__item_t *items, int n, int skip);
+ts_status proj__fold_close(proj__txfold_t *t, int keep, int notify, proj__batch_t *out);
 /* The same in a transaction of its own (BEGIN ... COMMIT). When it fails on
  * the data of a commit (SQLSTATE class 22, 23 or 54) and nothing is
  * carried, the items are folded one per transaction and those that fail

@@ -297,51 +297,59 @@ static void ack_to(runner_t *r, const char *reply, uint64_t seq)
 static ts_status fold_backlog(runner_t *r)
 {
     proj__segment_t seg = {0};
-    proj__carry_t cy = {.carry = &seg};
+    proj__txfold_t tx;
     proj__batch_t out;
     proj__prefetch_t *pf = NULL;
     char *reply = NULL;
-    uint64_t commits = 0, tx_seq = r->checkpoint, pending = 0;
-    int gap = 0;
+    uint64_t pending = 0;
+    int gap = 0, opened = 0;
     ts_status rc = exec_simple(r->c->pg, "BEGIN");
 
     if (rc == TS_OK)
-        rc = proj__prefetch_start(&r->cons, r->chunk, PROJ_CATCHUP_WAIT_MS, tx_seq,
+        rc = proj__prefetch_start(&r->cons, r->chunk, PROJ_CATCHUP_WAIT_MS, r->checkpoint,
                                   (uint64_t)r->catchup, &pf);
+    /* One fold for the whole transaction: PostgreSQL works on what one
+     * fetch sent while the next is decoded. */
+    if (rc == TS_OK) {
+        opened = 1;
+        rc = proj__fold_open(&tx, r->c, &r->arena, &seg);
+    }
     while (rc == TS_OK) {
         proj__chunk_t *ch = proj__prefetch_next(pf);
         if (!ch)
             break;
-        int n = ch->n, done = ch->last;
+        int done = ch->last;
         rc = ch->rc;
         pending = ch->pending;
         gap = gap || ch->gap;
-        if (rc == TS_OK && n > 0 && ch->reply) {
+        if (rc == TS_OK && ch->n > 0 && ch->reply) {
             free(reply);
             reply = strdup(ch->reply);
             if (!reply)
                 rc = TS_ERR_NOMEM;
         }
-        cy.flush = done;
-        if (rc == TS_OK && (n > 0 || done))
-            rc = proj__fold_items(r->c, &r->arena, ch->items, n, 0, done, &cy, &out);
-        if (rc == TS_OK && n > 0) {
-            tx_seq = out.checkpoint > tx_seq ? out.checkpoint : tx_seq;
-            commits += out.commits;
-        }
-        /* The carried segment owns copies of what it keeps (fold_items). */
+        if (rc == TS_OK)
+            rc = proj__fold_add(&tx, ch->items, ch->n, 0);
+        /* The fold decoded the commits into its arena. */
         proj__prefetch_release(pf, ch);
         if (done)
             break;
     }
     proj__prefetch_stop(pf);
+    if (opened) {
+        /* After a failed fetch nothing more is sent: it all rolls back. */
+        if (rc != TS_OK && tx.rc == TS_OK)
+            tx.rc = rc;
+        ts_status closed = proj__fold_close(&tx, 0, 1, &out);
+        rc = rc == TS_OK ? closed : rc;
+    }
     if (rc == TS_OK)
         rc = exec_simple(r->c->pg, "COMMIT");
     if (rc == TS_OK)
-        ack_to(r, reply, tx_seq);
+        ack_to(r, reply, out.checkpoint);
     if (rc == TS_OK) {
-        r->checkpoint = tx_seq;
-        r->since_analyze += commits;
+        r->checkpoint = out.checkpoint > r->checkpoint ? out.checkpoint : r->checkpoint;
+        r->since_analyze += out.commits;
         r->behind = pending > 0;
         if (gap)
             rc = TS_ERR_LOG;
