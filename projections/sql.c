@@ -23,6 +23,29 @@
  * own schema), so no row is both or neither.
  * The per-section sums aggregate the segment first and join the few
  * resulting rows to sections. */
+/* The insert of the new bookings (b), filtered by WHERE, and the held seats
+ * with the per-section sums, shared by HOLDS_PLACED and HOLDS_NEW. */
+#define HOLDS_INSERT(WHERE)                                                                        \
+    "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"          \
+    "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"               \
+    "        vat_included, currency, created_seq, updated_seq)\n"                                  \
+    "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"               \
+    "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"     \
+    "        currency, created_seq, updated_seq FROM v" WHERE "),\n"
+#define HOLDS_SEATS(X)                                                                             \
+    "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"                          \
+    "      FROM " X " AS x(event_id, seat_id, booking_id)\n"                                       \
+    "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
+    "        AND seats.status = 'free'\n"                                                          \
+    "      RETURNING seats.event_id, seats.section),\n"                                            \
+    "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"                       \
+    "g AS (SELECT event_id, section, max(updated_seq) AS seq,\n"                                   \
+    "        sum(CASE WHEN status = 'held' THEN quantity ELSE 0 END) AS units\n"                   \
+    "      FROM v GROUP BY 1, 2)\n"                                                                \
+    "SELECT g.event_id, g.section,\n"                                                              \
+    "  -(CASE WHEN k.kind = 'standing' THEN g.units ELSE 0 END + coalesce(c.n, 0)), g.seq\n"       \
+    "FROM g JOIN sections k ON k.event_id = g.event_id AND k.key = g.section\n"                    \
+    "  LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section"
 #define HOLDS_PLACED(V, X)                                                                         \
     "WITH v AS " V ",\n"                                                                           \
     "o AS MATERIALIZED (SELECT * FROM v\n"                                                         \
@@ -32,54 +55,15 @@
     "        subtotal = o.subtotal, discount = o.discount, service_fee = o.service_fee,\n"         \
     "        total = o.total, vat_included = o.vat, currency = o.currency,\n"                      \
     "        updated_seq = o.updated_seq\n"                                                        \
-    "      FROM o WHERE bookings.booking_id = o.booking_id),\n"                                    \
-    "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"          \
-    "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"               \
-    "        vat_included, currency, created_seq, updated_seq)\n"                                  \
-    "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"               \
-    "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"     \
-    "        currency, created_seq, updated_seq FROM v\n"                                          \
-    "      WHERE v.booking_id NOT IN (SELECT booking_id FROM o)),\n"                               \
-    "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"                          \
-    "      FROM " X " AS x(event_id, seat_id, booking_id)\n"                                       \
-    "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
-    "        AND seats.status = 'free'\n"                                                          \
-    "      RETURNING seats.event_id, seats.section),\n"                                            \
-    "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"                       \
-    "g AS (SELECT event_id, section, max(updated_seq) AS seq,\n"                                   \
-    "        sum(CASE WHEN status = 'held' THEN quantity ELSE 0 END) AS units\n"                   \
-    "      FROM v GROUP BY 1, 2)\n"                                                                \
-    "SELECT g.event_id, g.section,\n"                                                              \
-    "  -(CASE WHEN k.kind = 'standing' THEN g.units ELSE 0 END + coalesce(c.n, 0)), g.seq\n"       \
-    "FROM g JOIN sections k ON k.event_id = g.event_id AND k.key = g.section\n"                    \
-    "  LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section"
+    "      FROM o WHERE bookings.booking_id = o.booking_id),\n" HOLDS_INSERT(                      \
+        "\n      WHERE v.booking_id NOT IN (SELECT booking_id FROM o)") HOLDS_SEATS(X)
 
 /* HOLDS_PLACED for a segment none of whose bookings is in the table yet,
  * as the log of a running system has it (every hold is a new booking): no
  * probe at all. A build and a backlog transaction try it first, inside a
  * savepoint, and fall back to HOLDS_PLACED when the primary key refuses a
  * booking (fold.c); 0.7 s of 4.6 for 275,000 bookings. */
-#define HOLDS_NEW(V, X)                                                                            \
-    "WITH v AS " V ",\n"                                                                           \
-    "b AS (INSERT INTO bookings (booking_id, event_id, section, user_id, status, tier,\n"          \
-    "        quantity, expires_at, items, subtotal, discount, service_fee, total,\n"               \
-    "        vat_included, currency, created_seq, updated_seq)\n"                                  \
-    "      SELECT booking_id, event_id, section, user_id, status, tier, quantity,\n"               \
-    "        ts_ms_to_tstz(expires_ms), items, subtotal, discount, service_fee, total, vat,\n"     \
-    "        currency, created_seq, updated_seq FROM v),\n"                                        \
-    "s AS (UPDATE seats SET status = 'held', booking_id = x.booking_id\n"                          \
-    "      FROM " X " AS x(event_id, seat_id, booking_id)\n"                                       \
-    "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
-    "        AND seats.status = 'free'\n"                                                          \
-    "      RETURNING seats.event_id, seats.section),\n"                                            \
-    "c AS (SELECT event_id, section, count(*) AS n FROM s GROUP BY 1, 2),\n"                       \
-    "g AS (SELECT event_id, section, max(updated_seq) AS seq,\n"                                   \
-    "        sum(CASE WHEN status = 'held' THEN quantity ELSE 0 END) AS units\n"                   \
-    "      FROM v GROUP BY 1, 2)\n"                                                                \
-    "SELECT g.event_id, g.section,\n"                                                              \
-    "  -(CASE WHEN k.kind = 'standing' THEN g.units ELSE 0 END + coalesce(c.n, 0)), g.seq\n"       \
-    "FROM g JOIN sections k ON k.event_id = g.event_id AND k.key = g.section\n"                    \
-    "  LEFT JOIN c ON c.event_id = g.event_id AND c.section = g.section"
+#define HOLDS_NEW(V, X) "WITH v AS " V ",\n" HOLDS_INSERT("") HOLDS_SEATS(X)
 
 /* V: (booking_id, status, seq) of the ended bookings. x is materialized so
  * that the seats are found by their primary key from x's rows: the planner
