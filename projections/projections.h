@@ -106,10 +106,12 @@
  * its backlog: when a fetch leaves messages pending in the consumer, one
  * transaction folds up to proj_config_t.catchup commits (200,000), its hold
  * segment carried across its fetches as a build carries it across its
- * transactions, still one checkpoint and one ack per transaction; big hold
+ * transactions, still one checkpoint and one ack per transaction, the next
+ * fetches made on a thread of their own while PostgreSQL works; big hold
  * segments then go through COPY into temporary staging tables (shared with
- * the builds), and its session plans the fold's joins as primary-key probes
- * from the batch's rows, with statistics refreshed while it catches up
+ * the builds) and are inserted without probing for bookings that cannot
+ * exist yet (a savepoint falls back to probing), and its session plans the fold's joins as
+ * primary-key probes from the batch's rows, with statistics refreshed while it catches up
  * (projector.c). A build goes further: it folds 20,000 commits per
  * transaction and carries the open hold segment across its transactions, so
  * a booking placed and ended during the build is inserted once, already

@@ -2,7 +2,8 @@
  * folded into PostgreSQL, one transaction per batch, acked after COMMIT.
  *
  * A session is one PostgreSQL connection holding the catalog's advisory lock
- * plus one NATS connection; any error ends the session, and the next one
+ * plus one NATS connection (consumer.c, shared with the audit projector);
+ * any error ends the session, and the next one
  * starts a second later from the checkpoint. At the start of a session the
  * durable is recreated to deliver from checkpoint + 1: the checkpoint, not
  * the consumer's ack floor, says what the tables hold (they may have been
@@ -20,12 +21,15 @@
  * folded twice.
  *
  * Backlog. A fetch that leaves messages pending in the consumer (its last
- * message says how many) means the projector is behind: it then folds up to
- * `catchup` commits (200,000) in one transaction (fold_backlog), fetched
- * 20,000 at a time, with the hold segment carried across those fetches and
- * sent, through COPY, before the checkpoint: a booking placed and ended
- * within the transaction is written once, already ended, and its seats
- * never; the transaction is acked with one AckAll ack when it commits. The
+ * message says how many), or a session that starts more than a batch
+ * behind the head of the stream, means the projector is behind: it then
+ * folds up to `catchup` commits (200,000) in one transaction
+ * (fold_backlog), fetched 20,000 at a time by a thread of its own (the
+ * prefetcher, consumer.c) while PostgreSQL works on what the fetches before
+ * sent, with the hold segment carried across those fetches and sent,
+ * through COPY, before the checkpoint: a booking placed and ended within
+ * the transaction is written once, already ended, and its seats never; the
+ * transaction is acked with one AckAll ack when it commits. The
  * tables pay per statement and per commit once per tens of thousands of
  * events. When caught up a batch is what one fetch brings, so a commit is
  * visible a few milliseconds after it is appended.
