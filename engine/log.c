@@ -244,7 +244,8 @@ ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
          * be the last match, even when later messages on other subjects
          * exist. It has been seen 0 one match early (a wildcard filter
          * from a start sequence), so a direct get confirms it. */
-        int last = lm.seq >= end || (meta->NumPending == 0 && !match_after(log, filter, lm.seq, end));
+        int last =
+            lm.seq >= end || (meta->NumPending == 0 && !match_after(log, filter, lm.seq, end));
         int stop = fn(&lm, arg);
         jsMsgMetaData_Destroy(meta);
         natsMsg_Destroy(m);
