@@ -125,7 +125,7 @@ static void on_progress(const rpl_progress_t *p, void *arg)
             fprintf(stderr, "replay: %s: writing the bookings and held seats read so far\n",
                     p->schema);
         else if (p->phase == RPL_PHASE_FINISH)
-            fprintf(stderr, "replay: %s: LOGGED tables, indexes, ANALYZE\n", p->schema);
+            fprintf(stderr, "replay: %s: indexes, ANALYZE\n", p->schema);
         else if (p->phase == RPL_PHASE_SWAP)
             fprintf(stderr, "replay: %s: swapping in for schema %s\n", p->schema,
                     PROJ_CATALOG_SCHEMA);

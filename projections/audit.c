@@ -197,7 +197,7 @@ static ts_status pump(audit_t *a)
         natsMsgList list = {0};
         int n = 0, gap = 0;
         rc = proj__consumer_fetch(&a->cons, a->batch, AUDIT_FETCH_WAIT_MS, a->checkpoint, &list,
-                                  msgs, &n, &gap);
+                                  msgs, &n, &gap, NULL);
         if (rc == TS_OK && n > 0)
             rc = ship_msgs(a, msgs, n);
         else if (rc == TS_OK)

@@ -25,77 +25,103 @@ int proj__data_error(const char sqlstate[6])
            strncmp(sqlstate, "54", 2) == 0;
 }
 
-ts_status proj__fold_items(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
-                           int skip, int notify, const proj__carry_t *cy, proj__batch_t *out)
+ts_status proj__fold_open(proj__txfold_t *t, proj__conn_t *c, ts_arena_t *arena,
+                          proj__segment_t *carry)
 {
-    proj__fold_t f = {.c = c, .arena = arena, .seg = cy ? cy->carry : NULL};
-    int keep = cy && cy->carry && !cy->flush;
-    PGconn *pg = c->pg;
     PGresult *res = NULL;
     const char *name = PROJ_CATALOG;
-    uint64_t ck, last;
-    ts_status rc;
-    char seqbuf[24];
-
-    memset(out, 0, sizeof *out);
-    /* The fold keeps pointers into the decoded commits until the end of the
-     * batch (proj__segment_t): one arena per batch. */
+    memset(t, 0, sizeof *t);
+    t->f = (proj__fold_t){.c = c, .arena = arena, .seg = carry};
+    t->carry = carry;
+    /* The fold keeps pointers into the decoded commits until they are
+     * folded or owned (proj__segment_t): the arena is reset per add. */
     ts_arena_reset(arena);
-    rc = proj__exec(c, PROJ_F_CHECKPOINT_LOCK, 1, &name, &res);
-    if (rc != TS_OK)
-        goto done;
-    ck = last = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-    out->checkpoint = ck;
-    PQclear(res);
-    res = NULL;
-    if (!PQenterPipelineMode(pg)) {
-        rc = TS_ERR_UNAVAILABLE;
-        goto done;
+    t->rc = proj__exec(c, PROJ_F_CHECKPOINT_LOCK, 1, &name, &res);
+    if (t->rc == TS_OK) {
+        t->ck = t->last = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+        t->out.checkpoint = t->ck;
+        if (!PQenterPipelineMode(c->pg))
+            t->rc = TS_ERR_UNAVAILABLE;
     }
-    for (int i = 0; i < n && rc == TS_OK; i++) {
+    PQclear(res);
+    return t->rc;
+}
+
+ts_status proj__fold_add(proj__txfold_t *t, const proj__item_t *items, int n, int skip)
+{
+    if (t->rc != TS_OK)
+        return t->rc;
+    /* What the carried segment keeps from the last add must outlive the
+     * arena's reset. */
+    if (t->added && t->carry)
+        proj__seg_own(t->carry);
+    if (t->added)
+        ts_arena_reset(t->f.arena);
+    t->added = 1;
+    for (int i = 0; i < n && t->rc == TS_OK; i++) {
         evt_commit_t commit;
-        if (items[i].seq <= ck)
+        if (items[i].seq <= t->ck)
             continue; /* already folded: a redelivery */
-        last = items[i].seq;
+        t->last = items[i].seq;
         if (skip)
             continue;
-        if (evt_commit_decode(items[i].data, items[i].len, arena, &commit) != TS_OK) {
+        if (evt_commit_decode(items[i].data, items[i].len, t->f.arena, &commit) != TS_OK) {
             /* The log is the truth: a commit we cannot read is skipped,
              * never allowed to block the projection. */
             proj__log("seq %" PRIu64 " on %s does not decode; skipped", items[i].seq,
                       items[i].subject);
             continue;
         }
-        out->commits++;
-        rc = proj__fold_commit(&f, &commit, items[i].seq);
+        t->out.commits++;
+        t->rc = proj__fold_commit(&t->f, &commit, items[i].seq);
     }
+    return t->rc;
+}
+
+ts_status proj__fold_close(proj__txfold_t *t, int keep, int notify, proj__batch_t *out)
+{
+    PGconn *pg = t->f.c->pg;
+    ts_status rc = t->rc;
+    char seqbuf[24];
+
     if (rc == TS_OK)
-        rc = proj__fold_sections(&f, keep);
+        rc = proj__fold_sections(&t->f, keep);
     /* What stays in the segment must outlive this batch's arena. */
-    if (rc == TS_OK && keep)
-        proj__seg_own(cy->carry);
-    if (rc == TS_OK && last > ck) {
-        snprintf(seqbuf, sizeof seqbuf, "%" PRIu64, last);
+    if (rc == TS_OK && keep && t->carry)
+        proj__seg_own(t->carry);
+    if (rc == TS_OK && t->last > t->ck) {
+        const char *name = PROJ_CATALOG;
+        snprintf(seqbuf, sizeof seqbuf, "%" PRIu64, t->last);
         const char *cp[2] = {name, seqbuf};
         const char *np[2] = {PROJ_CATALOG_CHANNEL, seqbuf};
-        rc = proj__fold_send(&f, PROJ_F_CHECKPOINT_SET, last, 2, cp);
+        rc = proj__fold_send(&t->f, PROJ_F_CHECKPOINT_SET, t->last, 2, cp);
         if (rc == TS_OK && notify)
-            rc = proj__fold_send(&f, PROJ_F_NOTIFY, last, 2, np);
+            rc = proj__fold_send(&t->f, PROJ_F_NOTIFY, t->last, 2, np);
     }
-    ts_status drained = proj__fold_drain(&f);
-    if (rc == TS_OK || drained == TS_ERR_UNAVAILABLE)
-        rc = drained;
-    memcpy(out->sqlstate, f.sqlstate, sizeof f.sqlstate);
-    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && !PQexitPipelineMode(pg))
-        rc = TS_ERR_UNAVAILABLE;
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF) {
+        ts_status drained = proj__fold_drain(&t->f);
+        if (rc == TS_OK || drained == TS_ERR_UNAVAILABLE)
+            rc = drained;
+        if (!PQexitPipelineMode(pg))
+            rc = TS_ERR_UNAVAILABLE;
+    }
+    memcpy(t->out.sqlstate, t->f.sqlstate, sizeof t->f.sqlstate);
     if (rc == TS_OK) {
-        out->checkpoint = last;
-        out->events = f.events;
+        t->out.checkpoint = t->last;
+        t->out.events = t->f.events;
     }
-done:
-    proj__fold_deinit(&f);
-    PQclear(res);
+    *out = t->out;
+    proj__fold_deinit(&t->f);
     return rc;
+}
+
+ts_status proj__fold_items(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
+                           int skip, int notify, const proj__carry_t *cy, proj__batch_t *out)
+{
+    proj__txfold_t t;
+    proj__fold_open(&t, c, arena, cy ? cy->carry : NULL);
+    proj__fold_add(&t, items, n, skip);
+    return proj__fold_close(&t, cy && cy->carry && !cy->flush, notify, out);
 }
 
 /* proj__fold_items in a transaction of its own. */

@@ -356,8 +356,43 @@ static ts_status seg_copy(proj__fold_t *f, proj__segment_t *g, uint64_t *ended_s
     return rc;
 }
 
+/* Runs a statement of a staged segment (outside the pipeline) and adds its
+ * answer to the batch's deltas. A failure is recorded as one in the
+ * pipeline would be, except one with SQLSTATE tolerate (may be NULL),
+ * which returns TS_ERR_CONFLICT and leaves the caller to roll it back. */
+static ts_status staged_exec(proj__fold_t *f, proj__stmt_t s, const char *tolerate)
+{
+    PGresult *res = PQexecPrepared(f->c->pg, proj__stmt_name(s), 0, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        add_deltas(f, res);
+        PQclear(res);
+        return TS_OK;
+    }
+    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (tolerate && code && strcmp(code, tolerate) == 0) {
+        PQclear(res);
+        return TS_ERR_CONFLICT;
+    }
+    return copy_failed(f, res, proj__stmt_name(s));
+}
+
+static ts_status staged_simple(proj__fold_t *f, const char *sql)
+{
+    PGresult *res = PQexec(f->c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        return copy_failed(f, res, sql);
+    PQclear(res);
+    return TS_OK;
+}
+
 /* The segment through the staging tables: the same statements as
- * seg_flush's, reading the tables instead of array parameters. */
+ * seg_flush's, reading the tables instead of array parameters, run one
+ * after the other outside the pipeline (each takes seconds for a big
+ * segment: a round trip more is nothing). The new bookings go in with
+ * HOLDS_NEW first, which probes for none of them, inside a savepoint; a
+ * booking already in the table (a log that places one twice: the domain
+ * gives every hold a new id) makes the primary key refuse it, and the
+ * segment is folded again by HOLDS_PLACED, which probes. */
 static ts_status seg_flush_staged(proj__fold_t *f, proj__segment_t *g)
 {
     uint64_t ended_seq = 0, placed_seq = 0;
@@ -370,15 +405,25 @@ static ts_status seg_flush_staged(proj__fold_t *f, proj__segment_t *g)
         return TS_ERR_UNAVAILABLE;
     rc = seg_copy(f, g, &ended_seq, &placed_seq);
     proj__seg_reset(g);
+    if (rc == TS_OK && ended)
+        rc = staged_exec(f, PROJ_F_HOLDS_ENDED_STAGED, NULL);
+    if (rc == TS_OK && placed) {
+        rc = staged_simple(f, "SAVEPOINT proj_segment");
+        if (rc == TS_OK)
+            rc = staged_exec(f, PROJ_F_HOLDS_NEW_STAGED, "23505"); /* unique_violation */
+        if (rc == TS_ERR_CONFLICT) {
+            rc = staged_simple(f, "ROLLBACK TO SAVEPOINT proj_segment");
+            if (rc == TS_OK)
+                rc = staged_exec(f, PROJ_F_HOLDS_PLACED_STAGED, NULL);
+        }
+        if (rc == TS_OK)
+            rc = staged_simple(f, "RELEASE SAVEPOINT proj_segment");
+    }
     if (rc != TS_OK)
         return rc;
     if (!PQenterPipelineMode(f->c->pg))
         return TS_ERR_UNAVAILABLE;
-    if (ended)
-        rc = proj__fold_send(f, PROJ_F_HOLDS_ENDED_STAGED, ended_seq, 0, NULL);
-    if (rc == TS_OK && placed)
-        rc = proj__fold_send(f, PROJ_F_HOLDS_PLACED_STAGED, placed_seq, 0, NULL);
-    return rc;
+    return TS_OK;
 }
 
 /* Sends the open segment: its ended bookings first, then its new ones (see

@@ -247,7 +247,8 @@ ts_status proj__pg_check(PGconn *pg, const PGresult *res, const char *what);
     X(PROJ_F_HOLDS_PLACED_STAGED, "proj_f_holds_placed_staged")                                    \
     X(PROJ_F_HOLDS_ENDED_STAGED, "proj_f_holds_ended_staged")                                      \
     X(PROJ_F_EVENT_UPDATED, "proj_f_event_updated")                                                \
-    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")
+    X(PROJ_F_ANALYZE_SEATS, "proj_f_analyze_seats")                                                \
+    X(PROJ_F_HOLDS_NEW_STAGED, "proj_f_holds_new_staged")
 
 typedef enum {
 #define PROJ_STMT_ENUM(id, name) id,
@@ -369,12 +370,12 @@ extern const char *const proj__tables[PROJ_TABLE_COUNT];
  * a model found in public there first. */
 ts_status proj__schema_apply(PGconn *pg);
 /* In the caller's transaction: creates schema quoted (an identifier
- * already quoted) with UNLOGGED tables, no secondary index and the
+ * already quoted) with its tables, no secondary index and the
  * checkpoint row of build version, and sets the session's search_path to
  * it. */
 ts_status proj__schema_create(PGconn *pg, const char *quoted, uint64_t version);
-/* Makes the tables of the search_path's first schema LOGGED, adds the
- * secondary indexes and analyzes them (schema.c), each statement in a
+/* Adds the secondary indexes of the search_path's first schema and
+ * analyzes its tables (schema.c), each statement in a
  * transaction of its own. side (may be NULL): another connection with the
  * same search_path, which finishes the bookings meanwhile. */
 ts_status proj__schema_finish(PGconn *pg, PGconn *side);
@@ -404,11 +405,19 @@ typedef struct {
     const char *client_name; /* the NATS connection's name */
     const char *what;        /* for the log: "catalog projector" */
     volatile int *stop;
+    int ack_all;           /* AckAll (one ack covers what came before); else AckExplicit */
+    int64_t ack_wait_ns;   /* 0: 30 s */
+    int max_ack_pending;   /* 0: 100,000 */
+    int unlimited_pending; /* the subscription buffers whatever a fetch brings */
+    /* A redelivery below the next sequence expected is left out of a fetch
+     * (else it is handed out, for the caller to skip and ack). */
+    int drop_old;
     /* The session. */
     natsConnection *nc;
     jsCtx *js;
     natsSubscription *sub;
-    int fresh; /* nothing received since the consumer was created */
+    uint64_t head; /* the stream's last sequence when the session began */
+    int fresh;     /* nothing received since the consumer was created */
     /* Conditions logged once until they clear. */
     int said_stream, said_nats;
 } proj__consumer_t;
@@ -431,16 +440,25 @@ void proj__nap(volatile int *stop, int ms);
  * clears), TS_ERR_SHUTDOWN (stopped while waiting), TS_ERR_LOG (logged).
  * Call proj__consumer_close afterwards in any case. */
 ts_status proj__consumer_open(proj__consumer_t *c, uint64_t checkpoint);
+/* The two halves of proj__consumer_open, for a caller that decides where to
+ * start from the head of the stream: connect (and wait for the stream),
+ * which sets c->head; then recreate the durable to deliver from seq from
+ * (0 or 1: the whole stream) and subscribe. Errors: as open. */
+ts_status proj__consumer_connect(proj__consumer_t *c, uint64_t checkpoint);
+ts_status proj__consumer_subscribe(proj__consumer_t *c, uint64_t from);
 /* Ends the session (NULL-safe on every part). */
 void proj__consumer_close(proj__consumer_t *c);
 /* Fetches up to max (<= the length of out) messages, waiting at most
  * wait_ms, into list (the caller destroys it with natsMsgList_Destroy,
  * also on an error), and writes the in-order prefix after checkpoint to
  * out[0..*n): redeliveries at or below the checkpoint are included (the
- * caller skips and acks them), a gap ends the prefix and sets *gap.
- * *n is 0 when nothing came. Errors: TS_ERR_LOG (logged). */
+ * caller skips and acks them) unless c->drop_old, a gap ends the prefix and
+ * sets *gap. *n is 0 when nothing came. *pending (may be NULL) gets the
+ * number of messages the consumer still holds after the last one read (0
+ * when nothing came). Errors: TS_ERR_LOG (logged). */
 ts_status proj__consumer_fetch(proj__consumer_t *c, int max, int wait_ms, uint64_t checkpoint,
-                               natsMsgList *list, proj__msg_t *out, int *n, int *gap);
+                               natsMsgList *list, proj__msg_t *out, int *n, int *gap,
+                               uint64_t *pending);
 
 /* ---- fold (fold.c) ---- */
 
@@ -635,6 +653,28 @@ typedef struct {
  * TS_ERR_DB, TS_ERR_UNAVAILABLE; a carried segment is then unusable. */
 ts_status proj__fold_items(proj__conn_t *c, ts_arena_t *arena, const proj__item_t *items, int n,
                            int skip, int notify, const proj__carry_t *cy, proj__batch_t *out);
+/* proj__fold_items in three steps, for a transaction that folds several
+ * fetches (a backlog transaction, projector.c): open locks the checkpoint
+ * and enters pipeline mode; each add folds items (at most a carried
+ * segment's records outlive it: the arena is reset at the next add), with
+ * no wait for PostgreSQL unless PROJ_PIPELINE_DEPTH statements are pending
+ * or a segment goes through COPY, so PostgreSQL works on one fetch while the
+ * next is decoded; close sends the segment unless keep, the sections'
+ * deltas and the checkpoint, drains and leaves pipeline mode. An error
+ * sticks (later adds do nothing); close must be called in any case, and
+ * *out is filled as by proj__fold_items. */
+typedef struct {
+    proj__fold_t f;
+    proj__segment_t *carry;
+    uint64_t ck, last;
+    int added;
+    ts_status rc;
+    proj__batch_t out;
+} proj__txfold_t;
+ts_status proj__fold_open(proj__txfold_t *t, proj__conn_t *c, ts_arena_t *arena,
+                          proj__segment_t *carry);
+ts_status proj__fold_add(proj__txfold_t *t, const proj__item_t *items, int n, int skip);
+ts_status proj__fold_close(proj__txfold_t *t, int keep, int notify, proj__batch_t *out);
 /* The same in a transaction of its own (BEGIN ... COMMIT). When it fails on
  * the data of a commit (SQLSTATE class 22, 23 or 54) and nothing is
  * carried, the items are folded one per transaction and those that fail
@@ -645,6 +685,47 @@ ts_status proj__fold_batch(proj__conn_t *c, ts_arena_t *arena, const proj__item_
                            int notify, const proj__carry_t *cy, proj__batch_t *out);
 /* 1 when sqlstate names a data error (the classes above). */
 int proj__data_error(const char sqlstate[6]);
+
+/* ---- prefetching a backlog (consumer.c) ---- */
+
+/* While a projector folds a backlog, PostgreSQL works on one core and the
+ * fetch (nats-server, decoding) could run on the other: the prefetcher
+ * fetches on a thread of its own, one fetch at a time, copying each fetch's
+ * messages into a chunk and letting them go before the next fetch, while
+ * the caller folds the chunk before. It stops after the chunk that is
+ * last: nothing came, nothing is pending, a gap, an error, *stop, or limit
+ * messages fetched. Only the caller acks (the chunk's reply subject). */
+typedef struct {
+    proj__item_t *items; /* in stream order; bytes in mem */
+    int n;
+    uint64_t pending;  /* messages the consumer still held after the last */
+    int gap;           /* the fetch stopped at a gap */
+    int last;          /* the prefetcher's last chunk */
+    ts_status rc;      /* of the fetch (n is 0 on an error) */
+    const char *reply; /* reply subject of the last message, or NULL */
+    ts_arena_t mem;
+} proj__chunk_t;
+
+typedef struct proj__prefetch proj__prefetch_t;
+
+/* Chunks fetched ahead at most: enough to fetch a backlog transaction's
+ * commits while PostgreSQL works on its first chunk (a publish of many
+ * events takes seconds). A consumer's MaxAckPending must leave room for
+ * them and the one being folded. */
+#define PROJ_PREFETCH_SLOTS 8
+
+/* Starts fetching up to want messages a time, waiting up to wait_ms each,
+ * in order after checkpoint (c->drop_old should be set), until limit
+ * messages (0: no limit). Errors: TS_ERR_NOMEM. */
+ts_status proj__prefetch_start(proj__consumer_t *c, int want, int wait_ms, uint64_t checkpoint,
+                               uint64_t limit, proj__prefetch_t **out);
+/* The next chunk, waiting for it; NULL once the last was handed out. */
+proj__chunk_t *proj__prefetch_next(proj__prefetch_t *p);
+/* Gives a chunk back (its bytes are reused). */
+void proj__prefetch_release(proj__prefetch_t *p, proj__chunk_t *ch);
+/* Stops the thread (within one fetch's wait) and frees everything. Chunks
+ * not handed out are dropped. Accepts NULL. */
+void proj__prefetch_stop(proj__prefetch_t *p);
 
 /* ---- pure helpers (shape.c, cursor.c): no I/O ---- */
 

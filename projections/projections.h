@@ -52,6 +52,11 @@
  *    commits: the consumer is recreated at the live checkpoint by every
  *    session, so its acks never decide what is folded, and unacked
  *    messages would stop the delivery at MaxAckPending.)
+ *  - The projector's session commits asynchronously (synchronous_commit
+ *    off): since the checkpoint is in the same transaction as its rows, a
+ *    crash of PostgreSQL loses at most the last whole transactions, and the
+ *    next session folds them again from the checkpoint it finds (the
+ *    consumer is recreated there, so acks never decide what is folded).
  *  - A commit that cannot be decoded is logged and skipped: the checkpoint
  *    still moves past it (a poison message never blocks the projection). So
  *    is one whose data PostgreSQL refuses (SQLSTATE class 22, 23 or 54): the
@@ -71,12 +76,11 @@
  * schema named "catalog"; every connection of the pool has search_path
  * "catalog, public" (the helper functions and the version sequence live in
  * public). A build folds the log into a fresh schema "catalog_v<N>", N the
- * next value of public.ts_catalog_version, which nobody reads: UNLOGGED
- * tables with only their primary keys, big transactions, asynchronous
- * commit; once the bulk is in, the tables become LOGGED and get their
- * secondary indexes. A build either becomes an analyst's copy (renamed to
- * a schema of their choosing, left alone afterwards) or replaces the live
- * model, blue/green, in one transaction:
+ * next value of public.ts_catalog_version, which nobody reads: tables
+ * with only their primary keys, big transactions, asynchronous commit;
+ * once the bulk is in, the tables get their secondary indexes. A build either becomes an analyst's
+ * copy (renamed to a schema of their choosing, left alone afterwards) or replaces the live model,
+ * blue/green, in one transaction:
  *   1. lock every table of "catalog" ACCESS EXCLUSIVE, with a short
  *      lock_timeout (the caller retries): in-flight readers and the
  *      projector's batch finish first, later ones queue behind the swap;
@@ -102,10 +106,12 @@
  * its backlog: when a fetch leaves messages pending in the consumer, one
  * transaction folds up to proj_config_t.catchup commits (200,000), its hold
  * segment carried across its fetches as a build carries it across its
- * transactions, still one checkpoint and one ack per transaction; big hold
+ * transactions, still one checkpoint and one ack per transaction, the next
+ * fetches made on a thread of their own while PostgreSQL works; big hold
  * segments then go through COPY into temporary staging tables (shared with
- * the builds), and its session plans the fold's joins as primary-key probes
- * from the batch's rows, with statistics refreshed while it catches up
+ * the builds) and are inserted without probing for bookings that cannot
+ * exist yet (a savepoint falls back to probing), and its session plans the fold's joins as
+ * primary-key probes from the batch's rows, with statistics refreshed while it catches up
  * (projector.c). A build goes further: it folds 20,000 commits per
  * transaction and carries the open hold segment across its transactions, so
  * a booking placed and ended during the build is inserted once, already
@@ -398,7 +404,7 @@ ts_status proj_build_add(proj_build_t *b, uint64_t seq, const char *subject, con
 ts_status proj_build_flush(proj_build_t *b);
 void proj_build_stats(const proj_build_t *b, proj_build_stats_t *out);
 
-/* Flushes, then makes the tables LOGGED, builds the secondary indexes and
+/* Flushes, then builds the secondary indexes and
  * analyzes (seconds for millions of rows; nobody reads the build meanwhile),
  * the bookings on a second connection of their own in parallel with the
  * rest. Commits may still be added afterwards. Errors: as proj_build_add. */

@@ -2,7 +2,8 @@
  * folded into PostgreSQL, one transaction per batch, acked after COMMIT.
  *
  * A session is one PostgreSQL connection holding the catalog's advisory lock
- * plus one NATS connection; any error ends the session, and the next one
+ * plus one NATS connection (consumer.c, shared with the audit projector);
+ * any error ends the session, and the next one
  * starts a second later from the checkpoint. At the start of a session the
  * durable is recreated to deliver from checkpoint + 1: the checkpoint, not
  * the consumer's ack floor, says what the tables hold (they may have been
@@ -20,12 +21,15 @@
  * folded twice.
  *
  * Backlog. A fetch that leaves messages pending in the consumer (its last
- * message says how many) means the projector is behind: it then folds up to
- * `catchup` commits (200,000) in one transaction (fold_backlog), fetched
- * 20,000 at a time, with the hold segment carried across those fetches and
- * sent, through COPY, before the checkpoint: a booking placed and ended
- * within the transaction is written once, already ended, and its seats
- * never; the transaction is acked with one AckAll ack when it commits. The
+ * message says how many), or a session that starts more than a batch
+ * behind the head of the stream, means the projector is behind: it then
+ * folds up to `catchup` commits (200,000) in one transaction
+ * (fold_backlog), fetched 20,000 at a time by a thread of its own (the
+ * prefetcher, consumer.c) while PostgreSQL works on what the fetches before
+ * sent, with the hold segment carried across those fetches and sent,
+ * through COPY, before the checkpoint: a booking placed and ended within
+ * the transaction is written once, already ended, and its seats never; the
+ * transaction is acked with one AckAll ack when it commits. The
  * tables pay per statement and per commit once per tens of thousands of
  * events. When caught up a batch is what one fetch brings, so a commit is
  * visible a few milliseconds after it is appended.
@@ -79,59 +83,32 @@
 
 typedef struct {
     const proj_config_t *cfg;
-    const char *stream;
     int batch;   /* messages per fetch, and per transaction when caught up */
     int catchup; /* commits per transaction at most while behind */
     int chunk;   /* commits per fetch while behind */
-    int cap;     /* of msgs, seqs, items: the larger of batch and chunk */
+    int cap;     /* of msgs, items: the larger of batch and chunk */
     proj_db_t *db;
-    proj__conn_t *c; /* held for the whole session */
-    int locked;      /* c holds the catalog's advisory lock */
-    natsConnection *nc;
-    jsCtx *js;
-    natsSubscription *sub;
+    proj__conn_t *c;       /* held for the whole session */
+    int locked;            /* c holds the catalog's advisory lock */
+    proj__consumer_t cons; /* the NATS side (consumer.c) */
     ts_arena_t arena;
     uint64_t checkpoint; /* as committed by this session */
-    int fresh;           /* nothing received since the consumer was created */
-    /* The batch being gathered: the fetched lists (destroyed after the
-     * ack), and the messages to fold, in stream order. */
-    natsMsgList *lists;
-    int n_lists, cap_lists;
-    natsMsg **msgs;
-    uint64_t *seqs;
+    proj__msg_t *msgs;   /* of one fetch when caught up */
     proj__item_t *items;
-    int n;
-    uint64_t expect; /* the next stream sequence the batch takes */
-    int behind;      /* the last fetch left messages pending */
+    int behind; /* the last fetch left messages pending */
     /* Commits folded since the last ANALYZE, and before it. */
     uint64_t since_analyze, at_analyze;
-    uint64_t head;     /* the stream's last sequence when the session began */
     uint64_t fed;      /* the last sequence given to the bootstrap's build */
     int no_bootstrap;  /* a bootstrap failed: fold the backlog batch by batch */
     int bootstrapping; /* this session begins with a bootstrap */
     int no_carry;      /* a backlog transaction failed: batches from now on */
     /* Conditions logged once until they clear. */
-    int said_standby, said_stream, said_nats;
+    int said_standby;
 } runner_t;
 
 static int stopping(const runner_t *r)
 {
     return *r->cfg->stop != 0;
-}
-
-/* Sleeps up to ms, waking early on stop. */
-static void nap(const runner_t *r, int ms)
-{
-    for (int slept = 0; slept < ms && !stopping(r); slept += 50) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static const char *nats_err(natsStatus s)
-{
-    const char *last = nats_GetLastError(NULL);
-    return last && *last ? last : natsStatus_GetText(s);
 }
 
 static ts_status exec_simple(PGconn *pg, const char *sql)
@@ -190,9 +167,18 @@ static ts_status pg_begin_session(runner_t *r)
      * were tiny would scan them for ever after (seen: 50 ms per hold
      * instead of 0.1 ms). A custom plan sees the current size of each
      * table, for a fraction of a millisecond of planning per statement. */
+    /* Asynchronous commit (no WAL flush waited for per batch): safe here
+     * because the checkpoint commits in the same transaction as the rows
+     * it covers. A crash of PostgreSQL can lose only the last few whole
+     * transactions, checkpoint and rows together, and the next session
+     * folds them again from the older checkpoint it finds: the consumer
+     * is recreated at the checkpoint, so the acks sent for them decide
+     * nothing. Readers may see the model step back to that checkpoint
+     * until it is folded again, to the same rows. */
     rc = exec_simple(r->c->pg, "SET enable_hashjoin = off; SET enable_mergejoin = off;"
                                " SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB';"
-                               " SET temp_buffers = '256MB'; SET jit = off");
+                               " SET temp_buffers = '256MB'; SET jit = off;"
+                               " SET synchronous_commit = off");
     /* Big hold segments of a catch-up go through COPY (fold.c). */
     if (rc == TS_OK)
         rc = proj__staging_ensure(r->c);
@@ -212,203 +198,64 @@ static void pg_end_session(runner_t *r)
     r->c = NULL;
 }
 
-/* ---- NATS side of a session ---- */
+/* ---- NATS side of a session (consumer.c) ---- */
 
 /* 1 when the backlog is to be folded by a build (see bootstrap()). */
 static int should_bootstrap(const runner_t *r)
 {
-    uint64_t backlog = r->head > r->checkpoint ? r->head - r->checkpoint : 0;
+    uint64_t head = r->cons.head;
+    uint64_t backlog = head > r->checkpoint ? head - r->checkpoint : 0;
     int min = r->cfg->bootstrap ? r->cfg->bootstrap : PROJ_DEFAULT_BOOTSTRAP;
     return !r->no_bootstrap && min > 0 && backlog >= (uint64_t)min && backlog >= 2 * r->checkpoint;
 }
 
+/* Connects, then recreates the durable at checkpoint + 1 (see the top of
+ * this file), or at seq 1 for a bootstrap. A session that starts with more
+ * than a batch to fold starts behind: its first transaction is a backlog
+ * transaction. */
 static ts_status nats_begin_session(runner_t *r)
 {
-    natsOptions *opts = NULL;
-    natsStatus s;
-    jsErrCode jerr = 0;
-    jsStreamInfo *si = NULL;
-    jsConsumerInfo *ci = NULL;
-    jsConsumerConfig cc;
-    jsSubOptions so;
-
-    s = natsOptions_Create(&opts);
-    if (s == NATS_OK)
-        s = natsOptions_SetURL(opts, r->cfg->nats_url);
-    if (s == NATS_OK)
-        s = natsOptions_SetName(opts, "turnstile-projector");
-    if (s == NATS_OK)
-        s = natsOptions_SetMaxReconnect(opts, -1);
-    if (s == NATS_OK)
-        s = natsOptions_SetReconnectWait(opts, 1000);
-    if (s == NATS_OK)
-        s = natsConnection_Connect(&r->nc, opts);
-    natsOptions_Destroy(opts);
-    if (s != NATS_OK) {
-        if (!r->said_nats)
-            proj__log("cannot connect to NATS at %s: %s; retrying every second", r->cfg->nats_url,
-                      nats_err(s));
-        r->said_nats = 1;
-        return TS_ERR_UNAVAILABLE;
-    }
-    r->said_nats = 0;
-    s = natsConnection_JetStream(&r->js, r->nc, NULL);
-    if (s != NATS_OK)
-        return TS_ERR_LOG;
-
-    /* The engine creates the stream; until it does, wait for it. */
-    for (;;) {
-        s = js_GetStreamInfo(&si, r->js, r->stream, NULL, &jerr);
-        if (s == NATS_OK)
-            break;
-        if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
-            proj__log("stream %s: %s", r->stream, nats_err(s));
-            return TS_ERR_LOG;
-        }
-        if (!r->said_stream)
-            proj__log("stream %s does not exist yet; waiting for it", r->stream);
-        r->said_stream = 1;
-        nap(r, 1000);
-        if (stopping(r))
-            return TS_ERR_SHUTDOWN;
-    }
-    r->said_stream = 0;
-    r->head = si->State.LastSeq;
-    if (si->State.LastSeq < r->checkpoint)
-        proj__log("checkpoint %" PRIu64 " is past the end of stream %s (%" PRIu64
-                  "): were the read models made from another stream?",
-                  r->checkpoint, r->stream, si->State.LastSeq);
-    jsStreamInfo_Destroy(si);
-
-    /* Recreate the durable at checkpoint + 1 (see the top of this file). */
-    s = js_DeleteConsumer(r->js, r->stream, PROJ_CATALOG_DURABLE, NULL, &jerr);
-    if (s != NATS_OK && s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
-        proj__log("delete consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = PROJ_CATALOG_DURABLE;
-    /* Batches are folded in stream order and acked after their commit:
-     * one ack of the batch's last message covers all of it. */
-    cc.AckPolicy = js_AckAll;
-    cc.AckWait = PROJ_ACK_WAIT_NS;
-    /* A backlog transaction acks when it commits: its commits and one
-     * fetch more may be out unacked. */
-    cc.MaxAckPending = r->catchup + PROJ_FETCH_CHUNK;
-    cc.DeliverPolicy = js_DeliverAll;
-    /* A bootstrap builds from seq 1. */
+    ts_status rc = proj__consumer_connect(&r->cons, r->checkpoint);
+    if (rc != TS_OK)
+        return rc;
     r->bootstrapping = should_bootstrap(r);
-    if (r->checkpoint > 0 && !r->bootstrapping) {
-        cc.DeliverPolicy = js_DeliverByStartSequence;
-        cc.OptStartSeq = r->checkpoint + 1;
-    }
-    s = js_AddConsumer(&ci, r->js, r->stream, &cc, NULL, &jerr);
-    jsConsumerInfo_Destroy(ci);
-    if (s != NATS_OK) {
-        proj__log("add consumer %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    jsSubOptions_Init(&so);
-    so.Stream = r->stream;
-    so.Consumer = PROJ_CATALOG_DURABLE;
-    s = js_PullSubscribe(&r->sub, r->js, NULL, PROJ_CATALOG_DURABLE, NULL, &so, &jerr);
-    if (s != NATS_OK) {
-        proj__log("pull subscribe %s: %s", PROJ_CATALOG_DURABLE, nats_err(s));
-        return TS_ERR_LOG;
-    }
-    /* A catch-up fetch asks for up to 20,000 messages at once, which may be
-     * past the default limits of what a subscription buffers (65,536
-     * messages, 64 MB): the fetch itself bounds it. */
-    natsSubscription_SetPendingLimits(r->sub, -1, -1);
-    r->fresh = 1;
-    r->behind = 0;
-    if (!r->bootstrapping)
-        proj__log("catalog projector folding stream %s from seq %" PRIu64, r->stream,
-                  r->checkpoint + 1);
-    return TS_OK;
-}
-
-static void nats_end_session(runner_t *r)
-{
-    natsSubscription_Destroy(r->sub);
-    jsCtx_Destroy(r->js);
-    natsConnection_Destroy(r->nc);
-    r->sub = NULL;
-    r->js = NULL;
-    r->nc = NULL;
+    rc = proj__consumer_subscribe(&r->cons, r->bootstrapping ? 1 : r->checkpoint + 1);
+    r->behind = !r->bootstrapping && r->cons.head > r->checkpoint + (uint64_t)r->batch;
+    return rc;
 }
 
 /* ---- one batch ---- */
 
-/* Fetches up to want messages (once), waiting up to wait_ms, and appends
- * to the batch those that continue it in stream order. *pending gets the number
- * of messages the consumer still holds after the last one fetched (0 when
- * nothing came). A message below the batch's next sequence is a redelivery
- * of one already in the batch or folded, and is left out; one above it is a
- * gap (see the top of this file): *gap is set and the batch ends before it.
- * Errors: TS_ERR_NOMEM, TS_ERR_LOG. */
-static ts_status fetch_batch(runner_t *r, int want, int wait_ms, uint64_t *pending, int *gap)
+/* One fetch of up to `want` messages, folded in one transaction with
+ * proj__fold_batch, then acked: the consumer acks everything up to the
+ * batch's last message (AckAll), and only what the committed transaction
+ * covers. */
+static ts_status fetch_fold(runner_t *r, int want, int wait_ms)
 {
     natsMsgList list = {0};
-    jsErrCode jerr = 0;
-    *pending = 0;
-    natsStatus s = natsSubscription_Fetch(&list, r->sub, want, wait_ms, &jerr);
-    if (s == NATS_TIMEOUT)
-        return TS_OK; /* nothing new: normal */
-    if (s != NATS_OK) {
-        proj__log("fetch: %s", nats_err(s));
-        return TS_ERR_LOG;
-    }
-    if (r->n_lists == r->cap_lists) {
-        int cap = r->cap_lists ? 2 * r->cap_lists : 16;
-        natsMsgList *grown = realloc(r->lists, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            natsMsgList_Destroy(&list);
-            return TS_ERR_NOMEM;
-        }
-        r->lists = grown;
-        r->cap_lists = cap;
-    }
-    r->lists[r->n_lists++] = list;
-    for (int i = 0; i < list.Count && r->n < r->cap; i++) {
-        jsMsgMetaData *meta = NULL;
-        if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK)
-            return TS_ERR_LOG;
-        uint64_t seq = meta->Sequence.Stream;
-        *pending = meta->NumPending;
-        jsMsgMetaData_Destroy(meta);
-        if (seq < r->expect)
-            continue;
-        if (seq > r->expect && !r->fresh) {
-            proj__log("seq %" PRIu64 " arrived while %" PRIu64
-                      " was expected; restarting from the checkpoint",
-                      seq, r->expect);
-            *gap = 1;
-            return TS_OK;
-        }
-        r->fresh = 0;
-        r->msgs[r->n] = list.Msgs[i];
-        r->seqs[r->n] = seq;
-        r->n++;
-        r->expect = seq + 1;
-    }
-    return TS_OK;
-}
-
-/* Folds the batch with proj__fold_batch, in one transaction. */
-static ts_status fold_msgs(runner_t *r)
-{
     proj__batch_t out;
-    for (int i = 0; i < r->n; i++)
-        r->items[i] = (proj__item_t){.seq = r->seqs[i],
-                                     .subject = natsMsg_GetSubject(r->msgs[i]),
-                                     .data = natsMsg_GetData(r->msgs[i]),
-                                     .len = (size_t)natsMsg_GetDataLength(r->msgs[i])};
-    ts_status rc = proj__fold_batch(r->c, &r->arena, r->items, r->n, 1, NULL, &out);
-    if (rc == TS_OK) {
+    uint64_t pending = 0;
+    int n = 0, gap = 0;
+    ts_status rc = proj__consumer_fetch(&r->cons, want, wait_ms, r->checkpoint, &list, r->msgs, &n,
+                                        &gap, &pending);
+    r->behind = pending > 0;
+    for (int i = 0; rc == TS_OK && i < n; i++) {
+        natsMsg *m = r->msgs[i].msg;
+        r->items[i] = (proj__item_t){.seq = r->msgs[i].seq,
+                                     .subject = natsMsg_GetSubject(m),
+                                     .data = natsMsg_GetData(m),
+                                     .len = (size_t)natsMsg_GetDataLength(m)};
+    }
+    if (rc == TS_OK && n > 0)
+        rc = proj__fold_batch(r->c, &r->arena, r->items, n, 1, NULL, &out);
+    if (rc == TS_OK && n > 0) {
         r->checkpoint = out.checkpoint;
         r->since_analyze += out.commits;
+        natsMsg_Ack(r->msgs[n - 1].msg, NULL);
     }
+    natsMsgList_Destroy(&list);
+    if (rc == TS_OK && gap)
+        rc = TS_ERR_LOG;
     return rc;
 }
 
@@ -430,78 +277,83 @@ static void maybe_analyze(runner_t *r)
     r->since_analyze = 0;
 }
 
-static void batch_release(runner_t *r)
+/* Publishes the AckAll ack of everything up to the message whose reply
+ * subject this is. */
+static void ack_to(runner_t *r, const char *reply, uint64_t seq)
 {
-    for (int i = 0; i < r->n_lists; i++)
-        natsMsgList_Destroy(&r->lists[i]);
-    r->n_lists = 0;
-    r->n = 0;
+    if (reply && natsConnection_PublishString(r->cons.nc, reply, "+ACK") != NATS_OK)
+        proj__log("the ack after seq %" PRIu64 " was not sent", seq);
 }
 
 /* ---- a backlog in one transaction, its holds carried ---- */
 
 /* Folds a backlog in one transaction of up to `catchup` commits, fetched
- * PROJ_FETCH_CHUNK at a time, with the hold segment carried across the
- * fetches (proj__carry_t) and sent at the end: a booking placed and ended
- * within the transaction is written once, already ended, and its seats
- * never, as in a build. The checkpoint commits with everything it covers,
- * so no reader sees the carried holds missing. Each fetch's commits are
- * copied out of its messages, which are let go before the next fetch (see
- * pump), and the transaction is acked at its end by an AckAll "+ACK" to
- * the reply subject of its last message. A failure rolls it all back and
- * the projector folds batch by batch from then on: a commit PostgreSQL
- * refuses can only be singled out without a carried segment. */
+ * PROJ_FETCH_CHUNK at a time by the prefetcher (consumer.c) while the
+ * chunk before is folded, with the hold segment carried across the fetches
+ * (proj__carry_t) and sent at the end: a booking placed and ended within
+ * the transaction is written once, already ended, and its seats never, as
+ * in a build. The checkpoint commits with everything it covers, so no
+ * reader sees the carried holds missing. The transaction is acked at its
+ * end by an AckAll "+ACK" to the reply subject of its last message. A
+ * failure rolls it all back and the projector folds batch by batch from
+ * then on: a commit PostgreSQL refuses can only be singled out without a
+ * carried segment. */
 static ts_status fold_backlog(runner_t *r)
 {
     proj__segment_t seg = {0};
-    proj__carry_t cy = {.carry = &seg};
+    proj__txfold_t tx;
     proj__batch_t out;
-    ts_arena_t payload;
+    proj__prefetch_t *pf = NULL;
     char *reply = NULL;
-    uint64_t folded = 0, commits = 0, tx_seq = r->checkpoint, pending = 0;
-    int done = 0, gap = 0;
+    uint64_t pending = 0;
+    int gap = 0, opened = 0;
     ts_status rc = exec_simple(r->c->pg, "BEGIN");
 
-    ts_arena_init(&payload, 1 << 20);
-    while (rc == TS_OK && !done) {
-        int n;
-        r->expect = tx_seq + 1;
-        rc = fetch_batch(r, r->chunk, PROJ_CATCHUP_WAIT_MS, &pending, &gap);
-        if (rc != TS_OK)
+    if (rc == TS_OK)
+        rc = proj__prefetch_start(&r->cons, r->chunk, PROJ_CATCHUP_WAIT_MS, r->checkpoint,
+                                  (uint64_t)r->catchup, &pf);
+    /* One fold for the whole transaction: PostgreSQL works on what one
+     * fetch sent while the next is decoded. */
+    if (rc == TS_OK) {
+        opened = 1;
+        rc = proj__fold_open(&tx, r->c, &r->arena, &seg);
+    }
+    while (rc == TS_OK) {
+        proj__chunk_t *ch = proj__prefetch_next(pf);
+        if (!ch)
             break;
-        ts_arena_reset(&payload);
-        for (int i = 0; i < r->n; i++)
-            r->items[i] =
-                (proj__item_t){.seq = r->seqs[i],
-                               .subject = ts_arena_strdup(&payload, natsMsg_GetSubject(r->msgs[i])),
-                               .data = ts_arena_memdup(&payload, natsMsg_GetData(r->msgs[i]),
-                                                       (size_t)natsMsg_GetDataLength(r->msgs[i])),
-                               .len = (size_t)natsMsg_GetDataLength(r->msgs[i])};
-        if (r->n > 0) {
+        int done = ch->last;
+        rc = ch->rc;
+        pending = ch->pending;
+        gap = gap || ch->gap;
+        if (rc == TS_OK && ch->n > 0 && ch->reply) {
             free(reply);
-            reply = strdup(natsMsg_GetReply(r->msgs[r->n - 1]));
+            reply = strdup(ch->reply);
             if (!reply)
                 rc = TS_ERR_NOMEM;
         }
-        n = r->n;
-        batch_release(r);
-        folded += (uint64_t)n;
-        done = n == 0 || pending == 0 || gap || folded >= (uint64_t)r->catchup || stopping(r);
-        cy.flush = done;
-        if (rc == TS_OK && (n > 0 || done))
-            rc = proj__fold_items(r->c, &r->arena, r->items, n, 0, done, &cy, &out);
-        if (rc == TS_OK && n > 0) {
-            tx_seq = out.checkpoint > tx_seq ? out.checkpoint : tx_seq;
-            commits += out.commits;
-        }
+        if (rc == TS_OK)
+            rc = proj__fold_add(&tx, ch->items, ch->n, 0);
+        /* The fold decoded the commits into its arena. */
+        proj__prefetch_release(pf, ch);
+        if (done)
+            break;
+    }
+    proj__prefetch_stop(pf);
+    if (opened) {
+        /* After a failed fetch nothing more is sent: it all rolls back. */
+        if (rc != TS_OK && tx.rc == TS_OK)
+            tx.rc = rc;
+        ts_status closed = proj__fold_close(&tx, 0, 1, &out);
+        rc = rc == TS_OK ? closed : rc;
     }
     if (rc == TS_OK)
         rc = exec_simple(r->c->pg, "COMMIT");
-    if (rc == TS_OK && reply && natsConnection_PublishString(r->nc, reply, "+ACK") != NATS_OK)
-        proj__log("the ack after seq %" PRIu64 " was not sent", tx_seq);
+    if (rc == TS_OK)
+        ack_to(r, reply, out.checkpoint);
     if (rc == TS_OK) {
-        r->checkpoint = tx_seq;
-        r->since_analyze += commits;
+        r->checkpoint = out.checkpoint > r->checkpoint ? out.checkpoint : r->checkpoint;
+        r->since_analyze += out.commits;
         r->behind = pending > 0;
         if (gap)
             rc = TS_ERR_LOG;
@@ -516,40 +368,43 @@ static ts_status fold_backlog(runner_t *r)
     }
     free(reply);
     proj__seg_deinit(&seg);
-    ts_arena_deinit(&payload);
     return rc;
 }
 
 /* ---- bootstrap: a big backlog folded by a build (build.c) ---- */
 
-/* Fetches and gives the build every commit the consumer delivers until it
- * has none pending (acking as it goes: the consumer is recreated at the
- * live checkpoint by every session, so its acks decide nothing here, and
- * MaxAckPending would stop the delivery otherwise). */
+/* Gives the build every commit the consumer delivers until it has none
+ * pending, fetched by the prefetcher while the build folds (acking as it
+ * goes: the consumer is recreated at the live checkpoint by every session,
+ * so its acks decide nothing here, and MaxAckPending would stop the
+ * delivery otherwise). */
 static ts_status feed_build(runner_t *r, proj_build_t *b, int wait_ms)
 {
-    ts_status rc = TS_OK;
-    for (;;) {
-        uint64_t pending = 0;
-        int gap = 0;
-        r->expect = r->fed + 1;
-        rc = fetch_batch(r, r->chunk, wait_ms, &pending, &gap);
-        for (int i = 0; rc == TS_OK && i < r->n; i++)
-            rc = proj_build_add(b, r->seqs[i], natsMsg_GetSubject(r->msgs[i]),
-                                natsMsg_GetData(r->msgs[i]),
-                                (size_t)natsMsg_GetDataLength(r->msgs[i]));
-        if (rc == TS_OK && r->n > 0) {
-            natsMsg_Ack(r->msgs[r->n - 1], NULL);
-            r->fed = r->seqs[r->n - 1];
+    proj__prefetch_t *pf = NULL;
+    ts_status rc = proj__prefetch_start(&r->cons, r->chunk, wait_ms, r->fed, 0, &pf);
+    while (rc == TS_OK) {
+        proj__chunk_t *ch = proj__prefetch_next(pf);
+        if (!ch)
+            break;
+        int done = ch->last;
+        rc = ch->rc;
+        for (int i = 0; rc == TS_OK && i < ch->n; i++)
+            rc = proj_build_add(b, ch->items[i].seq, ch->items[i].subject, ch->items[i].data,
+                                ch->items[i].len);
+        if (rc == TS_OK && ch->n > 0) {
+            r->fed = ch->items[ch->n - 1].seq;
+            ack_to(r, ch->reply, r->fed);
         }
-        batch_release(r);
-        if (rc == TS_OK && gap)
+        if (rc == TS_OK && ch->gap)
             rc = TS_ERR_LOG;
         if (rc == TS_OK && stopping(r))
             rc = TS_ERR_SHUTDOWN;
-        if (rc != TS_OK || pending == 0)
-            return rc;
+        proj__prefetch_release(pf, ch);
+        if (done)
+            break;
     }
+    proj__prefetch_stop(pf);
+    return rc;
 }
 
 /* The swap's tail, inside its transaction: what arrived since. */
@@ -566,8 +421,9 @@ static double since(const struct timespec *t0)
 }
 
 /* When the backlog is big and the live model small beside it, folds the
- * whole log into a fresh schema and swaps it in (build.c: UNLOGGED tables,
- * the hold segment carried across transactions, indexes made at the end),
+ * whole log into a fresh schema and swaps it in (build.c: big
+ * transactions, the hold segment carried across them, indexes made at the
+ * end),
  * as `turnstile replay` would, then lets the loop go on from the build's
  * checkpoint. Rebuilding what the model holds costs less than folding the
  * backlog batch by batch once the backlog is twice the model. A bootstrap
@@ -576,7 +432,7 @@ static double since(const struct timespec *t0)
  * Returns TS_OK also when it did nothing. */
 static ts_status bootstrap(runner_t *r)
 {
-    uint64_t backlog = r->head > r->checkpoint ? r->head - r->checkpoint : 0;
+    uint64_t backlog = r->cons.head > r->checkpoint ? r->cons.head - r->checkpoint : 0;
     proj_build_t *b = NULL;
     proj_build_stats_t st;
     struct timespec t0;
@@ -608,7 +464,7 @@ static ts_status bootstrap(runner_t *r)
         if (rc != TS_ERR_TIMEOUT || attempt == PROJ_SWAP_ATTEMPTS || stopping(r))
             break;
         proj__log("bootstrap: swap attempt %d: the live tables stayed busy; retrying", attempt);
-        nap(r, 100 * attempt);
+        proj__nap(r->cfg->stop, 100 * attempt);
         rc = feed_build(r, b, 50);
     }
     if (rc == TS_OK) {
@@ -632,54 +488,33 @@ static ts_status bootstrap(runner_t *r)
 /* Fetches and folds until stop or an error. Caught up, a batch is what one
  * fetch of up to `batch` messages brings; behind, a backlog transaction
  * (fold_backlog), or, after one failed, batches of PROJ_FETCH_CHUNK
- * commits. The messages of one fetch are let go before the next fetch:
- * with nats.c 3.4, holding them while the next one ran corrupted the heap
- * within minutes (seen under ASan: a garbage message pointer in a fetched
- * list), and one fetch at a time never did. */
+ * commits. One fetch at a time, its messages let go before the next fetch
+ * (the prefetcher copies them out): with nats.c 3.4, holding them while
+ * the next one ran corrupted the heap within minutes (seen under ASan: a
+ * garbage message pointer in a fetched list), and one fetch at a time
+ * never did. */
 static ts_status pump(runner_t *r)
 {
     size_t cap = (size_t)r->cap;
     r->msgs = calloc(cap, sizeof *r->msgs);
-    r->seqs = calloc(cap, sizeof *r->seqs);
     r->items = calloc(cap, sizeof *r->items);
-    ts_status rc = r->msgs && r->seqs && r->items ? TS_OK : TS_ERR_NOMEM;
+    ts_status rc = r->msgs && r->items ? TS_OK : TS_ERR_NOMEM;
 
     if (rc == TS_OK && r->bootstrapping)
         rc = bootstrap(r);
     while (rc == TS_OK && !stopping(r)) {
-        uint64_t pending = 0;
-        int gap = 0;
-        if (r->behind && !r->no_carry) {
+        if (r->behind && !r->no_carry)
             rc = fold_backlog(r);
-            if (rc == TS_OK)
-                maybe_analyze(r);
-            continue;
-        }
-        r->expect = r->checkpoint + 1;
-        rc = r->behind ? fetch_batch(r, r->chunk, PROJ_CATCHUP_WAIT_MS, &pending, &gap)
-                       : fetch_batch(r, r->batch, PROJ_FETCH_WAIT_MS, &pending, &gap);
-        r->behind = pending > 0;
-        if (rc == TS_OK && r->n > 0)
-            rc = fold_msgs(r);
-        /* Ack only what the committed transaction covers: the consumer
-         * acks everything up to the batch's last message (AckAll). */
-        if (rc == TS_OK && r->n > 0)
-            natsMsg_Ack(r->msgs[r->n - 1], NULL);
-        batch_release(r);
-        if (rc == TS_OK && gap)
-            rc = TS_ERR_LOG;
+        else if (r->behind)
+            rc = fetch_fold(r, r->chunk, PROJ_CATCHUP_WAIT_MS);
+        else
+            rc = fetch_fold(r, r->batch, PROJ_FETCH_WAIT_MS);
         if (rc == TS_OK)
             maybe_analyze(r);
     }
-    batch_release(r);
-    free(r->lists);
     free(r->msgs);
-    free(r->seqs);
     free(r->items);
-    r->lists = NULL;
-    r->cap_lists = 0;
     r->msgs = NULL;
-    r->seqs = NULL;
     r->items = NULL;
     return rc;
 }
@@ -693,10 +528,8 @@ ts_status proj_run(const proj_config_t *cfg)
         cfg->catchup < 0 || cfg->catchup > PROJ_MAX_CATCHUP)
         return TS_ERR_INVALID;
     r.cfg = cfg;
-    r.stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM;
     r.batch = cfg->batch ? cfg->batch : PROJ_DEFAULT_BATCH;
     r.catchup = cfg->catchup ? cfg->catchup : PROJ_DEFAULT_CATCHUP;
-    r.behind = 0;
     if (r.catchup < r.batch)
         r.catchup = r.batch;
     /* A backlog transaction is several fetches (a small one too, so that
@@ -705,6 +538,25 @@ ts_status proj_run(const proj_config_t *cfg)
     if (r.chunk > PROJ_FETCH_CHUNK)
         r.chunk = PROJ_FETCH_CHUNK;
     r.cap = r.chunk > r.batch ? r.chunk : r.batch;
+    r.cons = (proj__consumer_t){
+        .nats_url = cfg->nats_url,
+        .stream = cfg->stream ? cfg->stream : PROJ_DEFAULT_STREAM,
+        .durable = PROJ_CATALOG_DURABLE,
+        .client_name = "turnstile-projector",
+        .what = "catalog projector",
+        .stop = cfg->stop,
+        /* Batches are folded in stream order and acked after their
+         * commit: one ack of the batch's last message covers all of it. */
+        .ack_all = 1,
+        /* A backlog transaction may run for a minute on a busy machine,
+         * and its messages are acked when it commits. */
+        .ack_wait_ns = PROJ_ACK_WAIT_NS,
+        /* ... so its commits, and the chunks the prefetcher fetched
+         * ahead (proj_int.h), may be out unacked. */
+        .max_ack_pending = r.catchup + (PROJ_PREFETCH_SLOTS + 1) * r.chunk,
+        .unlimited_pending = 1,
+        .drop_old = 1,
+    };
     rc = proj_db_open(cfg->pg_conninfo, 1, &r.db);
     if (rc != TS_OK)
         return rc;
@@ -716,10 +568,10 @@ ts_status proj_run(const proj_config_t *cfg)
             rc = nats_begin_session(&r);
         if (rc == TS_OK)
             rc = pump(&r);
-        nats_end_session(&r);
+        proj__consumer_close(&r.cons);
         pg_end_session(&r);
         if (!stopping(&r))
-            nap(&r, 1000);
+            proj__nap(cfg->stop, 1000);
     }
     ts_arena_deinit(&r.arena);
     proj_db_free(r.db);

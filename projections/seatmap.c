@@ -33,12 +33,11 @@
  * its snapshot (LOCK needs none), so it either finishes on the old tables
  * before the swap can lock them, or waits for the swap and then resolves
  * every name, and takes its snapshot, in the new schema; a snapshot taken
- * before the swap would see the new tables as they were before it (empty,
- * after their switch to LOGGED). And the caches belong to one build: every
- * entry was made from checkpoints.version, a map read from another version
- * empties the section cache first and never uses a document of another,
- * since the same seq in two builds only means the same seats while both
- * came from the same code. */
+ * before the swap would see the new tables as they were before it (without
+ * at least what the swap's own transaction added to them). And the caches belong to one build:
+ * every entry was made from checkpoints.version, a map read from another version empties the
+ * section cache first and never uses a document of another, since the same seq in two builds only
+ * means the same seats while both came from the same code. */
 #include "projections/proj_int.h"
 
 #include <inttypes.h>

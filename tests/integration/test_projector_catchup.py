@@ -99,6 +99,38 @@ class ProjectorCatchUp(StackTestCase):
         self.assertEqual(s.psql("select nspname from pg_namespace where nspname like 'catalog_v%'"),
                          [])
 
+    def test_bookings_folded_again_take_the_probing_path(self):
+        # A backlog transaction inserts its new bookings without probing for
+        # them (sql.c, HOLDS_NEW) inside a savepoint; a booking already in
+        # the table makes the primary key refuse the statement, and the
+        # segment is folded again by the statement that probes (fold.c,
+        # seg_flush_staged). Moving the checkpoint back makes the projector
+        # fold commits whose bookings it already wrote: the bookings and the
+        # seats must come out as replay --exact builds them.
+        s = self.stack
+        log = fill(s, 20000, shows=2, sections=3, rows=10, seats=10)
+        head = log["last_seq"]
+        self.spawn_project("project", "--bootstrap", "0")
+        wait_checkpoint(s, head, timeout=300)
+        s._stop("project", checked=False)
+        s.psql(f"update catalog.checkpoints set last_seq = {head // 2}")
+        self.spawn_project("again", "--bootstrap", "0")
+        wait_checkpoint(s, head, timeout=300)
+        live = dump(s, "catalog")
+        rc, _, err = replay(s, "--until-seq", str(head), "--into", "exact", "--exact")
+        self.assertEqual(rc, 0, err)
+        exact = dump(s, "exact")
+        for table in ("bookings", "seats"):
+            self.assertEqual(live[table], exact[table], f"{table}: folded again != replay --exact")
+        # The first attempt really was refused (PostgreSQL's log says so),
+        # within the backlog transaction, which did not fail (it would have
+        # gone on batch by batch), and nothing was skipped as poison.
+        self.assertNotIn("backlog transaction failed", self.read_log("again"))
+        self.assertNotIn("skipped", self.read_log("again"))
+        with open(s._log("postgres")) as f:
+            self.assertIn('duplicate key value violates unique constraint "bookings_pkey"',
+                          f.read())
+
 
 if __name__ == "__main__":
     unittest.main()
