@@ -254,7 +254,13 @@ ts_status eng__log_read(eng_log_t *log, const char *filter, uint64_t from,
             break;
     }
     natsMsg_Destroy(m);
+    /* The connection is shared and stays open, and nats.c 3.4's reading
+     * thread may still be handing a message to this subscription after the
+     * unsubscribe took it out of the connection's table (issue 637): a
+     * flush returns once that thread has read the PONG, so after every
+     * message that came before it. Only then is the subscription freed. */
     natsSubscription_Unsubscribe(sub);
+    natsConnection_FlushTimeout(log->nc, ENG_READ_IDLE_MS);
     natsSubscription_Destroy(sub);
     return rc;
 }

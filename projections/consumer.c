@@ -148,6 +148,11 @@ ts_status proj__consumer_open(proj__consumer_t *c, uint64_t checkpoint)
 
 void proj__consumer_close(proj__consumer_t *c)
 {
+    /* Closed first: that joins the connection's reading thread, which could
+     * otherwise still hand a message to the subscription destroyed below
+     * (nats.c 3.4, issue 637). Close sends what is buffered (acks) first. */
+    if (c->nc)
+        natsConnection_Close(c->nc);
     natsSubscription_Destroy(c->sub);
     jsCtx_Destroy(c->js);
     natsConnection_Destroy(c->nc);

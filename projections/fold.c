@@ -397,6 +397,7 @@ static ts_status seg_flush_staged(proj__fold_t *f, proj__segment_t *g)
 {
     uint64_t ended_seq = 0, placed_seq = 0;
     int ended = g->n_ended > 0, placed = g->n_placed > 0;
+    size_t n_placed = g->n_placed;
     /* The staging tables are refilled: what reads them must be done. */
     ts_status rc = proj__fold_drain(f);
     if (rc != TS_OK)
@@ -412,6 +413,9 @@ static ts_status seg_flush_staged(proj__fold_t *f, proj__segment_t *g)
         if (rc == TS_OK)
             rc = staged_exec(f, PROJ_F_HOLDS_NEW_STAGED, "23505"); /* unique_violation */
         if (rc == TS_ERR_CONFLICT) {
+            proj__log("%zu new bookings: some are in the model already (folded before); "
+                      "folding them again with probes",
+                      n_placed);
             rc = staged_simple(f, "ROLLBACK TO SAVEPOINT proj_segment");
             if (rc == TS_OK)
                 rc = staged_exec(f, PROJ_F_HOLDS_PLACED_STAGED, NULL);

@@ -66,11 +66,17 @@ static void nap(saga_t *s, int ms)
 
 static void session_end(saga_t *s)
 {
+    /* The last acks go out before the connection does. The connection is
+     * closed before the subscription is destroyed: closing joins its
+     * reading thread, which in nats.c 3.4 may still be handing a message
+     * to a subscription another thread destroys (nats.c issue 637; seen
+     * here as a crash of serve at SIGTERM under ASan). */
+    if (s->nc) {
+        natsConnection_FlushTimeout(s->nc, 1000);
+        natsConnection_Close(s->nc);
+    }
     natsSubscription_Destroy(s->sub);
     jsCtx_Destroy(s->js);
-    /* The last acks go out before the connection does. */
-    if (s->nc)
-        natsConnection_FlushTimeout(s->nc, 1000);
     natsConnection_Destroy(s->nc);
     s->sub = NULL;
     s->js = NULL;
