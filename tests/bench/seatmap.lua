@@ -4,7 +4,9 @@
 -- Environment: EVENT, CONNECTIONS (the -c value, for the mean latency),
 -- optional MIN_SEQ (sent as ?min_seq=), ENCODING (gzip, the default, sends
 -- `Accept-Encoding: gzip` as every browser does; identity sends none, the
--- old way), CHECK=1 (see below).
+-- old way), CHECK=1 (see below), THINK_MS (each connection waits that long
+-- after an answer before it asks again, as a person's browser refreshing the
+-- map does; unset or 0: at once, so the connections saturate the server).
 --   EVENT=... wrk -t2 -c8 -d10s --latency -s tests/bench/seatmap.lua http://127.0.0.1:8080
 --
 -- With CHECK=1 each thread also counts answers by status, the bytes of the
@@ -73,6 +75,15 @@ if os.getenv("CHECK") == "1" then
     response = check
 end
 
+-- wrk times a request from when it is written, so the wait is not counted
+-- in the latency; defining delay() at all makes wrk wait, hence the guard.
+local think_ms = tonumber(os.getenv("THINK_MS") or "0") or error("tests/bench: THINK_MS is a number")
+if think_ms > 0 then
+    function delay()
+        return think_ms
+    end
+end
+
 -- done(): a human summary and one line starting with "BENCH " (seatmap.sh
 -- reads it). Latency percentiles are wrk's own (corrected for coordinated
 -- omission, as in common.lua).
@@ -101,7 +112,8 @@ function done(summary, latency, requests)
     local sock_errors = e.connect + e.read + e.write + e.timeout
     local rps = summary.requests / secs
     local conns = tonumber(os.getenv("CONNECTIONS") or "")
-    local mean = conns and rps > 0 and conns / rps * 1000 or -1
+    -- Little's law: each connection is either waiting for an answer or thinking.
+    local mean = conns and rps > 0 and conns / rps * 1000 - think_ms or -1
     io.write(string.format("seat map: %d requests in %.2f s = %.0f requests/s, %.1f MB/s\n",
         summary.requests, secs, rps, summary.bytes / secs / 1e6))
     io.write(string.format("  latency (wrk) p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n",

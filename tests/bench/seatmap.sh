@@ -35,6 +35,9 @@
 #   BENCH_THREADS      wrk -t                           2
 #   BENCH_CONNECTIONS  wrk -c, one run per value        "4 8 16"
 #   BENCH_DURATION     wrk -d                           10s
+#   BENCH_THINK_MS     each connection waits this long   0
+#                      after an answer (a browser that
+#                      refreshes the map), 0: none
 #   BENCH_HOLD_RATE    background holds a second        100
 #   BENCH_ENCODING     gzip (Accept-Encoding: gzip) or  gzip
 #                      identity (no Accept-Encoding)
@@ -53,6 +56,8 @@ bench=$root/tests/bench
 threads=${BENCH_THREADS:-2}
 conn_list=${BENCH_CONNECTIONS:-4 8 16}
 duration=${BENCH_DURATION:-10s}
+think_ms=${BENCH_THINK_MS:-0}
+[[ $think_ms =~ ^[0-9]+$ ]] || { ts_err "BENCH_THINK_MS is a whole number of milliseconds"; exit 1; }
 hold_rate=${BENCH_HOLD_RATE:-100}
 encoding=${BENCH_ENCODING:-gzip}
 case $encoding in gzip | identity) ;; *) ts_err "BENCH_ENCODING is gzip or identity" && exit 1 ;; esac
@@ -201,7 +206,7 @@ for c in $conn_list; do
     load0=$(cut -d' ' -f1 /proc/loadavg)
     c0=$(cpu_snapshot)
     child_cpu w0
-    out=$(ENCODING=$encoding EVENT=$event_id CONNECTIONS=$c wrk -t"$threads" -c"$c" -d"$duration" --timeout 5s \
+    out=$(THINK_MS=$think_ms ENCODING=$encoding EVENT=$event_id CONNECTIONS=$c wrk -t"$threads" -c"$c" -d"$duration" --timeout 5s \
         --latency -s "$bench/seatmap.lua" "$url" 2>"$tmp/logs/wrk.$c.err")
     child_cpu w1
     c1=$(cpu_snapshot)
@@ -227,9 +232,9 @@ for c in $conn_list; do
         --arg cpu_model "$cpu_model" --argjson ncpu "$ncpu" --argjson ram "$ram_gib" \
         --argjson t "$threads" --argjson c "$c" --arg d "$duration" --argjson rate "$hold_rate" \
         --arg nats "$nats_version" --arg pg "$pg_version" --arg wrkv "$wrk_version" \
-        --arg pgfast "${BENCH_PG_FAST:-0}" --argjson l0 "$load0" --argjson l1 "$load1" \
+        --arg pgfast "${BENCH_PG_FAST:-0}" --argjson think "$think_ms" --argjson l0 "$load0" --argjson l1 "$load1" \
         '$r + {loadavg_1min: {before: $l0, after: $l1}, date: $date, commit: $commit, seats: 50000, sections: 50, hold_rate: $rate,
-               wrk: {threads: $t, connections: $c, duration: $d, version: $wrkv},
+               wrk: {threads: $t, connections: $c, duration: $d, version: $wrkv, think_ms: $think},
                cpu_seconds: $cpu, check_run: $check, content_check: $content,
                encoding: $enc, pg_fast: ($pgfast == "1"),
                machine: {nproc: $ncpu, cpu: $cpu_model, ram_gib: $ram},
@@ -260,7 +265,7 @@ jq -c --argjson h "$holds" --argjson held "$held" '. + {holds: $h, held_after: $
     echo "event: 50,000 seats in 50 sections; $hold_rate holds/s in the background ($(jq -r .holds <<<"$holds") made)"
     echo "check run: $(jq -r '"\(.as_of_changes) as_of_seq changes seen (\(.as_of_first)..\(.as_of_last)), \(.bytes_per_answer) bytes an answer"' <<<"$check_line")"
     echo "content check: $(jq -r '"\(.gzip_answers) gzip answers of \(.gzip_bytes_per_answer) bytes and \(.identity_answers) identity answers of \(.identity_bytes_per_answer) bytes, each a map of \(.seats) seats; \(.as_of_changes) as_of_seq seen"' <<<"$content_check")"
-    echo "timed runs: BENCH_ENCODING=$encoding"
+    echo "timed runs: BENCH_ENCODING=$encoding, BENCH_THINK_MS=$think_ms"
     echo
     printf '%-12s %10s %9s %9s %7s %10s  %s\n' connections "req/s" "p50 ms" "p99 ms" "non-200" "bytes/ans" "CPU us/answer serve / postgres / wrk"
     for c in $conn_list; do
