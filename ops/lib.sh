@@ -214,9 +214,18 @@ ts__pg_cluster_dir() {
 # 127.0.0.1:PORT only; its Unix socket goes into the cluster directory when the
 # path fits the 107-byte limit, else there is none. "fast" (tests) turns fsync
 # off: a killed server loses nothing with it off, only a power cut would.
+# A durable cluster gets shared_buffers of an eighth of the RAM, at most
+# 1 GB (PostgreSQL's default of 128 MB is outgrown by the projector's
+# catch-up, whose backend then writes its own dirty pages: BENCHMARKS.md,
+# "Folding the log live"); a fast one keeps the default, as tests start many.
 # Does nothing when the cluster already runs on PORT; fails when another
 # program holds PORT. The server's output is appended to LOGFILE through a
 # descriptor opened by us, so the file needs no permissions for `postgres`.
+# ts__pg_shared_buffers_mb: an eighth of MemTotal in MB, 128..1024.
+ts__pg_shared_buffers_mb() {
+    awk '/^MemTotal:/ { mb = int($2 / 1024 / 8); if (mb > 1024) mb = 1024; if (mb < 128) mb = 128; print mb }' /proc/meminfo
+}
+
 ts_start_pg() {
     local port=$1 data log fast=${4:-} bin dir sock conf
     data=$(realpath -m -s "$2")
@@ -247,10 +256,15 @@ ts_start_pg() {
     conf="listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '${sock//\'/\'\'}'"
-    [ -z "$fast" ] || conf="$conf
+    if [ -n "$fast" ]; then
+        conf="$conf
 fsync = off
 synchronous_commit = off
 full_page_writes = off"
+    else
+        conf="$conf
+shared_buffers = $(ts__pg_shared_buffers_mb)MB"
+    fi
     printf '%s\n' "$conf" >"$dir/turnstile.conf"
     chown --reference="$dir" "$dir/turnstile.conf"
     ts_log "starting postgres on port $port ($data)"
