@@ -216,8 +216,11 @@ ts__pg_cluster_dir() {
 # off: a killed server loses nothing with it off, only a power cut would.
 # A durable cluster gets shared_buffers of an eighth of the RAM, at most
 # 1 GB (PostgreSQL's default of 128 MB is outgrown by the projector's
-# catch-up, whose backend then writes its own dirty pages: BENCHMARKS.md,
-# "Folding the log live"); a fast one keeps the default, as tests start many.
+# catch-up, whose backend then writes its own dirty pages), and max_wal_size
+# 4 GB (with 1 GB a rebuild of a million events met a checkpoint halfway,
+# after which every page it touched again went to the WAL whole):
+# BENCHMARKS.md, "Folding the log live". A fast one keeps the defaults, as
+# tests start many.
 # Does nothing when the cluster already runs on PORT; fails when another
 # program holds PORT. The server's output is appended to LOGFILE through a
 # descriptor opened by us, so the file needs no permissions for `postgres`.
@@ -263,7 +266,8 @@ synchronous_commit = off
 full_page_writes = off"
     else
         conf="$conf
-shared_buffers = $(ts__pg_shared_buffers_mb)MB"
+shared_buffers = $(ts__pg_shared_buffers_mb)MB
+max_wal_size = 4GB"
     fi
     printf '%s\n' "$conf" >"$dir/turnstile.conf"
     chown --reference="$dir" "$dir/turnstile.conf"
