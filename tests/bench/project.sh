@@ -106,6 +106,26 @@ checkpoint() {
         2>/dev/null || echo 0
 }
 
+# watch_checkpoint TARGET PID: one psql session reads the checkpoint every
+# 0.1 s (\watch) until it reaches TARGET, PID exits, or the query fails
+# (no schema yet); prints the last value read. One connection instead of a
+# psql started per poll, which cost the machine more CPU than the poll.
+watch_checkpoint() {
+    local target=$1 pid=$2 line last=0
+    exec {wfd}< <(printf '%s\n' \
+        "SELECT coalesce((SELECT last_seq FROM catalog.checkpoints WHERE projection = 'catalog'), 0)" \
+        '\watch 0.1' | ts_psql "$pg_port" -d turnstile -tA 2>/dev/null)
+    local wpid=$!
+    while read -r -u "$wfd" line; do
+        [ -n "$line" ] || continue
+        last=$line
+        [ "$last" -lt "$target" ] && ts_pid_alive "$pid" || break
+    done
+    kill "$wpid" 2>/dev/null || true
+    exec {wfd}<&-
+    echo "$last"
+}
+
 # project_until NAME SEQ: runs `turnstile project` from now until the
 # catalog checkpoint reaches SEQ, then stops it; sets wall and cpu.
 project_until() {
@@ -119,9 +139,9 @@ project_until() {
         ${batch:+--batch "$batch"} ${catchup:+--catchup "$catchup"}
     pid=$(cat "$tmp/run/project.pid")
     while [ "$seq" -lt "$target" ]; do
-        sleep 0.25
         ts_pid_alive "$pid" || { ts_err "turnstile project exited; see its log:"; tail -n 20 "$tmp/logs/project.$name.log" >&2; exit 1; }
-        seq=$(checkpoint)
+        seq=$(watch_checkpoint "$target" "$pid")
+        [ "$seq" -ge "$target" ] || sleep 0.25
     done
     t1=$(date +%s.%N)
     load1=$(cut -d' ' -f1 /proc/loadavg)
