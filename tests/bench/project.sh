@@ -21,7 +21,7 @@
 #      folds them with `turnstile project` (not timed), stops it, and fills
 #      the other half (another venue and 20 more events, --seed 2);
 #   4. "backlog": times `turnstile project` from its start until the catalog
-#      checkpoint reaches the head of the log (polled every 0.25 s);
+#      checkpoint reaches the head of the log (read every 0.1 s by one psql \watch session);
 #   5. "empty", BENCH_RUNS times: drops the read model (schema catalog) and
 #      times `turnstile project` from an empty schema to the head;
 #   6. prints a summary and appends one JSON line per timed run to the
@@ -70,19 +70,12 @@ bin=$build/cli/turnstile
 fill_bin=$build/tests/tools/ts_fill
 
 # ---- 2. the stack, in a temp dir removed on exit ----
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ts-project-bench.XXXXXX")
-chmod 755 "$tmp" # the postgres account walks to its cluster under it
+tmp=$(bench_mktemp ts-project-bench)
 cleanup() {
     local rc=$?
     set +e
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$keep/" 2>/dev/null
-        ts_log "logs kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown logs logs
     exit $rc
 }
 trap cleanup EXIT

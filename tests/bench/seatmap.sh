@@ -49,7 +49,7 @@
 set -eu -o pipefail
 cd "$(dirname "$0")/../.."
 . ops/lib.sh
-. tests/bench/lib.sh # bench_api, bench_machine, bench_commit, ticks, pg_pids, child_cpu
+. tests/bench/lib.sh # bench_stack_start, bench_serve_start, bench_api, bench_teardown, ticks, child_cpu
 root=$TS_ROOT
 bench=$root/tests/bench
 
@@ -81,8 +81,7 @@ cmake --build "$build" -j"$(nproc)" --target turnstile >/dev/null
 bin=$build/cli/turnstile
 
 # ---- 2. the stack, in a temp dir removed on exit ----
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ts-seatmap-bench.XXXXXX")
-chmod 755 "$tmp" # the postgres account walks to its cluster under it
+tmp=$(bench_mktemp ts-seatmap-bench)
 holds_pid=""
 cleanup() {
     local rc=$?
@@ -90,51 +89,18 @@ cleanup() {
     [ -z "$holds_pid" ] || { kill "$holds_pid" 2>/dev/null; wait "$holds_pid" 2>/dev/null; }
     ts_stop_pidfile "$tmp/run/project.pid" turnstile 20
     ts_stop_pidfile "$tmp/run/serve.pid" turnstile 20
-    ts_stop_pidfile "$tmp/run/nats.pid" nats-server 20
-    ts_pg_destroy "$tmp/pg"
-    if [ -n "$keep" ]; then
-        mkdir -p "$keep" && cp -r "$tmp/logs" "$keep/" 2>/dev/null
-        ts_log "logs kept in $keep"
-    fi
-    rm -rf "$tmp"
+    bench_teardown logs logs
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$tmp/run" "$tmp/logs" "$tmp/data"
 
-nats_port=$(ts_free_port)
-pg_port=$(ts_free_port)
-http_port=$(ts_free_port)
-pg_flag=""
-[ "${BENCH_PG_FAST:-0}" != 1 ] || pg_flag=fast
-ts_start_nats "$nats_port" "$tmp/nats" "$tmp/logs/nats.log" "$tmp/run/nats.pid"
-ts_start_pg "$pg_port" "$tmp/pg" "$tmp/logs/postgres.log" $pg_flag
-ts_pg_createdb "$pg_port" turnstile
-export TURNSTILE_NATS_URL=nats://127.0.0.1:$nats_port
-export TURNSTILE_PG_URL=postgresql://postgres@127.0.0.1:$pg_port/turnstile
-export TURNSTILE_DATA_DIR=$tmp/data
-export TURNSTILE_HTTP_PORT=$http_port
-export TURNSTILE_BIND=127.0.0.1
-export TURNSTILE_JWT_SECRET=bench-secret-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-root_url=http://127.0.0.1:$http_port
-api=$root_url/api/v1
-
-ts_log "starting turnstile serve on $root_url and turnstile project"
-ts_spawn "$tmp/run/serve.pid" "$tmp/logs/serve.log" \
-    env TURNSTILE_ADMIN_EMAIL="$admin_email" TURNSTILE_ADMIN_PASSWORD="$admin_password" "$bin" serve
-serve_pid=$(cat "$tmp/run/serve.pid")
+bench_stack_start
+bench_serve_start "$admin_email" "$admin_password" # root_url, api, serve_pid
+ts_log "starting turnstile project"
 ts_spawn "$tmp/run/project.pid" "$tmp/logs/project.log" "$bin" project
 project_pid=$(cat "$tmp/run/project.pid")
-for i in $(seq 120); do
-    curl -fsS -o /dev/null --max-time 2 "$root_url/readyz" 2>/dev/null && break
-    if [ "$i" -eq 120 ] || ! ts_pid_alive "$serve_pid"; then
-        ts_err "turnstile serve is not ready; last lines of its log:"
-        tail -n 30 "$tmp/logs/serve.log" >&2
-        exit 1
-    fi
-    sleep 0.5
-done
 
 # ---- 3. admin token, the event ----
 token=""
