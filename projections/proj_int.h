@@ -208,12 +208,16 @@ void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAI
  * other: zstd data is a sequence of frames whose contents concatenate. No
  * header, trailer or combined checksum to make per answer. */
 
-/* Measured on the seat map's own text (1,000-seat sections of 76 KB, the
- * benchmark's layout), per section: level 1 3,010 bytes, 3 2,961, 4 2,930,
- * 6 2,916, all at about 0.1 ms of CPU but 6 (0.48 ms); -1 4,159 bytes at
- * 0.09 ms. Level 3 (zstd's default) is within 1.6 % of the smallest for
- * the CPU of level 1, with half the context memory of level 4 (686 KB
- * against 1.3 MB while a document is made). gzip level 1 makes 6.7 KB. */
+/* Measured on texts of the seat map's format (50 sections of 1,000 seats,
+ * 76 KB each, the benchmark's layout, 5 % of the seats held or sold at
+ * random), per section: level -1 4,159 bytes, 1 3,010, 2 3,092, 3 2,961,
+ * 4 2,930, 5 2,992, 6 2,916, 9 3,118; levels -1 to 5 took 0.08-0.15 ms of
+ * CPU each (the differences were within the noise of a shared machine),
+ * 6 0.48 ms, 9 0.8 ms. Level 3, zstd's default, is within 1.6 % of the
+ * smallest for the CPU of level 1, with half the context memory of level 4
+ * (686 KB against 1.3 MB, held while a document is made). gzip level 1
+ * makes 6.7 KB of the same text. The benchmark's real map (few seats held)
+ * is 123 KB as zstd, 333 KB as gzip. */
 #define PROJ_ZSTD_LEVEL 3
 /* RFC 9659 section 3: at most an 8 MB (2^23) window for Content-Encoding
  * zstd. */

@@ -31,7 +31,7 @@
  * those digits, and either answer is the identity text, byte for byte.
  * Which document and which as_of_seq an answer gets does not depend on its
  * encoding. A 50,000-seat map is 3.8 MB of text, about 334 KB as gzip and
- * about 150 KB as zstd.
+ * about 123 KB as zstd.
  *
  * A rebuild may swap another schema in (build.c). Two things keep a map
  * whole across that. The transaction locks its four tables before it takes
