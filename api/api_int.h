@@ -186,12 +186,22 @@ void api_h_event_sales(api_req_t *r);
 void api_h_my_bookings(api_req_t *r);
 
 /* ---- content codings (encoding.c) ---- */
+typedef enum {
+    API_CODING_IDENTITY, /* the body as it is */
+    API_CODING_GZIP,     /* Content-Encoding: gzip (RFC 9110 section 8.4.1.3) */
+    API_CODING_ZSTD,     /* Content-Encoding: zstd (RFC 9659) */
+} api_coding_t;
 /* 1 when an Accept-Encoding field value takes gzip (RFC 9110 section
  * 12.5.3: gzip or x-gzip or "*" with a weight above 0, and not below
  * identity's); 0 for NULL (no field). */
 int api_gzip_accepted(const char *accept_encoding);
+/* The coding of the seat map for an Accept-Encoding field value: zstd when
+ * it is taken (zstd or "*" above 0, not below identity) at a weight at
+ * least gzip's, else gzip when api_gzip_accepted, else identity (also for
+ * NULL). At equal weights the smaller answer wins: zstd, gzip, identity. */
+api_coding_t api_coding_of(const char *accept_encoding);
 /* The same for the request's Accept-Encoding lines. */
-int api_wants_gzip(api_req_t *r);
+api_coding_t api_pick_coding(api_req_t *r);
 
 /* ---- parsing (parse.c): path ids, JSON bodies into domain structs ---- */
 /* 1 when s can be an event id: alphanumeric (eng_new_id), 1..64 bytes. An

@@ -192,7 +192,10 @@ void api_h_seatmap(api_req_t *r)
     /* A map read for another request a few milliseconds ago will do when
      * it is at least as new as min_seq: read-your-writes is what min_seq
      * asks for, and the map is exactly the one of the as_of_seq it says. */
-    unsigned flags = PROJ_SEATMAP_RECENT | (api_wants_gzip(r) ? PROJ_SEATMAP_GZIP : 0);
+    api_coding_t coding = api_pick_coding(r);
+    unsigned flags = PROJ_SEATMAP_RECENT | (coding == API_CODING_ZSTD   ? PROJ_SEATMAP_ZSTD
+                                            : coding == API_CODING_GZIP ? PROJ_SEATMAP_GZIP
+                                                                        : 0);
     ts_status st = ts_id_valid(r->params[0])
                        ? proj_seatmap_open(r->srv->cfg.db, r->params[0], r->min_seq, flags, m)
                        : TS_ERR_NOT_FOUND;
@@ -214,8 +217,8 @@ void api_h_seatmap(api_req_t *r)
     r->out = NULL;
     r->status = 200;
     r->out_type = "application/json";
-    r->out_encoding = m->gzip ? "gzip" : NULL;
-    r->vary_encoding = 1; /* for caches: identity and gzip answers alike */
+    r->out_encoding = m->coding; /* "zstd", "gzip" or NULL (identity) */
+    r->vary_encoding = 1;        /* for caches: identity, gzip and zstd answers alike */
 }
 
 static int parse_time_param(api_req_t *r, const char *name, int64_t *out)

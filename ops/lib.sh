@@ -27,7 +27,7 @@ TS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TS_DEB_PACKAGES="build-essential cmake pkg-config git clang-format nats-server libnats-dev
  liblmdb-dev lmdb-utils flatbuffers-compiler libflatbuffers-dev postgresql libpq-dev
  libmicrohttpd-dev libjansson-dev libjwt-dev libssl-dev libcurl4-openssl-dev libqrencode-dev zlib1g-dev
- libcmocka-dev wrk curl jq python3 procps iproute2"
+ libzstd-dev zstd libcmocka-dev wrk curl jq python3 procps iproute2"
 
 ts_log() { printf "[ops] %s\n" "$*" >&2; }
 ts_err() { printf '[ops] error: %s\n' "$*" >&2; }

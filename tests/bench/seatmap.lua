@@ -2,9 +2,11 @@
 -- (tests/bench/seatmap.sh runs it while holds change the map).
 --
 -- Environment: EVENT, CONNECTIONS (the -c value, for the mean latency),
--- optional MIN_SEQ (sent as ?min_seq=), ENCODING (gzip, the default, sends
--- `Accept-Encoding: gzip` as every browser does; identity sends none, the
--- old way), CHECK=1 (see below), THINK_MS (each connection waits that long
+-- optional MIN_SEQ (sent as ?min_seq=), ENCODING (zstd, the default, sends
+-- `Accept-Encoding: gzip, deflate, br, zstd` as Chrome 123+ does, Firefox
+-- 126+ the same codings, and gets zstd; gzip sends `Accept-Encoding: gzip`,
+-- as browsers without zstd get gzip; identity sends none, the old way),
+-- CHECK=1 (see below), THINK_MS (each connection waits that long
 -- after an answer before it asks again, as a person's browser refreshing the
 -- map does; unset or 0: at once, so the connections saturate the server).
 --   EVENT=... wrk -t2 -c8 -d10s --latency -s tests/bench/seatmap.lua http://127.0.0.1:8080
@@ -14,9 +16,9 @@
 -- body), so the report shows that the map changed while it was read. That
 -- makes wrk copy every body (megabytes) into Lua, which costs wrk more CPU
 -- than parsing the answer: timed runs leave it off, and non-2xx answers are
--- then counted from wrk's own summary. A gzip body cannot be read here (no
--- zlib in wrk's Lua): its as_of_seq is not counted, and seatmap_check.py
--- decompresses and checks the gzip answers instead.
+-- then counted from wrk's own summary. A gzip or zstd body cannot be read
+-- here (no zlib or zstd in wrk's Lua): its as_of_seq is not counted, and
+-- seatmap_check.py decompresses and checks those answers instead.
 local event = os.getenv("EVENT") or error("tests/bench: EVENT is required")
 local min_seq = os.getenv("MIN_SEQ")
 local path = "/api/v1/events/" .. event .. "/seats"
@@ -24,12 +26,14 @@ if min_seq and min_seq ~= "" then
     path = path .. "?min_seq=" .. min_seq
 end
 
-local encoding = os.getenv("ENCODING") or "gzip"
+local encoding = os.getenv("ENCODING") or "zstd"
 local req_headers = {}
-if encoding == "gzip" then
+if encoding == "zstd" then
+    req_headers["Accept-Encoding"] = "gzip, deflate, br, zstd"
+elseif encoding == "gzip" then
     req_headers["Accept-Encoding"] = "gzip"
 elseif encoding ~= "identity" then
-    error("tests/bench: ENCODING is gzip or identity")
+    error("tests/bench: ENCODING is zstd, gzip or identity")
 end
 
 local threads = {}

@@ -18,12 +18,16 @@
 #   5. reads the map once with CHECK=1 for 3 s (wrk copies every body into
 #      Lua and counts the distinct as_of_seq it saw in identity bodies: the
 #      map did change while it was read), then for 3 s with
-#      tests/bench/seatmap_check.py, which asks for gzip and for identity in
-#      turn and checks that every gzip body decompresses (CRC-32 and length
-#      checked) to a 50,000-seat map and every identity body is one; then,
-#      for each value of BENCH_CONNECTIONS, runs wrk -t BENCH_THREADS -c <n>
-#      -d BENCH_DURATION on GET /api/v1/events/<event>/seats, sending
-#      `Accept-Encoding: gzip` as browsers do (BENCH_ENCODING=identity: none);
+#      tests/bench/seatmap_check.py, which asks for zstd, gzip and identity
+#      in turn and checks that every zstd body decompresses (zstd -dc, each
+#      frame's checksum checked, no window above 8 MB) and every gzip body
+#      too (CRC-32 and length checked) to a 50,000-seat map and every
+#      identity body is one; then, for each value of BENCH_CONNECTIONS, runs
+#      wrk -t BENCH_THREADS -c <n> -d BENCH_DURATION on GET
+#      /api/v1/events/<event>/seats, sending `Accept-Encoding: gzip, deflate,
+#      br, zstd` as Chrome 123+ and Firefox 126+ do (BENCH_ENCODING=gzip:
+#      `Accept-Encoding: gzip`, as browsers without zstd get gzip;
+#      BENCH_ENCODING=identity: none);
 #   6. checks read-your-writes after the runs: the map asked with
 #      ?min_seq=<the last hold's commit_seq> shows that seat held;
 #   7. prints a summary and appends one JSON line per wrk run to the results
@@ -39,8 +43,11 @@
 #                      after an answer (a browser that
 #                      refreshes the map), 0: none
 #   BENCH_HOLD_RATE    background holds a second        100
-#   BENCH_ENCODING     gzip (Accept-Encoding: gzip) or  gzip
-#                      identity (no Accept-Encoding)
+#   BENCH_ENCODING     zstd (Accept-Encoding: gzip,     zstd
+#                      deflate, br, zstd: browsers
+#                      since 2024), gzip (Accept-
+#                      Encoding: gzip) or identity
+#                      (no Accept-Encoding)
 #   BENCH_BUILD_DIR    Release build tree               <repo>/build
 #   BENCH_RESULTS      JSON lines appended per run      <repo>/tests/bench/seatmap-results.jsonl
 #   BENCH_PG_FAST      1: PostgreSQL with fsync off     0 (durable, like ops/up)
@@ -59,15 +66,15 @@ duration=${BENCH_DURATION:-10s}
 think_ms=${BENCH_THINK_MS:-0}
 [[ $think_ms =~ ^[0-9]+$ ]] || { ts_err "BENCH_THINK_MS is a whole number of milliseconds"; exit 1; }
 hold_rate=${BENCH_HOLD_RATE:-100}
-encoding=${BENCH_ENCODING:-gzip}
-case $encoding in gzip | identity) ;; *) ts_err "BENCH_ENCODING is gzip or identity" && exit 1 ;; esac
+encoding=${BENCH_ENCODING:-zstd}
+case $encoding in zstd | gzip | identity) ;; *) ts_err "BENCH_ENCODING is zstd, gzip or identity" && exit 1 ;; esac
 build=${BENCH_BUILD_DIR:-$root/build}
 results=${BENCH_RESULTS:-$bench/seatmap-results.jsonl}
 keep=${BENCH_KEEP_DIR:-}
 admin_email=bench-admin@turnstile.local
 admin_password=bench-admin-password
 sections=50 rows=25 seats=40
-for tool in wrk nats-server curl jq python3; do
+for tool in wrk nats-server curl jq python3 zstd; do
     command -v "$tool" >/dev/null || { ts_err "$tool is missing (ops/lib.sh ts_install_deps)"; exit 1; }
 done
 
@@ -163,7 +170,7 @@ check=$(CHECK=1 ENCODING=identity EVENT=$event_id CONNECTIONS=4 wrk -t"$threads"
     -s "$bench/seatmap.lua" "$url" 2>"$tmp/logs/wrk.check.err")
 printf '%s\n' "$check" | grep -v '^BENCH ' >&2
 check_line=$(printf '%s\n' "$check" | sed -n 's/^BENCH //p')
-ts_log "content check: seatmap_check.py for 3 s (gzip and identity answers decompress and parse)"
+ts_log "content check: seatmap_check.py for 3 s (zstd, gzip and identity answers decompress and parse)"
 content_check=$(python3 "$bench/seatmap_check.py" "$root_url" "$event_id" $((sections * rows * seats)) 3)
 ts_log "content check: $content_check"
 declare -A rps p50 p99 other cpu_us bytes
@@ -230,7 +237,7 @@ jq -c --argjson h "$holds" --argjson held "$held" '. + {holds: $h, held_after: $
     echo "machine: $ncpu cores, $cpu_model, $ram_gib GiB RAM; nats-server $nats_version, PostgreSQL $pg_version, wrk $wrk_version"
     echo "event: 50,000 seats in 50 sections; $hold_rate holds/s in the background ($(jq -r .holds <<<"$holds") made)"
     echo "check run: $(jq -r '"\(.as_of_changes) as_of_seq changes seen (\(.as_of_first)..\(.as_of_last)), \(.bytes_per_answer) bytes an answer"' <<<"$check_line")"
-    echo "content check: $(jq -r '"\(.gzip_answers) gzip answers of \(.gzip_bytes_per_answer) bytes and \(.identity_answers) identity answers of \(.identity_bytes_per_answer) bytes, each a map of \(.seats) seats; \(.as_of_changes) as_of_seq seen"' <<<"$content_check")"
+    echo "content check: $(jq -r '"\(.zstd_answers) zstd answers of \(.zstd_bytes_per_answer) bytes, \(.gzip_answers) gzip answers of \(.gzip_bytes_per_answer) bytes and \(.identity_answers) identity answers of \(.identity_bytes_per_answer) bytes, each a map of \(.seats) seats; \(.as_of_changes) as_of_seq seen"' <<<"$content_check")"
     echo "timed runs: BENCH_ENCODING=$encoding, BENCH_THINK_MS=$think_ms"
     echo
     printf '%-12s %10s %9s %9s %7s %10s  %s\n' connections "req/s" "p50 ms" "p99 ms" "non-200" "bytes/ans" "CPU us/answer serve / postgres / wrk"

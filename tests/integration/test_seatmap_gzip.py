@@ -1,18 +1,26 @@
-"""The seat map's gzip content coding against the real stack.
+"""The seat map's gzip and zstd content codings against the real stack.
 
-GET /events/{id}/seats answers `Content-Encoding: gzip` when the request's
-Accept-Encoding takes gzip (RFC 9110 section 12.5.3), with `Vary:
-Accept-Encoding` on every answer; otherwise the identity body exactly as
-before. The gzip body is put together from pieces compressed when the
-sections were serialised (projections/gzpiece.c), so these tests check what
-a client sees: the member decompresses (its CRC-32 and length check) to the
-very bytes of the identity answer at the same as_of_seq, including while
-holds change the map, and q=0 refuses gzip."""
+GET /events/{id}/seats answers `Content-Encoding: zstd` when the request's
+Accept-Encoding takes zstd at least as much as gzip (browsers send "gzip,
+deflate, br, zstd"), `Content-Encoding: gzip` when it takes gzip otherwise
+(RFC 9110 section 12.5.3), with `Vary: Accept-Encoding` on every answer;
+otherwise the identity body exactly as before. The gzip body is put together
+from pieces compressed when the sections were serialised
+(projections/gzpiece.c), the zstd body is those sections' zstd frames and
+small ones between them (projections/zstpiece.c), so these tests check what
+a client sees: the gzip member decompresses (its CRC-32 and length check),
+and the zstd frames decompress with the `zstd` tool (each frame's checksum
+checked, no window above RFC 9659's 8 MB), to the very bytes of the
+identity answer at the same as_of_seq, including while holds change the
+map, and q=0 refuses a coding. Python on Debian 12 has no zstd module: the
+`zstd` package's CLI decodes (ops/lib.sh installs it)."""
 
 import gzip
 import http.client
 import json
+import shutil
 import struct
+import subprocess
 import threading
 import unittest
 import urllib.parse
@@ -55,6 +63,23 @@ def gunzip_checked(test, body):
     return text
 
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # RFC 8878 section 3.1.1: every frame starts so
+ZSTD = shutil.which("zstd")
+
+
+def unzstd_checked(test, body):
+    """The text of zstd frames, decoded by the zstd CLI, which reads every
+    frame one after the other, checks each frame's checksum and, with
+    --memory=8MB, refuses a frame that needs a window above 8 MiB (RFC 9659
+    section 3). A body cut short or changed fails to decode."""
+    test.assertIsNotNone(ZSTD, "the zstd tool is missing (ops/lib.sh installs it)")
+    test.assertEqual(body[:4], ZSTD_MAGIC)
+    p = subprocess.run([ZSTD, "-dc", "--memory=8MB"], input=body, capture_output=True,
+                       timeout=60, check=False)
+    test.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+    return p.stdout
+
+
 def big_venue(stack, token):
     """Sections A and B of 20 rows x 50 seats (2,000 seats) and GA: blobs
     large enough to take several deflate blocks each."""
@@ -67,7 +92,7 @@ def big_venue(stack, token):
     ])
 
 
-class TestSeatMapGzip(StackTestCase):
+class TestSeatMapCodings(StackTestCase):
 
     def assert_identity(self, answer):
         status, headers, body = answer
@@ -86,7 +111,22 @@ class TestSeatMapGzip(StackTestCase):
         self.assertEqual(int(headers["Content-Length"]), len(body))
         return gunzip_checked(self, body)
 
-    def test_gzip_is_the_identity_document_and_q0_refuses_it(self):
+    def assert_zstd(self, answer):
+        status, headers, body = answer
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Encoding"], "zstd")
+        self.assertIn("Accept-Encoding", headers["Vary"] or "")
+        self.assertIn("application/json", headers["Content-Type"])
+        self.assertEqual(int(headers["Content-Length"]), len(body))
+        return unzstd_checked(self, body)
+
+    def assert_coded(self, answer):
+        """The text of a gzip or zstd answer, whichever it is."""
+        if answer[1]["Content-Encoding"] == "zstd":
+            return self.assert_zstd(answer)
+        return self.assert_gzip(answer)
+
+    def test_gzip_and_zstd_are_the_identity_document_and_q0_refuses_them(self):
         s = self.stack
         tok = s.admin_token()
         eid = s.create_event(tok, big_venue(s, tok)["venue_id"])["event_id"]
@@ -106,16 +146,32 @@ class TestSeatMapGzip(StackTestCase):
         self.assertGreaterEqual(m["as_of_seq"], last)
         self.assertEqual(len(seat_statuses(m)), 2000)
         self.assertEqual(seat_statuses(m)["B-20-50"], "held")
-        for ae in ("gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8, *;q=0.1", "*", "x-gzip",
-                   "GZIP;q=0.5"):
+        for ae in ("gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8, *;q=0.1", "x-gzip",
+                   "GZIP;q=0.5", "gzip, zstd;q=0", "gzip;q=0.8, zstd;q=0.7", "zstd;q=0, *"):
             text = self.assert_gzip(fetch(s, path, ae))
             # Byte for byte the identity answer, not only the same JSON.
             self.assertEqual(text, plain, ae)
+        # zstd when taken at least as much as gzip: what browsers send, and
+        # "*" (every coding, zstd the smallest).
+        for ae in ("gzip, deflate, br, zstd", "zstd", "ZSTD;q=0.5", "*",
+                   "gzip;q=0.5, zstd;q=0.5", "gzip, *", "identity;q=0.5, zstd;q=0.5"):
+            text = self.assert_zstd(fetch(s, path, ae))
+            self.assertEqual(text, plain, ae)
         gz = fetch(s, path, "gzip")[2]
         self.assertLess(len(gz) * 5, len(plain))  # it is worth it
+        zst = fetch(s, path, "gzip, deflate, br, zstd")[2]
+        self.assertLess(len(zst) * 10, len(plain))
+        self.assertLess(len(zst), len(gz))  # the reason to send it
+        # A body cut short or with a changed byte does not decode: the
+        # check above could fail.
+        for bad in (zst[:-1], zst[:-4] + bytes(b ^ 1 for b in zst[-4:])):
+            p = subprocess.run([ZSTD, "-dc"], input=bad, capture_output=True, timeout=60,
+                               check=False)
+            self.assertNotEqual(p.returncode, 0)
         # Refused, not named or preferred less than identity: identity.
         for ae in (None, "", "identity", "gzip;q=0", "gzip;q=0.000, deflate", "*;q=0",
-                   "gzip;q=0, *", "deflate, br", "gzip;q=0.5, identity"):
+                   "gzip;q=0, zstd;q=0, *", "deflate, br", "gzip;q=0.5, identity", "zstd;q=0",
+                   "zstd;q=0.5, identity", "gzip;q=0, zstd;q=0.000"):
             self.assertEqual(self.assert_identity(fetch(s, path, ae)), plain, ae)
         # The harness's own reads (urllib sends "identity") are unchanged.
         self.assertEqual(seatmap(s, eid, last), m)
@@ -127,12 +183,14 @@ class TestSeatMapGzip(StackTestCase):
         dplain = self.assert_identity(fetch(s, dpath))
         self.assertEqual(json.loads(dplain)["sections"], [])
         self.assertEqual(self.assert_gzip(fetch(s, dpath, "gzip")), dplain)
-        status, headers, body = fetch(s, "/events/ev_nosuchevent/seats", "gzip")
-        self.assertEqual(status, 404)
-        self.assertIsNone(headers["Content-Encoding"])
-        self.assertEqual(json.loads(body)["code"], "not_found")
+        self.assertEqual(self.assert_zstd(fetch(s, dpath, "zstd")), dplain)
+        for ae in ("gzip", "gzip, deflate, br, zstd"):
+            status, headers, body = fetch(s, "/events/ev_nosuchevent/seats", ae)
+            self.assertEqual(status, 404)
+            self.assertIsNone(headers["Content-Encoding"])
+            self.assertEqual(json.loads(body)["code"], "not_found")
 
-    def test_every_gzip_answer_checks_while_holds_change_the_map(self):
+    def test_every_gzip_and_zstd_answer_checks_while_holds_change_the_map(self):
         s = self.stack
         tok = s.admin_token()
         venue = big_venue(s, tok)
@@ -142,17 +200,19 @@ class TestSeatMapGzip(StackTestCase):
         seatmap(s, eid, pub["commit_seq"])
         seats = [f"{k}-{r}-{n}" for k in "AB" for r in (1, 7, 20) for n in (1, 25, 50)]
         errors, stop = [], threading.Event()
-        counts = {"gzip": 0, "identity": 0}
+        counts = {"gzip": 0, "zstd": 0, "identity": 0}
 
         def holder(mine):
-            # Each hold, then the gzip map asked for at its commit: it
-            # decompresses and shows the seat held, at least that new.
+            # Each hold, then the map asked for at its commit, as gzip and
+            # as zstd in turn: it decompresses and shows the seat held, at
+            # least that new.
             try:
-                for seat in mine:
+                for i, seat in enumerate(mine):
                     h = expect(s.request("POST", f"/events/{eid}/holds", {"seats": [seat]},
                                          token=tok), 201)
-                    ans = fetch(s, f"/events/{eid}/seats?min_seq={h['commit_seq']}", "gzip")
-                    m = json.loads(self.assert_gzip(ans))
+                    ae = "gzip, deflate, br, zstd" if i % 2 else "gzip"
+                    ans = fetch(s, f"/events/{eid}/seats?min_seq={h['commit_seq']}", ae)
+                    m = json.loads(self.assert_zstd(ans) if i % 2 else self.assert_gzip(ans))
                     if m["as_of_seq"] < h["commit_seq"] or seat_statuses(m)[seat] != "held":
                         errors.append(f"{seat}: as_of_seq {m['as_of_seq']}, "
                                       f"{seat_statuses(m)[seat]} after {h['commit_seq']}")
@@ -160,25 +220,26 @@ class TestSeatMapGzip(StackTestCase):
                 errors.append(repr(e))
 
         def reader(ae):
-            # Plain reads meanwhile, gzip or identity: every answer parses,
-            # as_of_seq never goes back, and a held seat stays held.
+            # Plain reads meanwhile, gzip, zstd or identity: every answer
+            # parses, as_of_seq never goes back, and a held seat stays held.
             last, held = 0, set()
             try:
                 while not stop.is_set():
                     ans = fetch(s, f"/events/{eid}/seats", ae)
-                    text = self.assert_gzip(ans) if ae else self.assert_identity(ans)
+                    coding = ans[1]["Content-Encoding"] or "identity"
+                    text = self.assert_coded(ans) if ae else self.assert_identity(ans)
                     m = json.loads(text)
                     st = seat_statuses(m)
                     now = {k for k, v in st.items() if v == "held"}
                     if len(st) != 2000 or m["as_of_seq"] < last or not held <= now:
                         errors.append(f"{ae}: went back or lost seats at {m['as_of_seq']}")
                     last, held = m["as_of_seq"], now
-                    counts["gzip" if ae else "identity"] += 1
+                    counts[coding] += 1
             except BaseException as e:
                 errors.append(repr(e))
 
         readers = [threading.Thread(target=reader, args=(ae,))
-                   for ae in ("gzip", "gzip, deflate, br", None)]
+                   for ae in ("gzip", "gzip, deflate, br", "gzip, deflate, br, zstd", None)]
         holders = [threading.Thread(target=holder, args=(seats[i::3],)) for i in range(3)]
         for t in readers + holders:
             t.start()
@@ -189,14 +250,16 @@ class TestSeatMapGzip(StackTestCase):
             t.join(30)
         self.assertEqual(errors, [])
         self.assertGreater(counts["gzip"], 0)
+        self.assertGreater(counts["zstd"], 0)
         self.assertGreater(counts["identity"], 0)
-        # At the end, settled: gzip and identity are the same document.
+        # At the end, settled: gzip, zstd and identity are the same document.
         final = seatmap(s, eid, 0)
         self.assertEqual({k for k, v in seat_statuses(final).items() if v == "held"}, set(seats))
         wait_checkpoint(s, final["as_of_seq"])
         path = f"/events/{eid}/seats?min_seq={final['as_of_seq']}"
-        self.assertEqual(self.assert_gzip(fetch(s, path, "gzip")),
-                         self.assert_identity(fetch(s, path)))
+        plain = self.assert_identity(fetch(s, path))
+        self.assertEqual(self.assert_gzip(fetch(s, path, "gzip")), plain)
+        self.assertEqual(self.assert_zstd(fetch(s, path, "gzip, deflate, br, zstd")), plain)
 
 
 if __name__ == "__main__":
