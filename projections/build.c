@@ -179,11 +179,14 @@ ts_status proj_build_open(const proj_build_config_t *cfg, proj_build_t **out)
     }
     /* Asynchronous commit: a build that dies is thrown away anyway, and
      * its last transaction is made durable by the swap's own commit. No
-     * JIT: it would compile the big set-wise statements of every batch. */
+     * JIT: it would compile the big set-wise statements of every batch.
+     * A small statistics target, as in the projector's session: the
+     * ANALYZEs of a build and of its finish sample 3,000 rows a table. */
     rc = run(b, "SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan;"
                 " SET synchronous_commit = off; SET jit = off; SET work_mem = '256MB';"
                 " SET temp_buffers = '256MB';"
-                " SET maintenance_work_mem = '256MB'; SET client_min_messages = warning");
+                " SET maintenance_work_mem = '256MB'; SET client_min_messages = warning;"
+                " SET default_statistics_target = 10");
     if (rc != TS_OK)
         goto done;
     /* A build that has just ended may hold the lock a moment longer: its
@@ -324,7 +327,8 @@ static PGconn *side_connection(proj_build_t *b)
     PGconn *side = PQconnectdb(b->conninfo);
     char *sql = ts_arena_printf(&b->payload,
                                 "SET search_path = %s, public; SET client_min_messages = warning;"
-                                " SET maintenance_work_mem = '256MB'; SET synchronous_commit = off",
+                                " SET maintenance_work_mem = '256MB'; SET synchronous_commit = off;"
+                                " SET default_statistics_target = 10",
                                 b->quoted);
     PGresult *res = side && PQstatus(side) == CONNECTION_OK ? PQexec(side, sql) : NULL;
     int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;

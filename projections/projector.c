@@ -175,10 +175,15 @@ static ts_status pg_begin_session(runner_t *r)
      * is recreated at the checkpoint, so the acks sent for them decide
      * nothing. Readers may see the model step back to that checkpoint
      * until it is folded again, to the same rows. */
+    /* A small statistics target: the fold's ANALYZEs (maybe_analyze, and
+     * fold.c's of seats inside a batch) then sample 3,000 rows instead of
+     * 30,000. The plans only need the tables' sizes and rough counts of
+     * events and statuses; measured on 775,000 bookings and 960,000 seats:
+     * 462 ms -> 29 ms, and 113 -> 13 ms for seats alone. */
     rc = exec_simple(r->c->pg, "SET enable_hashjoin = off; SET enable_mergejoin = off;"
                                " SET plan_cache_mode = force_custom_plan; SET work_mem = '64MB';"
                                " SET temp_buffers = '256MB'; SET jit = off;"
-                               " SET synchronous_commit = off");
+                               " SET synchronous_commit = off; SET default_statistics_target = 10");
     /* Big hold segments of a catch-up go through COPY (fold.c). */
     if (rc == TS_OK)
         rc = proj__staging_ensure(r->c);
