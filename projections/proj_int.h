@@ -140,9 +140,17 @@ typedef struct {
  * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH, or
  * STALE while a newer read is under way (so requests do not queue behind a
  * document being rebuilt); a request that finds it older than FRESH hands
- * the next read to the refresher thread. */
-#define PROJ_SHARED_READ_FRESH_MS 5
-#define PROJ_SHARED_READ_STALE_MS 50
+ * the next read to the refresher thread.
+ *
+ * STALE is well above what a read takes on a quiet machine (a few ms), because on a busy one
+ * the refresher gets its share of two cores among a hundred connection threads and its read can
+ * take tens of ms: with 50, every request queued behind such a read (seatmap.sh, 128 connections
+ * refreshing every 25 ms, 4,700 answers/s: p99 55 ms; with 500: 6.4-7.0 ms). FRESH bounds the
+ * reads to 50 a second while holds move the checkpoint, each a snapshot and the changed
+ * sections; a viewer's map is then at most about 20 ms plus one read behind the checkpoint, and
+ * a request with min_seq still waits for a map at least that new. */
+#define PROJ_SHARED_READ_FRESH_MS 20
+#define PROJ_SHARED_READ_STALE_MS 5000
 
 #define PROJ_DOC_CACHE_SLOTS 64
 
