@@ -28,7 +28,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <zlib.h>
-#include <zstd.h>
 
 /* ---- pool (db.c) ---- */
 
@@ -55,9 +54,6 @@ typedef struct {
     const unsigned char *gz;
     size_t gz_len;
     uint32_t crc;
-    /* And as one zstd frame (zstpiece.c), made with it, after gz. */
-    const unsigned char *zst;
-    size_t zst_len;
     char data[];
 } proj__blob_t;
 
@@ -84,6 +80,15 @@ typedef struct {
  * section's blob, and at piece 1 a hole for the digits of as_of_seq, which
  * each answer fills with its own. keys and seqs are the sections it was
  * made from, in order. */
+/* A seat-map answer as one zstd frame (zstpiece.c), for one document at
+ * one checkpoint: immutable, freed with its last reference. */
+typedef struct proj__zanswer {
+    _Atomic int refs;
+    uint64_t as_of;
+    size_t len;
+    unsigned char data[];
+} proj__zanswer_t;
+
 struct proj__doc {
     _Atomic int refs;
     char event_id[65];
@@ -106,11 +111,10 @@ struct proj__doc {
     size_t gz_len; /* of all the gzip pieces */
     uint32_t crc_head, crc_tail;
     size_t len_head, len_tail;
-    /* The zstd frames, one per piece likewise (the blobs' own, the
-     * frame's compressed into zframe; empty for the hole). */
-    unsigned char *zframe;
-    proj__piece_t *zpieces;
-    size_t z_len; /* of all the zstd pieces */
+    /* The last zstd answer made of it (zstpiece.c), for the checkpoint
+     * zanswer->as_of; NULL until one is asked for. */
+    pthread_mutex_t zanswer_mu;
+    proj__zanswer_t *zanswer;
 };
 
 /* The document cache: one slot per event (by hash), holding the newest
@@ -130,6 +134,7 @@ typedef struct {
     struct proj__doc *read_doc; /* its document (a reference), or NULL */
     uint64_t read_as_of;        /* and the checkpoint it was current at */
     int64_t read_at_ms;         /* when that read began (monotonic clock) */
+    int64_t read_end_ms;        /* and when it ended */
     /* A read handed to the refresher thread: its number and start. */
     int refresh_wanted;
     uint64_t refresh_no;
@@ -137,20 +142,24 @@ typedef struct {
 } proj__doc_slot_t;
 
 /* How old a shared read may be when a request that allows it
- * (PROJ_SEATMAP_RECENT) takes its result instead of reading: FRESH, or
- * STALE while a newer read is under way (so requests do not queue behind a
- * document being rebuilt); a request that finds it older than FRESH hands
- * the next read to the refresher thread.
+ * (PROJ_SEATMAP_RECENT) takes its result instead of reading (seatmap.c,
+ * shared_read): begun under FRESH ago; or under STALE ago while the event is
+ * being read, that is while a newer read is under way or when the last one
+ * ended under IDLE ago. A request that takes a result older than FRESH
+ * hands the next read to the refresher thread. A map nobody asked for in
+ * the last IDLE ms is read again on the request's way, so a lone viewer
+ * always gets a fresh one.
  *
- * STALE is well above what a read takes on a quiet machine (a few ms), because on a busy one
- * the refresher gets its share of two cores among a hundred connection threads and its read can
- * take tens of ms: with 50, every request queued behind such a read (seatmap.sh, 128 connections
- * refreshing every 25 ms, 4,700 answers/s: p99 55 ms; with 500: 6.4-7.0 ms). FRESH bounds the
- * reads to 50 a second while holds move the checkpoint, each a snapshot and the changed
- * sections; a viewer's map is then at most about 20 ms plus one read behind the checkpoint, and
- * a request with min_seq still waits for a map at least that new. */
+ * STALE is well above what a read takes on a quiet machine (a few ms): on a
+ * busy one the refresher gets its share of two cores among a hundred
+ * connection threads, and its read can take tens of ms. With 50, every
+ * request then queued behind it (seatmap.sh, 128 connections refreshing
+ * every 25 ms, 4,700 answers/s: p99 55 ms; 6.4 and 7.0 ms with 500). FRESH
+ * keeps the reads to 50 a second while holds move the checkpoint. A request
+ * with min_seq never takes a result older than min_seq. */
 #define PROJ_SHARED_READ_FRESH_MS 20
-#define PROJ_SHARED_READ_STALE_MS 5000
+#define PROJ_SHARED_READ_IDLE_MS 50
+#define PROJ_SHARED_READ_STALE_MS 500
 
 #define PROJ_DOC_CACHE_SLOTS 64
 
@@ -209,44 +218,33 @@ uint32_t proj__crc_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 /* The 8-byte gzip trailer of a text with this CRC-32 and length. */
 void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAILER_LEN]);
 
-/* ---- zstd frames (zstpiece.c) ----
+/* ---- zstd answers (zstpiece.c) ----
  *
- * A zstd answer (RFC 8878) is the zstd frames of the text's pieces, each
- * compressed apart and complete (header, blocks, checksum), one after the
- * other: zstd data is a sequence of frames whose contents concatenate. No
- * header, trailer or combined checksum to make per answer. */
+ * A zstd answer (RFC 8878, Content-Encoding: zstd per RFC 9659) is one
+ * frame of the whole text, made once per document and checkpoint and
+ * shared by every request that gets that pair (seatmap.c, answer_zstd).
+ * One frame, not a frame per section: RFC 8878 lets frames follow one
+ * another, but some decoders stop after the first (Node's zlib, which
+ * Node's fetch uses and which sends "zstd" in Accept-Encoding; Ruby's
+ * zstd-ruby before 2.0.7; python-zstandard by default), and they would
+ * get a truncated map. */
 
-/* Measured on texts of the seat map's format (50 sections of 1,000 seats,
- * 76 KB each, the benchmark's layout, 5 % of the seats held or sold at
- * random), per section: level -1 4,159 bytes, 1 3,010, 2 3,092, 3 2,961,
- * 4 2,930, 5 2,992, 6 2,916, 9 3,118; levels -1 to 5 took 0.08-0.15 ms of
- * CPU each (the differences were within the noise of a shared machine),
- * 6 0.48 ms, 9 0.8 ms. Level 3, zstd's default, is within 1.6 % of the
- * smallest for the CPU of level 1, with half the context memory of level 4
- * (686 KB against 1.3 MB, held while a document is made). gzip level 1
- * makes 6.7 KB of the same text. The benchmark's real map (few seats held)
- * is 123 KB as zstd, 333 KB as gzip. */
-#define PROJ_ZSTD_LEVEL 3
+/* Measured with `zstd -b` on a map of the benchmark's layout (50 sections
+ * of 1,000 seats, 10 % of the seats held at random, 3.8 MB): level 1 81 KB
+ * at 1.4 GB/s (2.7 ms), level 3 83 KB at 1.1 GB/s; a frame per section
+ * came to 123 KB. gzip level 1 of the same text, 344 KB. */
+#define PROJ_ZSTD_LEVEL 1
 /* RFC 9659 section 3: at most an 8 MB (2^23) window for Content-Encoding
- * zstd. */
+ * zstd. A text up to that size is one "single segment" frame whose window
+ * is the text's size; a larger one gets this window. */
 #define PROJ_ZSTD_WINDOW_LOG 23
 
-/* A compression context reused for many frames. One thread at a time. */
-typedef struct {
-    ZSTD_CCtx *cctx;
-} proj__zstd_t;
-
-/* -1 when zstd cannot allocate; *z needs deinit either way. */
-int proj__zstd_init(proj__zstd_t *z);
-void proj__zstd_deinit(proj__zstd_t *z);
-/* Appends the n bytes at in to out as one zstd frame (nothing for n = 0).
- * Errors: TS_ERR_NOMEM (not initialised, or zstd failed). */
-ts_status proj__zstd_frame(proj__zstd_t *z, const void *in, size_t n, ts_buf_t *out);
-/* The same for a few bytes, with a context of the calling thread's own
- * (kept for its next call), into out (cap bytes, ZSTD_compressBound(n) is
- * always enough); *len gets the frame's length (0 for n = 0).
- * Errors: TS_ERR_NOMEM (no context, or cap too small). */
-ts_status proj__zstd_small(const void *in, size_t n, void *out, size_t cap, size_t *len);
+/* One frame of the n pieces (piece, len; total bytes in all) as a new
+ * proj__zanswer_t for checkpoint as_of (*out, one reference).
+ * Errors: TS_ERR_NOMEM (out of memory, or zstd failed). */
+ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_t n, size_t total,
+                            uint64_t as_of, proj__zanswer_t **out);
+void proj__zanswer_unref(proj__zanswer_t *z);
 
 /* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
 void proj__blob_unref(proj__blob_t *b);

@@ -228,14 +228,15 @@ ts_status proj_seatmap_get(proj_db_t *db, const char *event_id, json_t **out);
  * it), so a caller that waited for min_seq gets a map at least that new.
  *
  * With PROJ_SEATMAP_GZIP the pieces are one gzip member (RFC 1952) of
- * that same text instead, for Content-Encoding: gzip; with
- * PROJ_SEATMAP_ZSTD they are zstd frames (RFC 8878) whose contents, one
- * after the other, are that text, for Content-Encoding: zstd (RFC 9659:
- * no window above 8 MB). Each section's seats were compressed both ways
- * once when they were serialised, the small texts between them once per
- * document; an answer compresses only its as_of_seq digits (and a gzip one
- * writes the 18 bytes of the member's end). A 50,000-seat map: 3.8 MB of
- * text, about 334 KB gzip, about 123 KB zstd. */
+ * that same text instead, for Content-Encoding: gzip: each section's seats
+ * were compressed once when they were serialised, the small texts between
+ * them once per document, and an answer compresses only its as_of_seq
+ * digits (and writes the 18 bytes of the member's end). With
+ * PROJ_SEATMAP_ZSTD the answer is one piece, one zstd frame (RFC 8878) of
+ * that text, for Content-Encoding: zstd (RFC 9659: no window above 8 MB),
+ * made once per document and checkpoint and shared by the requests that
+ * get both. A 50,000-seat map: 3.8 MB of text, about 334 KB gzip, about
+ * 81 KB zstd. */
 typedef struct {
     uint32_t n_pieces;
     const char **piece; /* n_pieces of them, with their lengths in len */
@@ -245,9 +246,9 @@ typedef struct {
     /* private */
     struct proj__doc *doc;
     char seq[24];
-    unsigned char gz_seq[64];  /* the digits of seq, compressed */
-    unsigned char gz_end[10];  /* the last block and the gzip trailer */
-    unsigned char zst_seq[96]; /* the digits of seq as a zstd frame */
+    unsigned char gz_seq[64];      /* the digits of seq, compressed */
+    unsigned char gz_end[10];      /* the last block and the gzip trailer */
+    struct proj__zanswer *zanswer; /* the zstd answer (a reference), or NULL */
 } proj_seatmap_t;
 
 #define PROJ_SEATMAP_GZIP 1u /* proj_seatmap_open: the answer as gzip */
@@ -255,8 +256,8 @@ typedef struct {
  * both are set). */
 #define PROJ_SEATMAP_ZSTD 4u
 /* proj_seatmap_open: the map read for another request may be taken when it
- * began a few milliseconds ago (5, or 50 while the next read is under way)
- * and its as_of_seq is at least min_seq. Without it, the map is read after
+ * began a few milliseconds ago (20, or 500 while the event is busy:
+ * proj_int.h) and its as_of_seq is at least min_seq. Without it, the map is read after
  * the call began (one read may still serve many callers). */
 #define PROJ_SEATMAP_RECENT 2u
 

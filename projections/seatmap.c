@@ -18,20 +18,19 @@
  * request's snapshot may be sent as it is (newer is fine: a caller that
  * asked for min_seq waited for it before the snapshot).
  *
- * The same document is also kept compressed, for gzip and zstd answers:
- * each blob carries its text as a gzip piece (gzpiece.c) and as a zstd
- * frame (zstpiece.c), both made with the blob, and a document compresses
- * its small frame texts both ways once when it is assembled and keeps the
- * CRC-32 of its text before and after the as_of_seq hole. A gzip answer is
- * then the header, the pieces in order with the digits of its own
- * as_of_seq compressed in the hole, and an 18-byte end, one gzip member; a
- * zstd answer is the frames in order with a frame of its digits in the
- * hole, nothing more (RFC 8878 section 3.1: concatenated frames decompress
- * to the concatenated texts). Nothing on a request's way is compressed but
- * those digits, and either answer is the identity text, byte for byte.
+ * The same document is also kept compressed, for gzip answers: each blob
+ * carries its text as a gzip piece (gzpiece.c), made with the blob, and a
+ * document compresses its small frame texts once when it is assembled and
+ * keeps the CRC-32 of its text before and after the as_of_seq hole. A gzip
+ * answer is then the header, the pieces in order with the digits of its
+ * own as_of_seq compressed in the hole, and an 18-byte end: one gzip
+ * member, with nothing on a request's way compressed but those digits. A
+ * zstd answer is one frame of the whole text (zstpiece.c), made once per
+ * document and checkpoint: the requests that share a read (shared_read)
+ * share its frame. Either answer is the identity text, byte for byte.
  * Which document and which as_of_seq an answer gets does not depend on its
  * encoding. A 50,000-seat map is 3.8 MB of text, about 334 KB as gzip and
- * about 123 KB as zstd.
+ * about 81 KB as zstd.
  *
  * A rebuild may swap another schema in (build.c). Two things keep a map
  * whole across that. The transaction locks its four tables before it takes
@@ -180,14 +179,14 @@ static void append_str(ts_buf_t *out, const char *s)
 
 /* The seats array of one seated section at seq (a new reference), from the
  * cache or read in c's snapshot; a new one is compressed with z (a big
- * deflater) and zs (a zstd context), each initialised here on first use. */
+ * deflater, initialised here on first use). */
 static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
                                const char *event_id, const char *section, uint64_t seq,
-                               proj__deflater_t *z, proj__zstd_t *zs, proj__blob_t **out)
+                               proj__deflater_t *z, proj__blob_t **out)
 {
     const char *p[2] = {event_id, section};
     PGresult *r = NULL;
-    ts_buf_t text, gz, zst;
+    ts_buf_t text, gz;
     ts_status rc;
 
     if ((*out = cache_get(db, version, event_id, section, seq)) != NULL)
@@ -218,18 +217,13 @@ static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
     ts_buf_put_u8(&text, ']');
     PQclear(r);
     /* Compressed here, once per change of the section, and never on a
-     * request's way: a gzip or zstd answer only sends what is made here. */
+     * request's way: a gzip answer only sends what is made here. */
     ts_buf_init(&gz);
-    ts_buf_init(&zst);
     if (!z->ready && proj__deflater_init(z, 0) != 0)
         rc = TS_ERR_NOMEM;
     else
         rc = proj__deflate_piece(z, text.data, text.len, &gz);
-    if (rc == TS_OK && !zs->cctx && proj__zstd_init(zs) != 0)
-        rc = TS_ERR_NOMEM;
-    if (rc == TS_OK)
-        rc = proj__zstd_frame(zs, text.data, text.len, &zst);
-    proj__blob_t *b = rc == TS_OK ? malloc(sizeof *b + text.len + gz.len + zst.len) : NULL;
+    proj__blob_t *b = rc == TS_OK ? malloc(sizeof *b + text.len + gz.len) : NULL;
     if (b) {
         atomic_init(&b->refs, 1);
         b->len = text.len;
@@ -238,13 +232,8 @@ static ts_status section_seats(proj_db_t *db, proj__conn_t *c, uint64_t version,
         b->gz = (const unsigned char *)b->data + text.len;
         b->gz_len = gz.len;
         b->crc = proj__crc(text.data, text.len);
-        if (zst.len)
-            memcpy(b->data + text.len + gz.len, zst.data, zst.len);
-        b->zst = b->gz + gz.len;
-        b->zst_len = zst.len;
         cache_put(db, version, event_id, section, seq, b);
     }
-    ts_buf_deinit(&zst);
     ts_buf_deinit(&gz);
     ts_buf_deinit(&text);
     *out = b;
@@ -282,8 +271,8 @@ void proj__doc_unref(struct proj__doc *d)
     free(d->frame);
     free(d->gzframe);
     free(d->gzpieces);
-    free(d->zframe);
-    free(d->zpieces);
+    proj__zanswer_unref(d->zanswer);
+    pthread_mutex_destroy(&d->zanswer_mu);
     free(d);
 }
 
@@ -380,49 +369,6 @@ static ts_status doc_gzip(struct proj__doc *d)
     return rc;
 }
 
-/* Fills d's zstd pieces from its pieces (complete): the blobs' own frames,
- * and a frame per frame text, compressed now with z (each a few dozen
- * bytes: the context sizes itself to the text). */
-static ts_status doc_zstd(struct proj__doc *d, proj__zstd_t *z)
-{
-    ts_buf_t zf;
-    size_t *off = calloc(d->n_pieces + 1, sizeof *off);
-    ts_status rc = TS_OK;
-
-    ts_buf_init(&zf);
-    d->zpieces = calloc(d->n_pieces, sizeof *d->zpieces);
-    if ((!z->cctx && proj__zstd_init(z) != 0) || !off || !d->zpieces)
-        rc = TS_ERR_NOMEM;
-    for (uint32_t k = 0, bi = 0; k < d->n_pieces && rc == TS_OK; k++) {
-        const proj__piece_t *pc = &d->pieces[k];
-        off[k] = zf.len;
-        if (bi < d->n_blobs && pc->p == d->blobs[bi]->data)
-            bi++; /* the blob's own frame */
-        else if (pc->p)
-            rc = proj__zstd_frame(z, pc->p, pc->n, &zf);
-    }
-    if (rc == TS_OK) {
-        off[d->n_pieces] = zf.len;
-        d->zframe = zf.data; /* the pieces point into it from here on */
-        ts_buf_init(&zf);
-        for (uint32_t k = 0, bi = 0; k < d->n_pieces; k++) {
-            const proj__piece_t *pc = &d->pieces[k];
-            if (bi < d->n_blobs && pc->p == d->blobs[bi]->data) {
-                d->zpieces[k] =
-                    (proj__piece_t){(const char *)d->blobs[bi]->zst, d->blobs[bi]->zst_len};
-                bi++;
-            } else {
-                d->zpieces[k] =
-                    (proj__piece_t){(const char *)d->zframe + off[k], off[k + 1] - off[k]};
-            }
-            d->z_len += d->zpieces[k].n;
-        }
-    }
-    ts_buf_deinit(&zf);
-    free(off);
-    return rc;
-}
-
 /* Assembles the document of the snapshot r belongs to (c's transaction):
  * sections in venue order, each seated one's seats from the section cache
  * or read now. *out has one reference. */
@@ -437,13 +383,13 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
     size_t from = 0;
     char num[48];
     proj__deflater_t z = {0};
-    proj__zstd_t zs = {0};
     ts_status rc = TS_OK;
 
     ts_buf_init(&frame);
     if (!d)
         return TS_ERR_NOMEM;
     atomic_init(&d->refs, 1);
+    pthread_mutex_init(&d->zanswer_mu, NULL);
     d->version = version;
     if (strlen(event_id) >= sizeof d->event_id) {
         rc = TS_ERR_INVALID;
@@ -492,7 +438,7 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
         }
         APPEND_LIT(&frame, ",\"seats\":");
         frame_piece(&frame, &from, draft, &nd);
-        rc = section_seats(db, c, version, event_id, key, seq, &z, &zs, &d->blobs[d->n_blobs]);
+        rc = section_seats(db, c, version, event_id, key, seq, &z, &d->blobs[d->n_blobs]);
         if (rc != TS_OK)
             goto done;
         draft[nd++] = (draft_piece_t){(int32_t)d->n_blobs, 0, d->blobs[d->n_blobs]->len};
@@ -518,11 +464,8 @@ static ts_status doc_build(proj_db_t *db, proj__conn_t *c, const char *event_id,
     }
     d->n_pieces = nd;
     rc = doc_gzip(d);
-    if (rc == TS_OK)
-        rc = doc_zstd(d, &zs);
 done:
     proj__deflater_deinit(&z);
-    proj__zstd_deinit(&zs);
     ts_buf_deinit(&frame);
     free(draft);
     if (rc != TS_OK) {
@@ -621,26 +564,40 @@ static ts_status read_sections(proj__conn_t *c, const char *event_id, PGresult *
     return TS_OK;
 }
 
-/* Fills out's zstd pieces from d at checkpoint as_of (out->seq): d's
- * frames in order, with a frame of the digits, made now, in the hole. */
-static ts_status answer_zstd(const struct proj__doc *d, size_t digits, proj_seatmap_t *out)
+/* Fills out with one zstd frame of d's text at checkpoint as_of (digits in
+ * out->seq), out's pieces (d->n_pieces of them) already filled with that
+ * text. The frame is made once per document and checkpoint, under the
+ * document's lock, so the requests that share a read share its frame and
+ * wait for the one that makes it (about 3 ms for a 50,000-seat map). */
+static ts_status answer_zstd(struct proj__doc *d, uint64_t as_of, proj_seatmap_t *out)
 {
-    size_t zlen = 0;
-    ts_status rc = proj__zstd_small(out->seq, digits, out->zst_seq, sizeof out->zst_seq, &zlen);
+    ts_status rc = TS_OK;
+    pthread_mutex_lock(&d->zanswer_mu);
+    if (!d->zanswer || d->zanswer->as_of != as_of) {
+        proj__zanswer_t *z = NULL;
+        rc = proj__zstd_answer(out->piece, out->len, out->n_pieces, out->total, as_of, &z);
+        if (rc == TS_OK) {
+            proj__zanswer_unref(d->zanswer);
+            d->zanswer = z;
+        }
+    }
+    if (rc == TS_OK) {
+        out->zanswer = d->zanswer;
+        atomic_fetch_add(&out->zanswer->refs, 1);
+    }
+    pthread_mutex_unlock(&d->zanswer_mu);
     if (rc != TS_OK)
         return rc;
-    for (uint32_t i = 0; i < d->n_pieces; i++) {
-        int hole = !d->pieces[i].p;
-        out->piece[i] = hole ? (const char *)out->zst_seq : d->zpieces[i].p;
-        out->len[i] = hole ? zlen : d->zpieces[i].n;
-    }
-    out->total = d->z_len + zlen;
+    out->n_pieces = 1;
+    out->piece[0] = (const char *)out->zanswer->data;
+    out->len[0] = out->zanswer->len;
+    out->total = out->zanswer->len;
     out->coding = "zstd";
     return TS_OK;
 }
 
 /* Fills out's pieces from d (one reference, now out's) at checkpoint as_of,
- * as text, as one gzip member or as zstd frames (coding: 0 or one of
+ * as text, as one gzip member or as one zstd frame (coding: 0 or one of
  * PROJ_SEATMAP_GZIP and PROJ_SEATMAP_ZSTD). */
 static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, unsigned coding,
                                proj_seatmap_t *out)
@@ -658,8 +615,6 @@ static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, unsigned cod
     if (!out->piece || !out->len)
         return TS_ERR_NOMEM;
     out->n_pieces = n;
-    if (coding == PROJ_SEATMAP_ZSTD)
-        return answer_zstd(d, digits, out);
     if (!gzip) {
         for (uint32_t i = 0; i < d->n_pieces; i++) {
             int hole = !d->pieces[i].p;
@@ -667,7 +622,7 @@ static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, unsigned cod
             out->len[i] = hole ? digits : d->pieces[i].n;
         }
         out->total = d->len + digits;
-        return TS_OK;
+        return coding == PROJ_SEATMAP_ZSTD ? answer_zstd(d, as_of, out) : TS_OK;
     }
     /* Only the digits are compressed here, with a small stream; the rest
      * was compressed when the document and its blobs were made. */
@@ -790,6 +745,7 @@ static void read_done(proj_db_t *db, proj__doc_slot_t *slot, uint64_t no, int64_
         slot->read_as_of = as_of;
     }
     slot->read_at_ms = began;
+    slot->read_end_ms = now_ms();
     slot->reads_done = no;
     slot->reading = 0;
     pthread_cond_broadcast(&db->doc_cv);
@@ -850,11 +806,13 @@ void proj__seatmap_stop(proj_db_t *db)
  * never older than its min_seq, never reported at a checkpoint at which
  * it was not current.
  *
- * With recent set the request also takes the last read's result when that
- * read began less than PROJ_SHARED_READ_STALE_MS ago and its as_of_seq is
- * at least min_seq; when it began PROJ_SHARED_READ_FRESH_MS ago or more,
- * the request also hands the next read to the refresher thread (unless
- * one is under way), so the reads, and the documents rebuilt after holds,
+ * With recent set the request also takes the last read's result when its
+ * as_of_seq is at least min_seq and it is recent (proj_int.h): begun less
+ * than PROJ_SHARED_READ_FRESH_MS ago, or less than
+ * PROJ_SHARED_READ_STALE_MS ago while the event is busy (a read under way,
+ * or the last one ended less than PROJ_SHARED_READ_IDLE_MS ago). When it
+ * began FRESH ms ago or more, the request also hands the next read to the
+ * refresher thread (unless one is under way), so the reads, and the documents rebuilt after holds,
  * are made off the requests' way. The map is then that much older than
  * the request at most, and still exactly the map of the checkpoint it
  * reports. Results only ever move forward (one read at a time, each begun
@@ -879,9 +837,10 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
         if (strcmp(slot->read_event, event_id) != 0)
             break; /* taken over meanwhile: read alone */
         int64_t now = now_ms(), age = now - slot->read_at_ms;
+        int busy = slot->reading || now - slot->read_end_ms < PROJ_SHARED_READ_IDLE_MS;
         int take = slot->reads_done > came;
         if (!take && recent && slot->read_doc && slot->read_as_of >= min_seq &&
-            age < PROJ_SHARED_READ_STALE_MS) {
+            (age < PROJ_SHARED_READ_FRESH_MS || (busy && age < PROJ_SHARED_READ_STALE_MS))) {
             take = 1;
             if (age >= PROJ_SHARED_READ_FRESH_MS && !slot->reading && !db->refresher_stop) {
                 if (!db->refresher_running &&
@@ -951,6 +910,7 @@ void proj_seatmap_close(proj_seatmap_t *m)
     if (!m)
         return;
     proj__doc_unref(m->doc);
+    proj__zanswer_unref(m->zanswer);
     free(m->piece);
     free(m->len);
     memset(m, 0, sizeof *m);

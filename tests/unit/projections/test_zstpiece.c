@@ -1,10 +1,11 @@
 /*
- * test_zstpiece — projections/zstpiece.c: texts compressed apart, each as
- * one complete zstd frame, and concatenated, decompress (ZSTD_decompressStream
- * and ZSTD_decompress over the whole concatenation, RFC 8878 section 3.1) to
- * exactly the concatenated texts; each frame checks its own content (its
- * checksum), and none needs a window above 8 MB (RFC 9659 section 3). The
- * seat map's zstd answers are made this way (seatmap.c).
+ * test_zstpiece — projections/zstpiece.c: the pieces of a text made into a
+ * zstd answer are exactly one frame (a decoder that stops after the first
+ * frame gets everything), which says its content size, decompresses
+ * (ZSTD_decompressStream with an 8 MB window limit, RFC 9659 section 3, and
+ * ZSTD_decompress) to exactly the concatenated pieces, and checks its
+ * content (a changed checksum byte or a cut frame is refused). The seat
+ * map's zstd answers are made this way (seatmap.c).
  */
 // clang-format off
 #include <stdarg.h>
@@ -15,10 +16,10 @@
 
 #include "projections/proj_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 /* Decompresses in (n bytes, frames one after the other) with a streaming
  * context limited to a 2^23-byte window, as an RFC 9659 decoder may be;
@@ -80,194 +81,113 @@ static void noise(ts_buf_t *b, size_t n)
     }
 }
 
-#define T(s) (const uint8_t *)(s), sizeof(s) - 1
-
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-    int small; /* compressed with proj__zstd_small, as the digits are */
-} piece_t;
-
-/* Compresses the pieces as seatmap.c does, concatenates them and checks
- * the concatenation. */
-static void check_frames(const piece_t *pieces, size_t count)
+/* Makes the answer of the pieces (p[i], n[i]) and checks it. */
+static void check_answer(const char *const *p, const size_t *n, uint32_t count)
 {
-    proj__zstd_t z;
-    ts_buf_t whole, all;
+    ts_buf_t whole;
     ts_buf_init(&whole);
-    ts_buf_init(&all);
-    assert_int_equal(proj__zstd_init(&z), 0);
-    for (size_t i = 0; i < count; i++) {
-        ts_buf_t one;
-        ts_buf_init(&one);
-        if (pieces[i].small) {
-            unsigned char small[128];
-            size_t len = 99;
-            assert_true(ZSTD_compressBound(pieces[i].n) <= sizeof small);
-            assert_int_equal(proj__zstd_small(pieces[i].p, pieces[i].n, small, sizeof small, &len),
-                             TS_OK);
-            ts_buf_append(&one, small, len);
-        } else {
-            assert_int_equal(proj__zstd_frame(&z, pieces[i].p, pieces[i].n, &one), TS_OK);
-        }
-        if (pieces[i].n == 0) {
-            assert_int_equal(one.len, 0); /* an empty text adds nothing */
-        } else {
-            /* Exactly one whole frame, which says its content size. */
-            assert_int_equal(ZSTD_findFrameCompressedSize(one.data, one.len), one.len);
-            assert_int_equal(ZSTD_getFrameContentSize(one.data, one.len), pieces[i].n);
-        }
-        ts_buf_append(&all, one.data, one.len);
-        ts_buf_deinit(&one);
-        ts_buf_append(&whole, pieces[i].p, pieces[i].n);
-    }
-    proj__zstd_deinit(&z);
+    for (uint32_t i = 0; i < count; i++)
+        ts_buf_append(&whole, p[i], n[i]);
+    proj__zanswer_t *z = NULL;
+    assert_int_equal(proj__zstd_answer(p, n, count, whole.len, 42, &z), TS_OK);
+    assert_non_null(z);
+    assert_int_equal(z->as_of, 42);
+    /* Exactly one whole frame, which says the text's size. */
+    assert_int_equal(ZSTD_findFrameCompressedSize(z->data, z->len), z->len);
+    assert_int_equal(ZSTD_getFrameContentSize(z->data, z->len), whole.len);
 
-    /* Streaming, frame after frame, with the 8 MB window limit. */
     uint8_t *text = NULL;
     size_t len = 0;
-    assert_int_equal(unzstd_stream(all.data, all.len, &text, &len), 0);
+    assert_int_equal(unzstd_stream(z->data, z->len, &text, &len), 0);
     assert_int_equal(len, whole.len);
     if (len)
         assert_memory_equal(text, whole.data, len);
     free(text);
-    if (all.len) {
-        /* In one call: ZSTD_decompress goes through every frame too. */
-        text = malloc(whole.len + 1);
-        size_t r = ZSTD_decompress(text, whole.len + 1, all.data, all.len);
-        assert_false(ZSTD_isError(r));
-        assert_int_equal(r, whole.len);
-        assert_memory_equal(text, whole.data, whole.len);
-        free(text);
-        /* Cut short, the data is refused: no frame end. */
-        assert_int_equal(unzstd_stream(all.data, all.len - 1, &text, &len), -1);
-        free(text);
-        /* Each frame ends with its checksum: a changed byte there is
-         * refused (the last frame's last byte). */
-        all.data[all.len - 1] ^= 1;
-        assert_int_equal(unzstd_stream(all.data, all.len, &text, &len), -1);
-        free(text);
-        assert_true(ZSTD_isError(
-            ZSTD_decompress(text = malloc(whole.len + 1), whole.len + 1, all.data, all.len)));
-        free(text);
-    }
+    text = malloc(whole.len + 1);
+    size_t r = ZSTD_decompress(text, whole.len + 1, z->data, z->len);
+    assert_false(ZSTD_isError(r));
+    assert_int_equal(r, whole.len);
+    if (r)
+        assert_memory_equal(text, whole.data, r);
+    free(text);
+
+    /* Cut short, the frame is refused; a changed byte of its checksum (its
+     * last 4 bytes) too. */
+    unsigned char *copy = malloc(z->len);
+    memcpy(copy, z->data, z->len);
+    assert_int_equal(unzstd_stream(copy, z->len - 1, &text, &len), -1);
+    free(text);
+    copy[z->len - 1] ^= 1;
+    assert_int_equal(unzstd_stream(copy, z->len, &text, &len), -1);
+    free(text);
+    free(copy);
+    proj__zanswer_unref(z);
     ts_buf_deinit(&whole);
-    ts_buf_deinit(&all);
 }
 
-static void test_frames_concatenate(void **state)
+/* A seat map's shape: the frame text, the as_of digits, sections. */
+static void test_map_pieces(void **state)
 {
     (void)state;
-    ts_buf_t seats, big, junk, huge;
-    ts_buf_init(&seats);
-    ts_buf_init(&big);
-    ts_buf_init(&junk);
-    ts_buf_init(&huge);
-    seats_text(&seats, 1000);  /* a 1,000-seat section, about 75 KB */
-    seats_text(&big, 50000);   /* a whole 50,000-seat map, several MB */
-    noise(&junk, 300 * 1000);  /* incompressible */
-    seats_text(&huge, 120000); /* over 8 MB: the window must stay at 8 MB */
-    assert_true(huge.len > (size_t)8 << 20);
-    const piece_t pieces[] = {
-        {T("{\"event_id\":\"ev_1\",\"as_of_seq\":"), 0},
-        {T("4711"), 1},
-        {T(""), 1},
-        {T(",\"sections\":[{\"key\":\"S00\",\"kind\":\"seated\",\"tier\":\"std\",\"seats\":"), 0},
-        {seats.data, seats.len, 0},
-        {T(""), 0},
-        {T("},{\"key\":\"S01\",\"seats\":"), 0},
-        {big.data, big.len, 0},
-        {T("}"), 0},
-        {junk.data, junk.len, 0},
-        {seats.data, seats.len, 0}, /* the same text again, compressed apart */
-        {huge.data, huge.len, 0},
-        {T("18446744073709551615"), 1}, /* the most digits as_of_seq has */
-        {T("]}"), 0},
-    };
-    check_frames(pieces, sizeof pieces / sizeof pieces[0]);
-    /* A section compresses: the point of it all (gzip level 1 makes about
-     * a tenth; zstd much less). */
-    ts_buf_t one;
-    proj__zstd_t z;
-    ts_buf_init(&one);
-    assert_int_equal(proj__zstd_init(&z), 0);
-    assert_int_equal(proj__zstd_frame(&z, seats.data, seats.len, &one), TS_OK);
-    assert_true(one.len * 15 < seats.len);
-    proj__zstd_deinit(&z);
-    ts_buf_deinit(&one);
-    ts_buf_deinit(&seats);
-    ts_buf_deinit(&big);
-    ts_buf_deinit(&junk);
-    ts_buf_deinit(&huge);
-}
-
-static void test_empty_and_single(void **state)
-{
-    (void)state;
-    check_frames(NULL, 0);
-    const piece_t empties[] = {{(const uint8_t *)"", 0, 1}, {(const uint8_t *)"", 0, 0}};
-    check_frames(empties, 2);
-    const piece_t one[] = {{T("[]"), 0}};
-    check_frames(one, 1);
-    const piece_t digits[] = {{T("0"), 1}};
-    check_frames(digits, 1);
-}
-
-static void test_small_room(void **state)
-{
-    (void)state;
-    /* Too little room for the frame: an error, not a cut frame. */
-    unsigned char out[8];
-    size_t len = 0;
-    assert_int_equal(proj__zstd_small("123456789", 9, out, sizeof out, &len), TS_ERR_NOMEM);
-    /* An uninitialised context refuses. */
-    proj__zstd_t z = {0};
-    ts_buf_t b;
+    ts_buf_t a, b;
+    ts_buf_init(&a);
     ts_buf_init(&b);
-    assert_int_equal(proj__zstd_frame(&z, "x", 1, &b), TS_ERR_NOMEM);
-    assert_int_equal(b.len, 0);
+    seats_text(&a, 1000);
+    seats_text(&b, 50000);
+    const char *p[] = {"{\"event_id\":\"ev1\",\"as_of_seq\":",
+                       "1234",
+                       ",\"sections\":[{\"key\":\"A\",\"seats\":",
+                       (const char *)a.data,
+                       "},{\"key\":\"B\",\"seats\":",
+                       (const char *)b.data,
+                       "}]}"};
+    size_t n[] = {strlen(p[0]), 4, strlen(p[2]), a.len, strlen(p[4]), b.len, 3};
+    check_answer(p, n, 7);
+    /* A 50,000-seat text of this shape is 3.8 MB: far smaller as zstd. */
+    proj__zanswer_t *z = NULL;
+    assert_int_equal(proj__zstd_answer(p, n, 7, n[0] + 4 + n[2] + a.len + n[4] + b.len + 3, 1, &z),
+                     TS_OK);
+    assert_true(z->len * 20 < b.len);
+    proj__zanswer_unref(z);
+    ts_buf_deinit(&a);
     ts_buf_deinit(&b);
-    proj__zstd_deinit(&z);
 }
 
-/* Each thread has its own context for proj__zstd_small; many at once. */
-static void *small_many(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < 2000; i++) {
-        char digits[24], back[24];
-        unsigned char frame[96];
-        size_t len = 0;
-        int n = snprintf(digits, sizeof digits, "%d", i * 7919);
-        if (proj__zstd_small(digits, (size_t)n, frame, sizeof frame, &len) != TS_OK)
-            return "compress";
-        size_t r = ZSTD_decompress(back, sizeof back, frame, len);
-        if (ZSTD_isError(r) || r != (size_t)n || memcmp(back, digits, r) != 0)
-            return "round trip";
-    }
-    return NULL;
-}
-
-static void test_small_threads(void **state)
+/* Incompressible bytes, empty pieces among them, and a text above the
+ * 8 MB window (decoded under the 8 MB limit: the window is capped). */
+static void test_noise_and_big(void **state)
 {
     (void)state;
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, small_many, NULL), 0);
-    for (int i = 0; i < 4; i++) {
-        void *err = NULL;
-        pthread_join(t[i], &err);
-        assert_null(err);
-    }
+    ts_buf_t r, big;
+    ts_buf_init(&r);
+    ts_buf_init(&big);
+    noise(&r, 100000);
+    seats_text(&big, 150000); /* about 11 MB */
+    assert_true(big.len > (size_t)1 << 23);
+    const char *p[] = {"", (const char *)r.data, "", (const char *)big.data, "x"};
+    size_t n[] = {0, r.len, 0, big.len, 1};
+    check_answer(p, n, 5);
+    ts_buf_deinit(&r);
+    ts_buf_deinit(&big);
+}
+
+/* The total pledged must be the pieces' sum: otherwise no answer. */
+static void test_wrong_total(void **state)
+{
+    (void)state;
+    const char *p[] = {"abc", "def"};
+    size_t n[] = {3, 3};
+    proj__zanswer_t *z = (proj__zanswer_t *)1;
+    assert_int_equal(proj__zstd_answer(p, n, 2, 7, 1, &z), TS_ERR_NOMEM);
+    assert_null(z);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames_concatenate),
-        cmocka_unit_test(test_empty_and_single),
-        cmocka_unit_test(test_small_room),
-        cmocka_unit_test(test_small_threads),
+        cmocka_unit_test(test_map_pieces),
+        cmocka_unit_test(test_noise_and_big),
+        cmocka_unit_test(test_wrong_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
