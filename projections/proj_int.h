@@ -139,6 +139,9 @@ typedef struct {
     int refresh_wanted;
     uint64_t refresh_no;
     int64_t refresh_at_ms;
+    /* When a request last asked for this slot's map as zstd: the
+     * refresher then makes the zstd answer of each map it reads. */
+    _Atomic int64_t zstd_asked_ms;
 } proj__doc_slot_t;
 
 /* How old a shared read may be when a request that allows it

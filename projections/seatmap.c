@@ -776,6 +776,16 @@ static void *refresher_main(void *arg)
         struct proj__doc *d = NULL;
         uint64_t as_of = 0;
         ts_status rc = read_map(db, event_id, &d, &as_of);
+        /* Clients asked for zstd lately: make the new map's zstd answer
+         * here too, before requests can take it, so that none of them
+         * waits the ~3 ms it takes (answer_zstd). */
+        if (rc == TS_OK && now_ms() - atomic_load(&slot->zstd_asked_ms) < 1000) {
+            proj_seatmap_t pre;
+            memset(&pre, 0, sizeof pre);
+            atomic_fetch_add(&d->refs, 1); /* pre's own, released by close */
+            (void)answer_pieces(d, as_of, PROJ_SEATMAP_ZSTD, &pre);
+            proj_seatmap_close(&pre);
+        }
         pthread_mutex_lock(&db->doc_mu);
         read_done(db, slot, no, began, rc, d, as_of);
         if (rc == TS_OK)
@@ -899,6 +909,8 @@ ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_se
     unsigned coding = flags & PROJ_SEATMAP_ZSTD   ? PROJ_SEATMAP_ZSTD
                       : flags & PROJ_SEATMAP_GZIP ? PROJ_SEATMAP_GZIP
                                                   : 0;
+    if (coding == PROJ_SEATMAP_ZSTD)
+        atomic_store(&db->docs[doc_slot_of(event_id)].zstd_asked_ms, now_ms());
     rc = answer_pieces(d, as_of, coding, out);
     if (rc != TS_OK)
         proj_seatmap_close(out);
