@@ -9,6 +9,7 @@
  * goes into the frame header as the text's size. */
 #include "projections/proj_int.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <zstd.h>
@@ -25,6 +26,43 @@ static int set_params(ZSTD_CCtx *c, size_t total)
                : 0;
 }
 
+/* The calling thread's context, made on first use and freed when the
+ * thread ends: the refresher thread makes every zstd answer of a busy map,
+ * and a context made and freed per answer mapped and unmapped its
+ * megabytes of tables and window each time. */
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+static int ctx_key_ok;
+
+static void ctx_free(void *c)
+{
+    ZSTD_freeCCtx(c);
+}
+
+static void ctx_key_init(void)
+{
+    ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
+}
+
+static ZSTD_CCtx *thread_ctx(void)
+{
+    pthread_once(&ctx_once, ctx_key_init);
+    if (!ctx_key_ok)
+        return NULL;
+    ZSTD_CCtx *c = pthread_getspecific(ctx_key);
+    if (!c) {
+        c = ZSTD_createCCtx();
+        if (c && pthread_setspecific(ctx_key, c) != 0) {
+            ZSTD_freeCCtx(c);
+            c = NULL;
+        }
+    }
+    /* A fresh frame with fresh parameters, whatever the last call left. */
+    if (c && ZSTD_isError(ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters)))
+        c = NULL;
+    return c;
+}
+
 void proj__zanswer_unref(proj__zanswer_t *z)
 {
     if (z && atomic_fetch_sub(&z->refs, 1) == 1)
@@ -39,7 +77,7 @@ ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_
      * pieces they come in; the loop below still stops short of it. */
     size_t cap = ZSTD_compressBound(total);
     proj__zanswer_t *z = malloc(sizeof *z + cap);
-    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CCtx *c = thread_ctx();
     ts_status rc = z && c && set_params(c, total) == 0 ? TS_OK : TS_ERR_NOMEM;
     ZSTD_outBuffer o = {z ? z->data : NULL, cap, 0};
     size_t fed = 0;
@@ -62,7 +100,8 @@ ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_
         if (ZSTD_isError(left) || (left && o.pos == o.size))
             rc = TS_ERR_NOMEM;
     }
-    ZSTD_freeCCtx(c); /* accepts NULL */
+    if (c && rc != TS_OK)
+        ZSTD_CCtx_reset(c, ZSTD_reset_session_only); /* drop the half-made frame */
     if (rc != TS_OK) {
         free(z);
         return rc;
