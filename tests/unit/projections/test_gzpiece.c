@@ -14,6 +14,7 @@
 // clang-format on
 
 #include "projections/proj_int.h"
+#include "texts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,35 +50,6 @@ static int inflate_all(const uint8_t *in, size_t n, int raw, uint8_t **out, size
     *out = buf;
     *out_len = len;
     return rc;
-}
-
-/* A seat-like JSON text of n seats (compresses well, as the map does). */
-static void seats_text(ts_buf_t *b, int n)
-{
-    char s[128];
-    ts_buf_put_u8(b, '[');
-    for (int i = 0; i < n; i++) {
-        int k = snprintf(s, sizeof s,
-                         "%s{\"id\":\"S%02d-%d-%d\",\"row\":\"%d\",\"number\":%d,"
-                         "\"accessible\":%s,\"status\":\"%s\"}",
-                         i ? "," : "", i % 50, i / 40 % 25 + 1, i % 40 + 1, i / 40 % 25 + 1,
-                         i % 40 + 1, i % 40 < 2 ? "true" : "false", i % 7 ? "free" : "held");
-        ts_buf_append(b, s, (size_t)k);
-    }
-    ts_buf_put_u8(b, ']');
-}
-
-/* Pseudo-random bytes: deflate cannot shrink them, so the piece is stored
- * and larger than its text. */
-static void noise(ts_buf_t *b, size_t n)
-{
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        ts_buf_put_u8(b, (uint8_t)x);
-    }
 }
 
 /* A string literal as a piece's text and length. */
