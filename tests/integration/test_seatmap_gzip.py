@@ -103,23 +103,21 @@ class TestSeatMapCodings(StackTestCase):
         self.assertEqual(int(headers["Content-Length"]), len(body))
         return body
 
-    def assert_gzip(self, answer):
+    def assert_coded_as(self, answer, coding):
+        """The body of a 200 answer in this Content-Encoding, as sent."""
         status, headers, body = answer
         self.assertEqual(status, 200)
-        self.assertEqual(headers["Content-Encoding"], "gzip")
+        self.assertEqual(headers["Content-Encoding"], coding)
         self.assertIn("Accept-Encoding", headers["Vary"] or "")
         self.assertIn("application/json", headers["Content-Type"])
         self.assertEqual(int(headers["Content-Length"]), len(body))
-        return gunzip_checked(self, body)
+        return body
+
+    def assert_gzip(self, answer):
+        return gunzip_checked(self, self.assert_coded_as(answer, "gzip"))
 
     def assert_zstd(self, answer):
-        status, headers, body = answer
-        self.assertEqual(status, 200)
-        self.assertEqual(headers["Content-Encoding"], "zstd")
-        self.assertIn("Accept-Encoding", headers["Vary"] or "")
-        self.assertIn("application/json", headers["Content-Type"])
-        self.assertEqual(int(headers["Content-Length"]), len(body))
-        return unzstd_checked(self, body)
+        return unzstd_checked(self, self.assert_coded_as(answer, "zstd"))
 
     def assert_coded(self, answer):
         """The text of a gzip or zstd answer, whichever it is."""
