@@ -90,6 +90,7 @@ void proj_db_free(proj_db_t *db)
     for (int i = 0; i < PROJ_DOC_CACHE_SLOTS; i++) {
         proj__doc_unref(db->docs[i].doc);
         proj__doc_unref(db->docs[i].read_doc);
+        proj__zanswer_unref(db->docs[i].read_zanswer);
     }
     pthread_mutex_destroy(&db->doc_mu);
     pthread_cond_destroy(&db->doc_cv);

@@ -73,13 +73,6 @@ typedef struct {
     size_t n;
 } proj__piece_t;
 
-/* A whole seat-map document, assembled once and served to every request
- * that finds the event unchanged (seatmap.c): immutable once made, freed
- * with its last reference. It is a list of pieces sent one after the
- * other: the small texts between the seats arrays (in frame), each seated
- * section's blob, and at piece 1 a hole for the digits of as_of_seq, which
- * each answer fills with its own. keys and seqs are the sections it was
- * made from, in order. */
 /* A seat-map answer as one zstd frame (zstpiece.c), for one document at
  * one checkpoint: immutable, freed with its last reference. */
 typedef struct proj__zanswer {
@@ -89,6 +82,13 @@ typedef struct proj__zanswer {
     unsigned char data[];
 } proj__zanswer_t;
 
+/* A whole seat-map document, assembled once and served to every request
+ * that finds the event unchanged (seatmap.c): immutable once made, freed
+ * with its last reference. It is a list of pieces sent one after the
+ * other: the small texts between the seats arrays (in frame), each seated
+ * section's blob, and at piece 1 a hole for the digits of as_of_seq, which
+ * each answer fills with its own. keys and seqs are the sections it was
+ * made from, in order. */
 struct proj__doc {
     _Atomic int refs;
     char event_id[65];
@@ -130,11 +130,12 @@ typedef struct {
     char read_event[65];     /* "" when no read was shared here yet */
     int reading;             /* a read of read_event is under way */
     uint64_t reads_started, reads_done;
-    ts_status read_rc;          /* of read number reads_done */
-    struct proj__doc *read_doc; /* its document (a reference), or NULL */
-    uint64_t read_as_of;        /* and the checkpoint it was current at */
-    int64_t read_at_ms;         /* when that read began (monotonic clock) */
-    int64_t read_end_ms;        /* and when it ended */
+    ts_status read_rc;             /* of read number reads_done */
+    struct proj__doc *read_doc;    /* its document (a reference), or NULL */
+    proj__zanswer_t *read_zanswer; /* and its zstd answer (a reference), or NULL */
+    uint64_t read_as_of;           /* and the checkpoint it was current at */
+    int64_t read_at_ms;            /* when that read began (monotonic clock) */
+    int64_t read_end_ms;           /* and when it ended */
     /* A read handed to the refresher thread: its number and start. */
     int refresh_wanted;
     uint64_t refresh_no;
@@ -149,9 +150,9 @@ typedef struct {
  * shared_read): begun under FRESH ago; or under STALE ago while the event is
  * being read, that is while a newer read is under way or when the last one
  * ended under IDLE ago. A request that takes a result older than FRESH
- * hands the next read to the refresher thread. A map nobody asked for in
- * the last IDLE ms is read again on the request's way, so a lone viewer
- * always gets a fresh one.
+ * hands the next read to the refresher thread. A map whose last read
+ * ended IDLE ms ago or more, with none under way, is read again on the
+ * request's way, so a lone viewer always gets a fresh one.
  *
  * STALE is well above what a read takes on a quiet machine (a few ms): on a
  * busy one the refresher gets its share of two cores among a hundred
@@ -243,11 +244,18 @@ void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAI
 #define PROJ_ZSTD_WINDOW_LOG 23
 
 /* One frame of the n pieces (piece, len; total bytes in all) as a new
- * proj__zanswer_t for checkpoint as_of (*out, one reference).
+ * proj__zanswer_t for checkpoint as_of (*out, one reference). On a thread
+ * that called proj__zstd_keep_context, its compression context is kept
+ * for the next call; elsewhere one is made and freed per call.
  * Errors: TS_ERR_NOMEM (out of memory, or zstd failed). */
 ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_t n, size_t total,
                             uint64_t as_of, proj__zanswer_t **out);
 void proj__zanswer_unref(proj__zanswer_t *z);
+/* The calling thread keeps its context between proj__zstd_answer calls
+ * (the seat map's refresher thread, which makes them all for a busy map):
+ * a context for a 3.8 MB text holds about 4 MB, too much to keep on every
+ * connection thread, too much to map and unmap 50 times a second. */
+void proj__zstd_keep_context(void);
 
 /* Drop a reference, freeing with the last one (seatmap.c). Accept NULL. */
 void proj__blob_unref(proj__blob_t *b);

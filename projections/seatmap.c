@@ -596,6 +596,25 @@ static ts_status answer_zstd(struct proj__doc *d, uint64_t as_of, proj_seatmap_t
     return TS_OK;
 }
 
+/* Fills out with z, the zstd answer made with the read of d that the
+ * request took (one reference each, now out's). */
+static ts_status answer_made(struct proj__doc *d, proj__zanswer_t *z, proj_seatmap_t *out)
+{
+    out->doc = d;
+    out->zanswer = z;
+    snprintf(out->seq, sizeof out->seq, "%" PRIu64, z->as_of);
+    out->piece = calloc(1, sizeof *out->piece);
+    out->len = calloc(1, sizeof *out->len);
+    if (!out->piece || !out->len)
+        return TS_ERR_NOMEM;
+    out->n_pieces = 1;
+    out->piece[0] = (const char *)z->data;
+    out->len[0] = z->len;
+    out->total = z->len;
+    out->coding = "zstd";
+    return TS_OK;
+}
+
 /* Fills out's pieces from d (one reference, now out's) at checkpoint as_of,
  * as text, as one gzip member or as one zstd frame (coding: 0 or one of
  * PROJ_SEATMAP_GZIP and PROJ_SEATMAP_ZSTD). */
@@ -622,7 +641,10 @@ static ts_status answer_pieces(struct proj__doc *d, uint64_t as_of, unsigned cod
             out->len[i] = hole ? digits : d->pieces[i].n;
         }
         out->total = d->len + digits;
-        return coding == PROJ_SEATMAP_ZSTD ? answer_zstd(d, as_of, out) : TS_OK;
+        /* zstd that cannot be made (out of memory): the text as it is. */
+        if (coding == PROJ_SEATMAP_ZSTD)
+            (void)answer_zstd(d, as_of, out);
+        return TS_OK;
     }
     /* Only the digits are compressed here, with a small stream; the rest
      * was compressed when the document and its blobs were made. */
@@ -732,17 +754,24 @@ static int64_t now_ms(void)
 }
 
 /* Stores the result of read number no, begun at began, as the slot's
- * (under doc_mu) and wakes the requests waiting for it. */
+ * (under doc_mu), with z, its zstd answer when one was made (or NULL), and
+ * wakes the requests waiting for it. */
 static void read_done(proj_db_t *db, proj__doc_slot_t *slot, uint64_t no, int64_t began,
-                      ts_status rc, struct proj__doc *d, uint64_t as_of)
+                      ts_status rc, struct proj__doc *d, uint64_t as_of, proj__zanswer_t *z)
 {
     proj__doc_unref(slot->read_doc);
     slot->read_doc = NULL;
+    proj__zanswer_unref(slot->read_zanswer);
+    slot->read_zanswer = NULL;
     slot->read_rc = rc;
     if (rc == TS_OK) {
         slot->read_doc = d;
         atomic_fetch_add(&d->refs, 1);
         slot->read_as_of = as_of;
+        if (z && z->as_of == as_of) {
+            slot->read_zanswer = z;
+            atomic_fetch_add(&z->refs, 1);
+        }
     }
     slot->read_at_ms = began;
     slot->read_end_ms = now_ms();
@@ -757,6 +786,7 @@ static void *refresher_main(void *arg)
 {
     proj_db_t *db = arg;
     char event_id[sizeof db->docs[0].read_event];
+    proj__zstd_keep_context();
     pthread_mutex_lock(&db->doc_mu);
     while (!db->refresher_stop) {
         proj__doc_slot_t *slot = NULL;
@@ -777,19 +807,24 @@ static void *refresher_main(void *arg)
         uint64_t as_of = 0;
         ts_status rc = read_map(db, event_id, &d, &as_of);
         /* Clients asked for zstd lately: make the new map's zstd answer
-         * here too, before requests can take it, so that none of them
-         * waits the ~3 ms it takes (answer_zstd). */
+         * here too, and publish it with the map, so that no request
+         * waits the ~3 ms it takes (answer_zstd). It goes with this read's
+         * result, not only with the document: a document unchanged across
+         * checkpoints would otherwise have its one cached frame swapped
+         * back and forth between the old checkpoint and the new. */
+        proj_seatmap_t pre;
+        memset(&pre, 0, sizeof pre);
         if (rc == TS_OK && now_ms() - atomic_load(&slot->zstd_asked_ms) < 1000) {
-            proj_seatmap_t pre;
-            memset(&pre, 0, sizeof pre);
             atomic_fetch_add(&d->refs, 1); /* pre's own, released by close */
             (void)answer_pieces(d, as_of, PROJ_SEATMAP_ZSTD, &pre);
-            proj_seatmap_close(&pre);
         }
         pthread_mutex_lock(&db->doc_mu);
-        read_done(db, slot, no, began, rc, d, as_of);
+        read_done(db, slot, no, began, rc, d, as_of, pre.zanswer);
+        pthread_mutex_unlock(&db->doc_mu);
+        proj_seatmap_close(&pre);
         if (rc == TS_OK)
             proj__doc_unref(d);
+        pthread_mutex_lock(&db->doc_mu);
     }
     pthread_mutex_unlock(&db->doc_mu);
     return NULL;
@@ -828,7 +863,7 @@ void proj__seatmap_stop(proj_db_t *db)
  * reports. Results only ever move forward (one read at a time, each begun
  * after the last), so a client's successive answers never go back. */
 static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_seq, int recent,
-                             struct proj__doc **out, uint64_t *as_of)
+                             struct proj__doc **out, uint64_t *as_of, proj__zanswer_t **z)
 {
     proj__doc_slot_t *slot = &db->docs[doc_slot_of(event_id)];
     ts_status rc;
@@ -840,6 +875,8 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
         strcpy(slot->read_event, event_id);
         proj__doc_unref(slot->read_doc);
         slot->read_doc = NULL;
+        proj__zanswer_unref(slot->read_zanswer);
+        slot->read_zanswer = NULL;
         slot->reads_done = slot->reads_started; /* no result of this event */
     }
     uint64_t came = slot->reads_started; /* reads numbered above came start later */
@@ -871,6 +908,10 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
                 *out = slot->read_doc;
                 atomic_fetch_add(&(*out)->refs, 1);
                 *as_of = slot->read_as_of;
+                if (z && slot->read_zanswer) {
+                    *z = slot->read_zanswer;
+                    atomic_fetch_add(&(*z)->refs, 1);
+                }
             }
             pthread_mutex_unlock(&db->doc_mu);
             return rc;
@@ -882,7 +923,7 @@ static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_s
             pthread_mutex_unlock(&db->doc_mu);
             rc = read_map(db, event_id, out, as_of);
             pthread_mutex_lock(&db->doc_mu);
-            read_done(db, slot, mine, began, rc, rc == TS_OK ? *out : NULL, *as_of);
+            read_done(db, slot, mine, began, rc, rc == TS_OK ? *out : NULL, *as_of, NULL);
             pthread_mutex_unlock(&db->doc_mu);
             return rc;
         }
@@ -901,17 +942,21 @@ ts_status proj_seatmap_open(proj_db_t *db, const char *event_id, uint64_t min_se
     memset(out, 0, sizeof *out);
     if (!event_id || strlen(event_id) >= sizeof d->event_id)
         return TS_ERR_INVALID;
-    ts_status rc =
-        shared_read(db, event_id, min_seq, (flags & PROJ_SEATMAP_RECENT) != 0, &d, &as_of);
-    if (rc != TS_OK)
-        return rc;
-    /* The answer's own copy of the piece list, with its as_of_seq. */
     unsigned coding = flags & PROJ_SEATMAP_ZSTD   ? PROJ_SEATMAP_ZSTD
                       : flags & PROJ_SEATMAP_GZIP ? PROJ_SEATMAP_GZIP
                                                   : 0;
+    proj__zanswer_t *z = NULL;
+    ts_status rc = shared_read(db, event_id, min_seq, (flags & PROJ_SEATMAP_RECENT) != 0, &d,
+                               &as_of, coding == PROJ_SEATMAP_ZSTD ? &z : NULL);
+    if (rc != TS_OK)
+        return rc;
     if (coding == PROJ_SEATMAP_ZSTD)
         atomic_store(&db->docs[doc_slot_of(event_id)].zstd_asked_ms, now_ms());
-    rc = answer_pieces(d, as_of, coding, out);
+    /* The answer's own copy of the piece list, with its as_of_seq; a zstd
+     * answer made with the read it took is sent as it is. */
+    rc = z && z->as_of == as_of ? answer_made(d, z, out) : answer_pieces(d, as_of, coding, out);
+    if (z && out->zanswer != z)
+        proj__zanswer_unref(z);
     if (rc != TS_OK)
         proj_seatmap_close(out);
     return rc;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <zstd.h>
 
+/* The frame's parameters (proj_int.h) and the text's size, which goes
+ * into the frame header. */
 static int set_params(ZSTD_CCtx *c, size_t total)
 {
     return ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, PROJ_ZSTD_LEVEL)) ||
@@ -26,13 +28,12 @@ static int set_params(ZSTD_CCtx *c, size_t total)
                : 0;
 }
 
-/* The calling thread's context, made on first use and freed when the
- * thread ends: the refresher thread makes every zstd answer of a busy map,
- * and a context made and freed per answer mapped and unmapped its
- * megabytes of tables and window each time. */
+/* The context of a thread that keeps one (proj__zstd_keep_context), made
+ * on first use and freed when the thread ends. */
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 static int ctx_key_ok;
+static _Thread_local int keep_context;
 
 static void ctx_free(void *c)
 {
@@ -44,6 +45,12 @@ static void ctx_key_init(void)
     ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
 }
 
+void proj__zstd_keep_context(void)
+{
+    keep_context = 1;
+}
+
+/* The thread's kept context, reset, or NULL. */
 static ZSTD_CCtx *thread_ctx(void)
 {
     pthread_once(&ctx_once, ctx_key_init);
@@ -77,7 +84,7 @@ ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_
      * pieces they come in; the loop below still stops short of it. */
     size_t cap = ZSTD_compressBound(total);
     proj__zanswer_t *z = malloc(sizeof *z + cap);
-    ZSTD_CCtx *c = thread_ctx();
+    ZSTD_CCtx *c = keep_context ? thread_ctx() : ZSTD_createCCtx();
     ts_status rc = z && c && set_params(c, total) == 0 ? TS_OK : TS_ERR_NOMEM;
     ZSTD_outBuffer o = {z ? z->data : NULL, cap, 0};
     size_t fed = 0;
@@ -100,7 +107,9 @@ ts_status proj__zstd_answer(const char *const *piece, const size_t *len, uint32_
         if (ZSTD_isError(left) || (left && o.pos == o.size))
             rc = TS_ERR_NOMEM;
     }
-    if (c && rc != TS_OK)
+    if (!keep_context)
+        ZSTD_freeCCtx(c); /* accepts NULL */
+    else if (c && rc != TS_OK)
         ZSTD_CCtx_reset(c, ZSTD_reset_session_only); /* drop the half-made frame */
     if (rc != TS_OK) {
         free(z);

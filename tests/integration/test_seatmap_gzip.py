@@ -1,16 +1,16 @@
 """The seat map's gzip and zstd content codings against the real stack.
 
 GET /events/{id}/seats answers `Content-Encoding: zstd` when the request's
-Accept-Encoding takes zstd at least as much as gzip (browsers send "gzip,
-deflate, br, zstd"), `Content-Encoding: gzip` when it takes gzip otherwise
-(RFC 9110 section 12.5.3), with `Vary: Accept-Encoding` on every answer;
-otherwise the identity body exactly as before. The gzip body is put together
-from pieces compressed when the sections were serialised
-(projections/gzpiece.c), the zstd body is those sections' zstd frames and
-small ones between them (projections/zstpiece.c), so these tests check what
-a client sees: the gzip member decompresses (its CRC-32 and length check),
-and the zstd frames decompress with the `zstd` tool (each frame's checksum
-checked, no window above RFC 9659's 8 MB), to the very bytes of the
+Accept-Encoding names zstd and takes it at least as much as gzip (browsers
+send "gzip, deflate, br, zstd"), `Content-Encoding: gzip` when it takes gzip
+otherwise (RFC 9110 section 12.5.3), with `Vary: Accept-Encoding` on every
+answer; otherwise the identity body exactly as before. The gzip body is put
+together from pieces compressed when the sections were serialised
+(projections/gzpiece.c), the zstd body is one frame of the whole text made
+once per map and checkpoint (projections/zstpiece.c), so these tests check
+what a client sees: the gzip member decompresses (its CRC-32 and length
+check), and the zstd frame decompresses with the `zstd` tool (its checksum
+checked, no window above RFC 9659's 8 MB; one frame), to the very bytes of the
 identity answer at the same as_of_seq, including while holds change the
 map, and q=0 refuses a coding. Python on Debian 12 has no zstd module: the
 `zstd` package's CLI decodes (ops/lib.sh installs it)."""
@@ -69,8 +69,8 @@ ZSTD = shutil.which("zstd")
 
 
 def unzstd_checked(test, body):
-    """The text of zstd frames, decoded by the zstd CLI, which reads every
-    frame one after the other, checks each frame's checksum and, with
+    """The text of a zstd body, decoded by the zstd CLI, which checks the
+    frame's checksum (and would read any further frames) and, with
     --memory=8MB, refuses a frame that needs a window above 8 MiB (RFC 9659
     section 3). A body cut short or changed fails to decode."""
     test.assertIsNotNone(ZSTD, "the zstd tool is missing (ops/lib.sh installs it)")

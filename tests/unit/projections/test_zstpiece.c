@@ -17,6 +17,7 @@
 #include "projections/proj_int.h"
 #include "texts.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,20 @@ static int unzstd_stream(const uint8_t *in, size_t n, uint8_t **out, size_t *out
     return rc;
 }
 
+/* The window a decoder needs for the frame at f (RFC 8878 section
+ * 3.1.1.1): the content size of a single-segment frame, else what its
+ * Window_Descriptor says. */
+static uint64_t frame_window(const unsigned char *f, size_t n)
+{
+    assert_true(n > 6);
+    unsigned fhd = f[4];
+    if (fhd & 0x20) /* Single_Segment_flag */
+        return ZSTD_getFrameContentSize(f, n);
+    unsigned exponent = f[5] >> 3, mantissa = f[5] & 7;
+    uint64_t base = (uint64_t)1 << (10 + exponent);
+    return base + base / 8 * mantissa;
+}
+
 /* Makes the answer of the pieces (p[i], n[i]) and checks it. */
 static void check_answer(const char *const *p, const size_t *n, uint32_t count)
 {
@@ -68,6 +83,9 @@ static void check_answer(const char *const *p, const size_t *n, uint32_t count)
     /* Exactly one whole frame, which says the text's size. */
     assert_int_equal(ZSTD_findFrameCompressedSize(z->data, z->len), z->len);
     assert_int_equal(ZSTD_getFrameContentSize(z->data, z->len), whole.len);
+    /* RFC 9659: a window of at most 8 MB; a checksum of the content. */
+    assert_true(frame_window(z->data, z->len) <= (1u << 23));
+    assert_true(z->data[4] & 0x04); /* Content_Checksum_flag */
 
     uint8_t *text = NULL;
     size_t len = 0;
@@ -145,14 +163,53 @@ static void test_noise_and_big(void **state)
 }
 
 /* The total pledged must be the pieces' sum: otherwise no answer. */
-static void test_wrong_total(void **state)
+static void wrong_totals(void)
 {
-    (void)state;
     const char *p[] = {"abc", "def"};
     size_t n[] = {3, 3};
     proj__zanswer_t *z = (proj__zanswer_t *)1;
-    assert_int_equal(proj__zstd_answer(p, n, 2, 7, 1, &z), TS_ERR_NOMEM);
+    assert_int_equal(proj__zstd_answer(p, n, 2, 7, 1, &z), TS_ERR_NOMEM); /* fed less */
     assert_null(z);
+    z = (proj__zanswer_t *)1;
+    assert_int_equal(proj__zstd_answer(p, n, 2, 5, 1, &z), TS_ERR_NOMEM); /* fed more */
+    assert_null(z);
+}
+
+static void test_wrong_total(void **state)
+{
+    (void)state;
+    wrong_totals();
+}
+
+/* A thread that keeps its context (the refresher) makes answer after
+ * answer with it, also after a failed one; the context is freed when the
+ * thread ends (ASan's leak check would see it otherwise). */
+static void *keeper(void *arg)
+{
+    (void)arg;
+    proj__zstd_keep_context();
+    ts_buf_t a;
+    ts_buf_init(&a);
+    seats_text(&a, 3000);
+    const char *p[] = {"{\"seats\":", (const char *)a.data, "}"};
+    size_t n[] = {strlen(p[0]), a.len, 1};
+    for (int i = 0; i < 3; i++) {
+        check_answer(p, n, 3);
+        wrong_totals();
+    }
+    check_answer(p, n, 3);
+    ts_buf_deinit(&a);
+    return NULL;
+}
+
+static void test_kept_context(void **state)
+{
+    (void)state;
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, keeper, NULL), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
 }
 
 int main(void)
@@ -161,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_map_pieces),
         cmocka_unit_test(test_noise_and_big),
         cmocka_unit_test(test_wrong_total),
+        cmocka_unit_test(test_kept_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
