@@ -196,9 +196,10 @@ typedef enum {
  * identity's); 0 for NULL (no field). */
 int api_gzip_accepted(const char *accept_encoding);
 /* The coding of the seat map for an Accept-Encoding field value: zstd when
- * it is taken (zstd or "*" above 0, not below identity) at a weight at
- * least gzip's, else gzip when api_gzip_accepted, else identity (also for
- * NULL). At equal weights the smaller answer wins: zstd, gzip, identity. */
+ * it is named with a weight above 0, not below identity's and at least
+ * gzip's ("*" never stands for zstd), else gzip when api_gzip_accepted,
+ * else identity (also for NULL). At equal weights the smaller answer wins:
+ * zstd, gzip, identity. */
 api_coding_t api_coding_of(const char *accept_encoding);
 /* The same for the request's Accept-Encoding lines. */
 api_coding_t api_pick_coding(api_req_t *r);

@@ -3,8 +3,8 @@
  * Accept-Encoding takes (RFC 9110 section 12.5.3). Only the seat map is sent
  * compressed (handlers_catalog.c): its 3.8 MB of JSON are mostly the same few
  * dozen bytes per seat; its sections are gzip'd once when they are made
- * (projections/gzpiece.c), and its zstd answer is made once per document and
- * checkpoint (projections/zstpiece.c). zstd (RFC 9659) makes the map about
+ * (projections/gzpiece.c), and its zstd answer once per map read
+ * (projections/zstpiece.c). zstd (RFC 9659) makes the map about
  * 81 KB against gzip's 334 KB, so it is chosen whenever the client names it
  * and takes it at least as willingly as gzip; browsers send "gzip, deflate,
  * br, zstd" over HTTPS (Chrome 123+, Firefox 126+), all at q=1.

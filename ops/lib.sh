@@ -209,6 +209,11 @@ ts__pg_cluster_dir() {
         rm -rf "$data" && ln -s "$real" "$data" && echo "$real"
 }
 
+# ts__pg_shared_buffers_mb: an eighth of MemTotal in MB, 128..1024.
+ts__pg_shared_buffers_mb() {
+    awk '/^MemTotal:/ { mb = int($2 / 1024 / 8); if (mb > 1024) mb = 1024; if (mb < 128) mb = 128; print mb }' /proc/meminfo
+}
+
 # ts_start_pg PORT DATADIR LOGFILE [fast]: a PostgreSQL cluster in DATADIR
 # (initdb on first use: trust auth, superuser `postgres`, UTF-8) listening on
 # 127.0.0.1:PORT only; its Unix socket goes into the cluster directory when the
@@ -224,11 +229,6 @@ ts__pg_cluster_dir() {
 # Does nothing when the cluster already runs on PORT; fails when another
 # program holds PORT. The server's output is appended to LOGFILE through a
 # descriptor opened by us, so the file needs no permissions for `postgres`.
-# ts__pg_shared_buffers_mb: an eighth of MemTotal in MB, 128..1024.
-ts__pg_shared_buffers_mb() {
-    awk '/^MemTotal:/ { mb = int($2 / 1024 / 8); if (mb > 1024) mb = 1024; if (mb < 128) mb = 128; print mb }' /proc/meminfo
-}
-
 ts_start_pg() {
     local port=$1 data log fast=${4:-} bin dir sock conf
     data=$(realpath -m -s "$2")

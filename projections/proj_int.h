@@ -225,8 +225,8 @@ void proj__gz_trailer(uint32_t crc, uint64_t len, unsigned char out[PROJ_GZ_TRAI
 /* ---- zstd answers (zstpiece.c) ----
  *
  * A zstd answer (RFC 8878, Content-Encoding: zstd per RFC 9659) is one
- * frame of the whole text, made once per document and checkpoint and
- * shared by every request that gets that pair (seatmap.c, answer_zstd).
+ * frame of the whole text, made once per map read and shared by every
+ * request that takes that read (seatmap.c, answer_zstd, refresher_main).
  * One frame, not a frame per section: RFC 8878 lets frames follow one
  * another, but some decoders stop after the first (Node's zlib, which
  * Node's fetch uses and which sends "zstd" in Accept-Encoding; Ruby's

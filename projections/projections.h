@@ -252,13 +252,13 @@ typedef struct {
 } proj_seatmap_t;
 
 #define PROJ_SEATMAP_GZIP 1u /* proj_seatmap_open: the answer as gzip */
-/* proj_seatmap_open: the answer as zstd frames (over PROJ_SEATMAP_GZIP when
- * both are set). */
+/* proj_seatmap_open: the answer as one zstd frame (over PROJ_SEATMAP_GZIP
+ * when both are set). */
 #define PROJ_SEATMAP_ZSTD 4u
 /* proj_seatmap_open: the map read for another request may be taken when it
  * began a few milliseconds ago (20, or 500 while the event is busy:
- * proj_int.h) and its as_of_seq is at least min_seq. Without it, the map is read after
- * the call began (one read may still serve many callers). */
+ * proj_int.h) and its as_of_seq is at least min_seq. Without it, the map
+ * is read after the call began (one read may still serve many callers). */
 #define PROJ_SEATMAP_RECENT 2u
 
 /* Fills *out (caller's storage); flags a set of PROJ_SEATMAP_*; min_seq

@@ -25,9 +25,10 @@
  * answer is then the header, the pieces in order with the digits of its
  * own as_of_seq compressed in the hole, and an 18-byte end: one gzip
  * member, with nothing on a request's way compressed but those digits. A
- * zstd answer is one frame of the whole text (zstpiece.c), made once per
- * document and checkpoint: the requests that share a read (shared_read)
- * share its frame. Either answer is the identity text, byte for byte.
+ * zstd answer is one frame of the whole text (zstpiece.c), made with the
+ * read by the refresher thread while clients ask for zstd (else once per
+ * document and checkpoint on a request's way): the requests that share a
+ * read (shared_read) share its frame. Either answer is the identity text, byte for byte.
  * Which document and which as_of_seq an answer gets does not depend on its
  * encoding. A 50,000-seat map is 3.8 MB of text, about 334 KB as gzip and
  * about 81 KB as zstd.
@@ -564,6 +565,17 @@ static ts_status read_sections(proj__conn_t *c, const char *event_id, PGresult *
     return TS_OK;
 }
 
+/* Makes out's one piece its zstd answer, out->zanswer (out->piece and
+ * out->len have room for one at least). */
+static void send_zanswer(proj_seatmap_t *out)
+{
+    out->n_pieces = 1;
+    out->piece[0] = (const char *)out->zanswer->data;
+    out->len[0] = out->zanswer->len;
+    out->total = out->zanswer->len;
+    out->coding = "zstd";
+}
+
 /* Fills out with one zstd frame of d's text at checkpoint as_of (digits in
  * out->seq), out's pieces (d->n_pieces of them) already filled with that
  * text. The frame is made once per document and checkpoint, under the
@@ -586,14 +598,9 @@ static ts_status answer_zstd(struct proj__doc *d, uint64_t as_of, proj_seatmap_t
         atomic_fetch_add(&out->zanswer->refs, 1);
     }
     pthread_mutex_unlock(&d->zanswer_mu);
-    if (rc != TS_OK)
-        return rc;
-    out->n_pieces = 1;
-    out->piece[0] = (const char *)out->zanswer->data;
-    out->len[0] = out->zanswer->len;
-    out->total = out->zanswer->len;
-    out->coding = "zstd";
-    return TS_OK;
+    if (rc == TS_OK)
+        send_zanswer(out);
+    return rc;
 }
 
 /* Fills out with z, the zstd answer made with the read of d that the
@@ -607,11 +614,7 @@ static ts_status answer_made(struct proj__doc *d, proj__zanswer_t *z, proj_seatm
     out->len = calloc(1, sizeof *out->len);
     if (!out->piece || !out->len)
         return TS_ERR_NOMEM;
-    out->n_pieces = 1;
-    out->piece[0] = (const char *)z->data;
-    out->len[0] = z->len;
-    out->total = z->len;
-    out->coding = "zstd";
+    send_zanswer(out);
     return TS_OK;
 }
 
@@ -857,11 +860,11 @@ void proj__seatmap_stop(proj_db_t *db)
  * PROJ_SHARED_READ_STALE_MS ago while the event is busy (a read under way,
  * or the last one ended less than PROJ_SHARED_READ_IDLE_MS ago). When it
  * began FRESH ms ago or more, the request also hands the next read to the
- * refresher thread (unless one is under way), so the reads, and the documents rebuilt after holds,
- * are made off the requests' way. The map is then that much older than
- * the request at most, and still exactly the map of the checkpoint it
- * reports. Results only ever move forward (one read at a time, each begun
- * after the last), so a client's successive answers never go back. */
+ * refresher thread (unless one is under way), so the reads, and the
+ * documents rebuilt after holds, are made off the requests' way. The map is then that much older
+ * than the request at most, and still exactly the map of the checkpoint it reports. Results only
+ * ever move forward (one read at a time, each begun after the last), so a client's successive
+ * answers never go back. */
 static ts_status shared_read(proj_db_t *db, const char *event_id, uint64_t min_seq, int recent,
                              struct proj__doc **out, uint64_t *as_of, proj__zanswer_t **z)
 {
