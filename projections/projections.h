@@ -30,7 +30,7 @@
  *       (section order of the venue, then row order, then number); the
  *       primary key (event_id, seat_id) is its only index
  *   bookings(booking_id pk, event_id, section, user_id, status, tier,
- *            quantity, expires_at, items jsonb, subtotal, discount,
+ *            quantity, expires_at, items json, subtotal, discount,
  *            service_fee, total, vat_included, currency, created_seq,
  *            updated_seq)
  *   waitlist(entry_id pk, event_id, tier, user_id, quantity, status,

@@ -77,7 +77,7 @@
     "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"                  \
     "        bookings.quantity, bookings.items, v.seq),\n"                                         \
     "x AS MATERIALIZED (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"                \
-    "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"          \
+    "      FROM b, json_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"           \
     "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"                           \
     "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"                      \
     "        AND seats.booking_id = x.booking_id\n"                                                \
@@ -210,7 +210,7 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
      * or the units of held bookings in a standing section. */
     [PROJ_F_HOLDS_PLACED] = HOLDS_PLACED(
         "(SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],\n"
-        "    $5::text[], $6::int[], $7::bigint[], $8::jsonb[], $9::bigint[],\n"
+        "    $5::text[], $6::int[], $7::bigint[], $8::json[], $9::bigint[],\n"
         "    $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[],\n"
         "    $15::bigint[], $16::text[], $17::bigint[])\n"
         "  AS v(booking_id, event_id, section, user_id, tier, quantity, expires_ms,\n"
@@ -258,7 +258,7 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "      RETURNING bookings.booking_id, bookings.event_id, bookings.section,\n"
         "        bookings.tier, bookings.quantity, bookings.items, o.status AS was),\n"
         "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id, b.was\n"
-        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "      FROM b, json_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
         "s AS (UPDATE seats SET status = 'sold', booking_id = x.booking_id FROM x\n"
         "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
         "        AND ((x.was = 'held' AND seats.booking_id = x.booking_id)\n"
@@ -298,7 +298,7 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
         "      WHERE booking_id = $1::text AND status = 'confirmed'\n"
         "      RETURNING booking_id, event_id, section, quantity, items),\n"
         "x AS (SELECT b.event_id, i ->> 'seat' AS seat_id, b.booking_id\n"
-        "      FROM b, jsonb_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
+        "      FROM b, json_array_elements(b.items) AS i WHERE i ->> 'seat' IS NOT NULL),\n"
         "s AS (UPDATE seats SET status = 'free', booking_id = NULL FROM x\n"
         "      WHERE seats.event_id = x.event_id AND seats.seat_id = x.seat_id\n"
         "        AND seats.booking_id = x.booking_id\n"
@@ -487,7 +487,7 @@ const char *const proj__stmt_sql[PROJ_STMT_COUNT] = {
  * the columns HOLDS_PLACED and HOLDS_ENDED read. */
 const char proj__staging_sql[] =
     "CREATE TEMP TABLE seg_placed (booking_id text, event_id text, section text, user_id text,\n"
-    "  tier text, quantity int, expires_ms bigint, items jsonb, subtotal bigint,\n"
+    "  tier text, quantity int, expires_ms bigint, items json, subtotal bigint,\n"
     "  discount bigint, service_fee bigint, total bigint, vat bigint, currency text,\n"
     "  created_seq bigint, status text, updated_seq bigint);\n"
     "CREATE TEMP TABLE seg_seats (event_id text, seat_id text, booking_id text);\n"

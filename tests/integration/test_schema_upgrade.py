@@ -4,7 +4,9 @@ schema public, a checkpoint without a version) is moved into schema
 rows and the checkpoint stay, the seat map answers from them at once, and
 the projector goes on from that checkpoint without folding anything twice.
 A model made before issue 3 (no tickets table, bookings without payment
-and refund columns) gets them on the way, and the sales tables of issue 4."""
+and refund columns) gets them on the way, and the sales tables of issue 4. A bookings table whose
+items are jsonb (before they were json) is rewritten with json items, and the
+fold still finds a migrated booking's seats when it ends."""
 
 import unittest
 
@@ -36,7 +38,8 @@ class SchemaUpgrade(StackTestCase):
         s.psql("drop table catalog.tickets, catalog.waitlist, catalog.sales_tiers, "
                "catalog.sales_minutes; "
                "alter table catalog.bookings drop column payment_id, "
-               "drop column payment_status, drop column refund, drop column confirmed_at")
+               "drop column payment_status, drop column refund, drop column confirmed_at; "
+               "alter table catalog.bookings alter column items type jsonb using items::jsonb")
         s.psql(f"{moves}; drop schema catalog; alter table public.checkpoints drop column version")
         self.assertEqual(schemas(s), ["information_schema", "public"])
         bookings_before = s.psql("select * from public.bookings order by booking_id")
@@ -57,6 +60,9 @@ class SchemaUpgrade(StackTestCase):
         self.assertEqual(s.psql("select count(*) from catalog.sales_minutes"), [("0",)])
         self.assertEqual(s.psql("select last_seq from catalog.checkpoints"), checkpoint_before)
         self.assertEqual(len(s.psql("select version from catalog.checkpoints")), 1)
+        self.assertEqual(s.psql("select atttypid::regtype from pg_attribute where "
+                                "attrelid = 'catalog.bookings'::regclass and attname = 'items'"),
+                         [("json",)])
         self.assertEqual(seat_statuses(seatmap(s, ev, first["commit_seq"]))["A-1-1"], "held")
 
         # The projector goes on from the moved checkpoint.
@@ -66,6 +72,13 @@ class SchemaUpgrade(StackTestCase):
         self.assertEqual([seat_statuses(m)[x] for x in ("A-1-1", "A-1-2")], ["held", "held"])
         self.assertEqual(s.psql(f"select available from catalog.sections "
                                 f"where event_id = '{ev}' and key = 'A'"), [("28",)])
+
+        # The booking made before the upgrade ends: its seat, found through
+        # its migrated items, is free again.
+        st, _, released = s.request("DELETE", f"/bookings/{first['booking_id']}", token=tok)
+        self.assertEqual(st, 200, released)
+        m = seatmap(s, ev, released["commit_seq"])
+        self.assertEqual([seat_statuses(m)[x] for x in ("A-1-1", "A-1-2")], ["free", "held"])
 
 
 if __name__ == "__main__":
