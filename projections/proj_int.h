@@ -161,7 +161,7 @@ typedef struct {
  * every 25 ms, 4,700 answers/s: p99 55 ms; 6.4 and 7.0 ms with 500). FRESH
  * keeps the reads to 50 a second while holds move the checkpoint. A request
  * with min_seq never takes a result older than min_seq. */
-#define PROJ_SHARED_READ_FRESH_MS 20
+#define PROJ_SHARED_READ_FRESH_MS 100
 #define PROJ_SHARED_READ_IDLE_MS 50
 #define PROJ_SHARED_READ_STALE_MS 500
 
