@@ -66,7 +66,8 @@ void saga_progress(saga_t *s)
 static void nap(saga_t *s, int ms)
 {
     for (int slept = 0; slept < ms && !saga_stopping(s); slept += 50) {
-        struct timespec ts = {0, 50 * 1000 * 1000};
+        int step = ms - slept < 50 ? ms - slept : 50;
+        struct timespec ts = {0, step * 1000L * 1000};
         nanosleep(&ts, NULL);
     }
 }
@@ -74,10 +75,8 @@ static void nap(saga_t *s, int ms)
 /* SAGA_LINGER_MS after a fetch of got commits that left room for more. */
 static void linger(saga_t *s, int got, int batch)
 {
-    if (got > 0 && got < batch && !saga_stopping(s)) {
-        struct timespec ts = {0, SAGA_LINGER_MS * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    if (got > 0 && got < batch)
+        nap(s, SAGA_LINGER_MS);
 }
 
 static void session_end(saga_t *s)
